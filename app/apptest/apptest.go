@@ -1,0 +1,217 @@
+// Package apptest runs the real Beacon app for tests: the same wiring as
+// `beacon serve`, on a fresh SQLite file, behind httptest.NewServer, with
+// real HTTP clients. Only tests import it.
+package apptest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"beacon/app/auth"
+	"beacon/app/config"
+	"beacon/app/models"
+	"beacon/app/server"
+	"beacon/app/store"
+)
+
+// App is a running Beacon instance.
+type App struct {
+	URL    string
+	Store  *store.Store
+	Server *httptest.Server
+	stop   context.CancelFunc
+	done   chan error
+}
+
+// Options change how the app under test is configured.
+type Options struct {
+	Heartbeat   time.Duration // default 15s, as in production
+	DatabaseURL string        // default: a new SQLite file in t.TempDir()
+}
+
+// New starts the app and stops it when the test ends.
+func New(t testing.TB, opts Options) *App {
+	t.Helper()
+	url := opts.DatabaseURL
+	if url == "" {
+		url = filepath.Join(t.TempDir(), "beacon.db")
+	}
+	cfg, err := config.Load(func(k string) string {
+		switch k {
+		case "DATABASE_URL":
+			return url
+		case "SECRET_KEY_BASE":
+			return "test-secret"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Heartbeat > 0 {
+		cfg.Heartbeat = opts.Heartbeat
+	}
+	st, err := store.Open(cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	if err := st.Migrate(context.Background(), log); err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(cfg, st, log)
+	ctx, stop := context.WithCancel(context.Background())
+	a := &App{Store: st, stop: stop, done: make(chan error, 1)}
+	go func() { a.done <- srv.Run(ctx) }()
+	a.Server = httptest.NewServer(srv.Handler())
+	a.URL = a.Server.URL
+	t.Cleanup(func() {
+		a.Stop(t)
+		a.Server.Close()
+		st.Close()
+	})
+	return a
+}
+
+// Stop ends the hubs, as a shutdown does: every stream and long poll ends.
+func (a *App) Stop(t testing.TB) {
+	if a.stop == nil {
+		return
+	}
+	a.stop()
+	a.stop = nil
+	if err := <-a.done; err != nil {
+		t.Errorf("hub run: %v", err)
+	}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// CreateUser stores a user with this password.
+func (a *App) CreateUser(t testing.TB, name, email, password string, admin bool) models.User {
+	t.Helper()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := models.User{Name: name, Email: email, PasswordHash: hash, Admin: admin}
+	if err := a.Store.CreateUser(context.Background(), &u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Token stores a new API token for u and returns it.
+func (a *App) Token(t testing.TB, u models.User) string {
+	t.Helper()
+	token, hash := auth.NewAPIToken()
+	if err := a.Store.CreateAPIToken(context.Background(), u.ID, hash); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// Client is a browser-like client: it keeps cookies and does not follow
+// redirects, so tests see the 303s.
+type Client struct {
+	*http.Client
+	app *App
+}
+
+// Client returns a new client with an empty cookie jar.
+func (a *App) Client(t testing.TB) *Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Client{
+		Client: &http.Client{
+			Jar:           jar,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		app: a,
+	}
+}
+
+// Get fetches path and returns the response with its body read.
+func (c *Client) Get(t testing.TB, path string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Client.Get(c.app.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
+}
+
+// CSRF returns the token the client's forms carry, fetching a page first
+// when the client has none yet.
+func (c *Client) CSRF(t testing.TB) string {
+	t.Helper()
+	u, _ := url.Parse(c.app.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "_csrf" {
+			return ck.Value
+		}
+	}
+	c.Get(t, "/login")
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "_csrf" {
+			return ck.Value
+		}
+	}
+	t.Fatal("no _csrf cookie after GET /login")
+	return ""
+}
+
+// PostForm posts form to path with the client's CSRF token added.
+func (c *Client) PostForm(t testing.TB, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	form.Set("_csrf", c.CSRF(t))
+	return c.PostFormRaw(t, path, form)
+}
+
+// PostFormRaw posts form exactly as given.
+func (c *Client) PostFormRaw(t testing.TB, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Client.PostForm(c.app.URL+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
+}
+
+// Login signs the client in and fails the test unless it worked.
+func (c *Client) Login(t testing.TB, email, password string) {
+	t.Helper()
+	resp, body := c.PostForm(t, "/login", url.Values{"email": {email}, "password": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: status %d, want 303\n%s", email, resp.StatusCode, body)
+	}
+}
+
+func readBody(t testing.TB, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

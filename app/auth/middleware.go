@@ -1,0 +1,140 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"beacon/app/models"
+	"beacon/app/store"
+)
+
+const (
+	userKey = "beacon.user"
+	csrfKey = "csrf"
+)
+
+// Users is what auth reads of the users table.
+type Users interface {
+	UserByID(ctx context.Context, id int64) (models.User, error)
+	UserByTokenHash(ctx context.Context, hash string) (models.User, error)
+}
+
+// CurrentUser is the signed-in user, or nil for a visitor.
+func CurrentUser(c echo.Context) *models.User {
+	u, _ := c.Get(userKey).(*models.User)
+	return u
+}
+
+// UserID is the signed-in user's id, or 0 for a visitor.
+func UserID(c echo.Context) int64 {
+	if u := CurrentUser(c); u != nil {
+		return u.ID
+	}
+	return 0
+}
+
+// CSRFToken is the token a form rendered for this request must carry.
+func CSRFToken(c echo.Context) string {
+	t, _ := c.Get(csrfKey).(string)
+	return t
+}
+
+// LoadUser is middleware that finds the session's user. A session whose
+// user is gone counts as no session.
+func LoadUser(s *Sessions, users Users) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if id := s.UserID(c.Request().Context()); id != 0 {
+				u, err := users.UserByID(c.Request().Context(), id)
+				switch {
+				case err == nil:
+					c.Set(userKey, &u)
+				case !errors.Is(err, store.ErrNotFound):
+					return fmt.Errorf("load current user: %w", err)
+				}
+			}
+			return next(c)
+		}
+	}
+}
+
+// RequireUser sends visitors to the sign-in page.
+func RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if CurrentUser(c) == nil {
+			return c.Redirect(http.StatusSeeOther, "/login")
+		}
+		return next(c)
+	}
+}
+
+// RequireAdmin sends visitors to the sign-in page and refuses non-admins.
+func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return RequireUser(func(c echo.Context) error {
+		if !CurrentUser(c).Admin {
+			return echo.NewHTTPError(http.StatusForbidden, "Only admins may do that.")
+		}
+		return next(c)
+	})
+}
+
+// CSRF checks the _csrf form field (or X-CSRF-Token header) on every unsafe
+// request, except API calls that carry a bearer token: those are not sent
+// by a browser on its own. A missing or wrong token is 403.
+func CSRF() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		ContextKey:     csrfKey,
+		CookieName:     "_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		Skipper: func(c echo.Context) bool {
+			return strings.HasPrefix(c.Path(), "/api/") && bearerToken(c.Request()) != ""
+		},
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "The form was stale or forged (missing or invalid CSRF token). Reload the page and try again.").SetInternal(err)
+		},
+	})
+}
+
+// RequireAPIAdmin authenticates API calls by bearer token; the token must
+// belong to an admin. Anything else is 401 with WWW-Authenticate.
+func RequireAPIAdmin(users Users) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			token := bearerToken(c.Request())
+			if token == "" {
+				return unauthorized(c, "missing bearer token")
+			}
+			u, err := users.UserByTokenHash(c.Request().Context(), HashAPIToken(token))
+			if errors.Is(err, store.ErrNotFound) || err == nil && !u.Admin {
+				return unauthorized(c, "invalid bearer token")
+			}
+			if err != nil {
+				return fmt.Errorf("check api token: %w", err)
+			}
+			c.Set(userKey, &u)
+			return next(c)
+		}
+	}
+}
+
+func unauthorized(c echo.Context, msg string) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="beacon"`)
+	return echo.NewHTTPError(http.StatusUnauthorized, msg)
+}
+
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}

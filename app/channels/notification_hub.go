@@ -1,0 +1,233 @@
+// Package channels holds Beacon's live connections: the notification hub
+// with its Server-Sent Events writer and long-poll wait, and the chat hub.
+// It is the only package with per-connection goroutines.
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"beacon/app/broker"
+	"beacon/app/models"
+)
+
+// NotificationsTopic is the broker topic that carries new notification ids.
+const NotificationsTopic = "notifications"
+
+// fetchBatch bounds how many rows one query loads, for the hub and replays.
+const fetchBatch = 500
+
+// NotificationSource is what the hub reads from the database.
+type NotificationSource interface {
+	AllNotificationsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error)
+	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
+	LastNotificationID(ctx context.Context) (int64, error)
+	AddDeliveries(ctx context.Context, id, n int64) error
+}
+
+// Subscriber is a broker the hub uses to hear of new notifications.
+type Subscriber interface {
+	Subscribe(topic string) *broker.Subscription
+}
+
+// Event is one rendered frame. Frame is shared by every subscriber that
+// receives it and must not be changed.
+type Event struct {
+	ID    int64 // 0 for a heartbeat
+	Frame []byte
+}
+
+// Subscription is one stream or long poll: a bounded queue that the hub
+// fills without ever blocking, and a signal for when the hub has let it go.
+type Subscription struct {
+	userID int64
+	queue  chan Event
+	done   chan struct{}
+	once   sync.Once
+}
+
+// Events delivers the frames queued for this subscription, in id order.
+func (s *Subscription) Events() <-chan Event { return s.queue }
+
+// Done is closed when the hub drops the subscription: it fell behind, or
+// the hub is shutting down.
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+func (s *Subscription) drop() { s.once.Do(func() { close(s.done) }) }
+
+// HubOptions tune a NotificationHub; zero values take the defaults.
+type HubOptions struct {
+	Heartbeat time.Duration // ": ping" interval, default 15s
+	Retry     time.Duration // EventSource reconnect delay, default 2s
+	QueueSize int           // frames a subscriber may have pending, default 256
+}
+
+// NotificationHub loads each new notification once, renders its frame
+// once, and hands the same bytes to every subscription allowed to see it.
+type NotificationHub struct {
+	source NotificationSource
+	render Renderer
+	broker Subscriber
+	log    *slog.Logger
+	opts   HubOptions
+
+	mu     sync.Mutex
+	subs   map[*Subscription]struct{}
+	closed bool
+}
+
+// NewNotificationHub returns a hub; call Run to start it.
+func NewNotificationHub(source NotificationSource, render Renderer, b Subscriber, log *slog.Logger, opts HubOptions) *NotificationHub {
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 15 * time.Second
+	}
+	if opts.Retry <= 0 {
+		opts.Retry = 2 * time.Second
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 256
+	}
+	return &NotificationHub{
+		source: source, render: render, broker: b, log: log, opts: opts,
+		subs: make(map[*Subscription]struct{}),
+	}
+}
+
+// Run delivers notifications until ctx ends, then drops every subscription
+// so that streams end and their browsers reconnect elsewhere.
+func (h *NotificationHub) Run(ctx context.Context) error {
+	wake := h.broker.Subscribe(NotificationsTopic)
+	defer wake.Close()
+	defer h.closeAll()
+
+	cursor, err := h.source.LastNotificationID(ctx)
+	if err != nil {
+		return err
+	}
+	heartbeat := time.NewTicker(h.opts.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake.C():
+			cursor = h.deliverAfter(ctx, cursor)
+		case <-heartbeat.C:
+			h.broadcast(Event{Frame: ping}, 0, false)
+		}
+	}
+}
+
+// deliverAfter fans out every notification after cursor and returns the
+// new cursor. On a database error it keeps the cursor: the next wake-up
+// retries, and streams that miss something recover by Last-Event-ID.
+func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) int64 {
+	for {
+		ns, err := h.source.AllNotificationsAfter(ctx, cursor, fetchBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Error("notification hub: load", "after", cursor, "err", err)
+			}
+			return cursor
+		}
+		for _, n := range ns {
+			ev, err := h.Encode(ctx, n)
+			if err != nil {
+				h.log.Error("notification hub: render", "id", n.ID, "err", err)
+				continue
+			}
+			var recipient int64
+			if n.RecipientID != nil {
+				recipient = *n.RecipientID
+			}
+			if sent := h.broadcast(ev, recipient, true); sent > 0 {
+				if err := h.source.AddDeliveries(ctx, n.ID, int64(sent)); err != nil && ctx.Err() == nil {
+					h.log.Warn("notification hub: count deliveries", "id", n.ID, "err", err)
+				}
+			}
+			cursor = n.ID
+		}
+		if len(ns) < fetchBatch {
+			return cursor
+		}
+	}
+}
+
+// Encode renders n's stream frame.
+func (h *NotificationHub) Encode(ctx context.Context, n models.Notification) (Event, error) {
+	p, err := NewNotificationJSON(ctx, h.render, n)
+	if err != nil {
+		return Event{}, err
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{ID: n.ID, Frame: encodeEvent(n.ID, "notification", data)}, nil
+}
+
+// broadcast offers ev to every subscription that may see it (recipient 0:
+// everyone) and returns how many took it. A subscription whose queue is
+// full is dropped when evict is set; a heartbeat is simply skipped.
+func (h *NotificationHub) broadcast(ev Event, recipient int64, evict bool) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sent := 0
+	for s := range h.subs {
+		if recipient != 0 && s.userID != recipient {
+			continue
+		}
+		select {
+		case s.queue <- ev:
+			sent++
+		default:
+			if evict {
+				delete(h.subs, s)
+				s.drop()
+			}
+		}
+	}
+	return sent
+}
+
+// Subscribe registers a subscription for user userID (0: a visitor). It
+// receives every notification delivered from now on that the user may see.
+func (h *NotificationHub) Subscribe(userID int64) *Subscription {
+	s := &Subscription{userID: userID, queue: make(chan Event, h.opts.QueueSize), done: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		s.drop()
+		return s
+	}
+	h.subs[s] = struct{}{}
+	return s
+}
+
+// Unsubscribe releases s.
+func (h *NotificationHub) Unsubscribe(s *Subscription) {
+	h.mu.Lock()
+	delete(h.subs, s)
+	h.mu.Unlock()
+	s.drop()
+}
+
+// Subscribers is how many subscriptions the hub holds.
+func (h *NotificationHub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
+func (h *NotificationHub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for s := range h.subs {
+		delete(h.subs, s)
+		s.drop()
+	}
+}

@@ -1,0 +1,32 @@
+package channels
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+)
+
+// The Server-Sent Events wire format, and nothing else.
+
+// ping is the heartbeat comment, shared by every stream.
+var ping = []byte(": ping\n\n")
+
+// retryFrame tells EventSource how long to wait before reconnecting.
+func retryFrame(d time.Duration) []byte {
+	return []byte("retry: " + strconv.FormatInt(d.Milliseconds(), 10) + "\n\n")
+}
+
+// encodeEvent renders one event. data must be a single line (compact JSON
+// is), so it needs one data: field.
+func encodeEvent(id int64, event string, data []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(data) + len(event) + 40)
+	b.WriteString("id: ")
+	b.WriteString(strconv.FormatInt(id, 10))
+	b.WriteString("\nevent: ")
+	b.WriteString(event)
+	b.WriteString("\ndata: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	return b.Bytes()
+}

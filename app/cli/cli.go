@@ -1,0 +1,70 @@
+// Package cli is Beacon's command line: one file per subcommand.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"beacon/app/config"
+	"beacon/app/store"
+)
+
+// Env is what a command may use of the process: its environment, its
+// standard streams and its logger.
+type Env struct {
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Log    *slog.Logger
+	// Ready, when set, is told the address serve listens on (for tests).
+	Ready func(addr string)
+}
+
+const usage = `usage: beacon [command]
+
+commands:
+  serve                     run the web server (the default)
+  migrate [up|down|status]  apply, roll back one, or list migrations
+  admin create EMAIL        create or promote an admin (password from ADMIN_PASSWORD or stdin)
+  token create EMAIL        print a new API token for that admin`
+
+// ErrUsage is returned for a command line Beacon does not understand.
+var ErrUsage = errors.New(usage)
+
+// Run runs the command named by args.
+func Run(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return serve(ctx, env)
+	}
+	switch cmd, rest := args[0], args[1:]; {
+	case cmd == "serve" && len(rest) == 0:
+		return serve(ctx, env)
+	case cmd == "migrate" && len(rest) <= 1:
+		action := "up"
+		if len(rest) == 1 {
+			action = rest[0]
+		}
+		return migrate(ctx, env, action)
+	case cmd == "admin" && len(rest) == 2 && rest[0] == "create":
+		return adminCreate(ctx, env, rest[1])
+	case cmd == "token" && len(rest) == 2 && rest[0] == "create":
+		return tokenCreate(ctx, env, rest[1])
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
+		_, err := fmt.Fprintln(env.Stdout, usage)
+		return err
+	}
+	return ErrUsage
+}
+
+// openStore loads the config and opens its database.
+func openStore(env Env) (config.Config, *store.Store, error) {
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	st, err := store.Open(cfg.DatabaseURL)
+	return cfg, st, err
+}

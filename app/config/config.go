@@ -1,0 +1,95 @@
+// Package config reads Beacon's settings from the environment once, at
+// start, into a Config that is passed down; nothing reads the environment
+// after that.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting Beacon takes from its environment.
+type Config struct {
+	Port           string
+	DatabaseURL    string
+	Production     bool
+	SecretKeyBase  []byte
+	SecretMissing  bool // true when SecretKeyBase was generated for this run
+	Migrate        bool
+	AdminEmail     string
+	AdminPassword  string
+	AllowedOrigins []string
+	Signup         bool
+	// Heartbeat is how often streams get a ": ping" comment.
+	Heartbeat time.Duration
+	// Retry is the reconnect delay, in milliseconds, sent to EventSource clients.
+	Retry time.Duration
+}
+
+// Load builds a Config from getenv (os.Getenv in main, a map in tests).
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		Port:          or(getenv("PORT"), "8080"),
+		DatabaseURL:   or(getenv("DATABASE_URL"), "beacon.db"),
+		Production:    getenv("APP_ENV") == "production",
+		AdminEmail:    strings.TrimSpace(getenv("ADMIN_EMAIL")),
+		AdminPassword: getenv("ADMIN_PASSWORD"),
+		Heartbeat:     15 * time.Second,
+		Retry:         2 * time.Second,
+	}
+	var err error
+	if c.Migrate, err = parseBool("MIGRATE", getenv("MIGRATE"), true); err != nil {
+		return c, err
+	}
+	if c.Signup, err = parseBool("SIGNUP", getenv("SIGNUP"), true); err != nil {
+		return c, err
+	}
+	if v := getenv("HEARTBEAT_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("config: HEARTBEAT_INTERVAL %q is not a positive duration such as 15s", v)
+		}
+		c.Heartbeat = d
+	}
+	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+	switch secret := getenv("SECRET_KEY_BASE"); {
+	case secret != "":
+		c.SecretKeyBase = []byte(secret)
+	case c.Production:
+		return c, fmt.Errorf("config: SECRET_KEY_BASE is required when APP_ENV=production")
+	default:
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return c, fmt.Errorf("config: generate SECRET_KEY_BASE: %w", err)
+		}
+		c.SecretKeyBase = []byte(hex.EncodeToString(b))
+		c.SecretMissing = true
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func parseBool(name, v string, def bool) (bool, error) {
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def, fmt.Errorf("config: %s=%q is not true or false", name, v)
+	}
+	return b, nil
+}

@@ -1,0 +1,122 @@
+package controllers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"beacon/app/auth"
+	"beacon/app/channels"
+	"beacon/app/models"
+)
+
+const (
+	defaultListLimit = 50
+	maxListLimit     = 500
+	defaultPollWait  = 25
+	maxPollWait      = 55
+	maxAPIBody       = 64 << 10
+)
+
+// notificationList is the shape of the list API and the long poll.
+type notificationList struct {
+	Notifications []channels.NotificationJSON `json:"notifications"`
+	LastID        int64                       `json:"last_id"`
+}
+
+// apiNotificationsIndex lists what the caller may see after ?after=, ascending.
+func (ctl *Controller) apiNotificationsIndex(c echo.Context) error {
+	after, err := intParam(c, "after", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(c, "limit", defaultListLimit, 1, maxListLimit)
+	if err != nil {
+		return err
+	}
+	ns, err := ctl.Store.NotificationsAfter(c.Request().Context(), auth.UserID(c), after, int(limit))
+	if err != nil {
+		return err
+	}
+	return ctl.writeList(c, ns, after)
+}
+
+// apiNotificationsPoll answers at once when there is something after
+// ?after=, else waits up to ?timeout= seconds for it.
+func (ctl *Controller) apiNotificationsPoll(c echo.Context) error {
+	after, err := intParam(c, "after", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(c, "limit", defaultListLimit, 1, maxListLimit)
+	if err != nil {
+		return err
+	}
+	wait, err := intParam(c, "timeout", defaultPollWait, 0, maxPollWait)
+	if err != nil {
+		return err
+	}
+	ns, err := ctl.Notifications.Wait(c.Request().Context(), auth.UserID(c), after, int(limit), time.Duration(wait)*time.Second)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return ctl.writeList(c, ns, after)
+}
+
+func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after int64) error {
+	out := notificationList{Notifications: make([]channels.NotificationJSON, 0, len(ns)), LastID: after}
+	for _, n := range ns {
+		p, err := channels.NewNotificationJSON(c.Request().Context(), ctl.Render, n)
+		if err != nil {
+			return err
+		}
+		out.Notifications = append(out.Notifications, p)
+		out.LastID = n.ID
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// apiNotificationsCreate posts a notification for another system.
+func (ctl *Controller) apiNotificationsCreate(c echo.Context) error {
+	var in notificationInput
+	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxAPIBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object with title, body, level and recipient: "+err.Error())
+	}
+	n, errs, err := ctl.validate(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
+	}
+	if err := ctl.post(c.Request().Context(), &n); err != nil {
+		return err
+	}
+	p, err := channels.NewNotificationJSON(c.Request().Context(), ctl.Render, n)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", fmt.Sprintf("/api/notifications?after=%d&limit=1", n.ID-1))
+	return c.JSON(http.StatusCreated, p)
+}
+
+// intParam reads an optional integer query parameter within [lo, hi].
+func intParam(c echo.Context, name string, def, lo, hi int64) (int64, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < lo || v > hi {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s must be a whole number from %d to %d", name, lo, hi))
+	}
+	return v, nil
+}

@@ -1,0 +1,70 @@
+package controllers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"beacon/app/apptest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// database/sql's connection opener lives until its DB is closed,
+		// and net/http keeps idle keep-alive connections around.
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		// scs.New starts a memory store's cleanup loop before we replace the store.
+		goleak.IgnoreTopFunction("github.com/alexedwards/scs/v2/memstore.(*MemStore).startCleanup"),
+	)
+}
+
+// postJSON calls the API as another system would.
+func postJSON(t *testing.T, app *apptest.App, token string, body any) (*http.Response, string) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, app.URL+"/api/notifications", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp, string(out)
+}
+
+// adminApp starts the app with an admin and that admin's API token.
+func adminApp(t *testing.T, opts apptest.Options) (*apptest.App, string) {
+	t.Helper()
+	app := apptest.New(t, opts)
+	admin := app.CreateUser(t, "Ada", "ada@example.com", "correct horse", true)
+	return app, app.Token(t, admin)
+}
+
+// notify posts a broadcast through the API and returns its id.
+func notify(t *testing.T, app *apptest.App, token string, body map[string]string) int64 {
+	t.Helper()
+	resp, out := postJSON(t, app, token, body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/notifications: %d %s", resp.StatusCode, out)
+	}
+	var n struct{ ID int64 }
+	if err := json.Unmarshal([]byte(out), &n); err != nil || n.ID == 0 {
+		t.Fatalf("POST /api/notifications: bad body %q: %v", out, err)
+	}
+	return n.ID
+}

@@ -1,0 +1,56 @@
+// Package models holds Beacon's plain data structs. They carry GORM tags
+// and nothing else: every query lives in package store.
+package models
+
+import "time"
+
+// Levels a notification may have, in the order the admin form lists them.
+var Levels = []string{"info", "success", "warning", "error"}
+
+// User is a person who can sign in; Admin users may post notifications.
+type User struct {
+	ID           int64
+	Name         string
+	Email        string
+	PasswordHash string
+	Admin        bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Notification is one posted message. Its ID is also its position in the
+// stream: clients resume from it with Last-Event-ID.
+type Notification struct {
+	ID          int64
+	Title       string
+	Body        string
+	Level       string
+	RecipientID *int64 // nil: for everyone, visitors included
+	Recipient   *User  `gorm:"foreignKey:RecipientID"`
+	Deliveries  int64  // live deliveries made by the hubs
+	CreatedAt   time.Time
+}
+
+// RecipientEmail is the addressee's email, or "" for a broadcast.
+func (n Notification) RecipientEmail() string {
+	if n.Recipient == nil {
+		return ""
+	}
+	return n.Recipient.Email
+}
+
+// VisibleTo reports whether the user with id userID (0 for a visitor) may see n.
+func (n Notification) VisibleTo(userID int64) bool {
+	return n.RecipientID == nil || (userID != 0 && *n.RecipientID == userID)
+}
+
+// APIToken lets another system post notifications as the admin who owns it.
+// Only a hash of the token is kept.
+type APIToken struct {
+	ID         int64
+	UserID     int64
+	User       User
+	TokenHash  string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}

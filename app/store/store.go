@@ -1,0 +1,110 @@
+// Package store owns every query Beacon makes. It opens SQLite or
+// PostgreSQL, runs the migrations, and returns model structs.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"beacon/migrations"
+)
+
+// ErrNotFound is returned when the row asked for does not exist (or is not
+// the caller's to see).
+var ErrNotFound = errors.New("not found")
+
+// ErrEmailTaken is returned when a user with that email already exists.
+var ErrEmailTaken = errors.New("email already taken")
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect migrations.Dialect
+}
+
+// IsPostgres reports whether url names a PostgreSQL database rather than a
+// SQLite file.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open connects to the database named by url: a postgres:// URL, or else a
+// SQLite file path.
+func Open(url string) (*Store, error) {
+	cfg := &gorm.Config{
+		Logger:         logger.Discard,
+		TranslateError: true,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+	}
+	var (
+		db      *gorm.DB
+		err     error
+		dialect migrations.Dialect
+	)
+	if IsPostgres(url) {
+		dialect = migrations.Postgres
+		db, err = gorm.Open(postgres.Open(url), cfg)
+	} else {
+		dialect = migrations.SQLite
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
+}
+
+// sqliteDSN adds what concurrent writers need: WAL so readers never wait,
+// a busy timeout, and transactions that take the write lock when they
+// begin, so two writers queue instead of failing with "database is locked".
+func sqliteDSN(path string) string {
+	path = strings.TrimPrefix(path, "sqlite://")
+	params := "_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=on&_synchronous=NORMAL"
+	if strings.Contains(path, "?") {
+		return "file:" + path + "&" + params
+	}
+	return "file:" + path + "?" + params
+}
+
+// Dialect is the SQL flavour of the database.
+func (s *Store) Dialect() migrations.Dialect { return s.dialect }
+
+// SQL is the underlying connection pool, for the migrations and the session store.
+func (s *Store) SQL() *sql.DB { return s.sqlDB }
+
+// Migrate applies pending migrations.
+func (s *Store) Migrate(ctx context.Context, logger *slog.Logger) error {
+	return migrations.Up(ctx, s.sqlDB, s.dialect, logger)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.sqlDB.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	return s.sqlDB.Close()
+}
+
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,31 @@
+// Beacon is a live notifications web app: admins post notifications, and
+// every browser that may see one receives it at once over Server-Sent
+// Events. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"beacon/app/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	err := cli.Run(ctx, os.Args[1:], cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Log: logger})
+	if errors.Is(err, cli.ErrUsage) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err != nil {
+		logger.Error("beacon failed", "err", err)
+		os.Exit(1)
+	}
+}

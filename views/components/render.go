@@ -1,0 +1,35 @@
+// Package components holds the templ components shared by pages and live
+// fragments.
+package components
+
+import (
+	"context"
+	"strings"
+
+	"beacon/app/models"
+)
+
+// LevelLabel is the word shown beside a notification, so its level is not
+// told by colour alone.
+func LevelLabel(level string) string {
+	switch level {
+	case "success":
+		return "Success"
+	case "warning":
+		return "Warning"
+	case "error":
+		return "Error"
+	default:
+		return "Info"
+	}
+}
+
+// NotificationHTML renders the Notification component to a string: the
+// stream's html field.
+func NotificationHTML(ctx context.Context, n models.Notification) (string, error) {
+	var b strings.Builder
+	if err := Notification(n).Render(ctx, &b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
