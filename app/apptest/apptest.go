@@ -28,6 +28,7 @@ type App struct {
 	URL    string
 	Store  *store.Store
 	Server *httptest.Server
+	app    *server.Server
 	stop   context.CancelFunc
 	done   chan error
 }
@@ -73,7 +74,7 @@ func New(t testing.TB, opts Options) *App {
 	}
 	srv := server.New(cfg, st, log)
 	ctx, stop := context.WithCancel(context.Background())
-	a := &App{Store: st, stop: stop, done: make(chan error, 1)}
+	a := &App{Store: st, app: srv, stop: stop, done: make(chan error, 1)}
 	go func() { a.done <- srv.Run(ctx) }()
 	a.Server = httptest.NewServer(srv.Handler())
 	a.URL = a.Server.URL
@@ -96,6 +97,9 @@ func (a *App) Stop(t testing.TB) {
 		t.Errorf("hub run: %v", err)
 	}
 }
+
+// Subscribers is how many streams and long polls the notification hub holds.
+func (a *App) Subscribers() int { return a.app.NotificationSubscribers() }
 
 type testWriter struct{ t testing.TB }
 

@@ -68,3 +68,5 @@ func notify(t *testing.T, app *apptest.App, token string, body map[string]string
 	}
 	return n.ID
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -84,6 +84,9 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger) *Server {
 // Handler is the app's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
+// NotificationSubscribers is how many streams and long polls are open.
+func (s *Server) NotificationSubscribers() int { return s.notifications.Subscribers() }
+
 // Run runs the hubs until ctx ends; then every stream is ended, so that
 // browsers reconnect elsewhere.
 func (s *Server) Run(ctx context.Context) error {
