@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"beacon/app/auth"
+	"beacon/app/store"
+)
+
+// run runs one command against the database at url.
+func run(t *testing.T, url, stdin string, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := Run(context.Background(), args, Env{
+		Getenv: func(k string) string {
+			if k == "DATABASE_URL" {
+				return url
+			}
+			return env[k]
+		},
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &out,
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	return out.String(), err
+}
+
+func TestMigrateUpDownStatus(t *testing.T) {
+	url := filepath.Join(t.TempDir(), "beacon.db")
+	out, err := run(t, url, "", nil, "migrate", "status")
+	if err != nil || strings.Count(out, "pending") != 2 {
+		t.Fatalf("status before up: %v\n%s", err, out)
+	}
+	if _, err := run(t, url, "", nil, "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = run(t, url, "", nil, "migrate", "status")
+	if strings.Count(out, "applied") != 2 {
+		t.Fatalf("status after up:\n%s", out)
+	}
+	if _, err := run(t, url, "", nil, "migrate", "down"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = run(t, url, "", nil, "migrate", "status")
+	if strings.Count(out, "applied") != 1 || strings.Count(out, "pending") != 1 {
+		t.Fatalf("status after down:\n%s", out)
+	}
+	if _, err := run(t, url, "", nil, "migrate", "sideways"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("unknown action: %v", err)
+	}
+}
+
+func TestAdminCreateThenTokenCreate(t *testing.T) {
+	url := filepath.Join(t.TempDir(), "beacon.db")
+	if _, err := run(t, url, "short\n", nil, "admin", "create", "ops@example.com"); err == nil {
+		t.Fatal("a 5-character password was accepted")
+	}
+	if _, err := run(t, url, "", map[string]string{"ADMIN_PASSWORD": "long enough"}, "admin", "create", "not-an-email"); err == nil {
+		t.Fatal("a malformed email was accepted")
+	}
+	if _, err := run(t, url, "typed password\n", nil, "admin", "create", "ops@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	// Running it again promotes and resets instead of failing.
+	if _, err := run(t, url, "", map[string]string{"ADMIN_PASSWORD": "second password"}, "admin", "create", "OPS@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	token, err := run(t, url, "", nil, "token", "create", "ops@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token = strings.TrimSpace(token)
+
+	st, err := store.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	u, err := st.UserByEmail(ctx, "ops@example.com")
+	if err != nil || !u.Admin || !auth.CheckPassword(u.PasswordHash, "second password") {
+		t.Fatalf("admin %+v %v", u, err)
+	}
+	owner, err := st.UserByTokenHash(ctx, auth.HashAPIToken(token))
+	if err != nil || owner.ID != u.ID {
+		t.Fatalf("token %q does not resolve to the admin: %+v %v", token, owner, err)
+	}
+	if _, err := run(t, url, "", nil, "token", "create", "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token for unknown user: %v", err)
+	}
+}

@@ -1,0 +1,185 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"beacon/app/models"
+	"beacon/app/store"
+	"beacon/migrations"
+)
+
+// defaultPostgres is the database this project's machines run; set
+// BEACON_TEST_POSTGRES to use another, or to "off" to skip.
+const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// databases opens a fresh, migrated store on SQLite, and on PostgreSQL when
+// one is reachable (in a schema of its own, dropped afterwards).
+func databases(t *testing.T) map[string]*store.Store {
+	t.Helper()
+	out := map[string]*store.Store{"sqlite": open(t, filepath.Join(t.TempDir(), "beacon.db"))}
+	if url := postgresURL(t); url != "" {
+		out["postgres"] = open(t, url)
+	}
+	return out
+}
+
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("BEACON_TEST_POSTGRES")
+	if base == "off" {
+		return ""
+	}
+	if base == "" {
+		base = defaultPostgres
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Logf("PostgreSQL not reachable at %s (%v): testing SQLite only", base, err)
+		return ""
+	}
+	schema := fmt.Sprintf("beacon_test_%d", rand.Uint64())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	return base + "&search_path=" + schema
+}
+
+func open(t *testing.T, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestVisibilityAndOrder(t *testing.T) {
+	for name, st := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			bob := models.User{Name: "Bob", Email: "Bob@Example.com", PasswordHash: "x"}
+			if err := st.CreateUser(ctx, &bob); err != nil {
+				t.Fatal(err)
+			}
+			dup := models.User{Name: "Bob2", Email: "bob@example.COM", PasswordHash: "x"}
+			if err := st.CreateUser(ctx, &dup); err != store.ErrEmailTaken {
+				t.Fatalf("duplicate email in other case: %v", err)
+			}
+			if u, err := st.UserByEmail(ctx, "BOB@example.com"); err != nil || u.ID != bob.ID {
+				t.Fatalf("lookup in other case: %+v %v", u, err)
+			}
+
+			all := &models.Notification{Title: "all", Level: "info"}
+			mine := &models.Notification{Title: "bob's", Level: "info", RecipientID: &bob.ID}
+			for _, n := range []*models.Notification{all, mine} {
+				if err := st.CreateNotification(ctx, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			visitor, _ := st.NotificationsAfter(ctx, 0, 0, 10)
+			forBob, _ := st.NotificationsAfter(ctx, bob.ID, 0, 10)
+			recent, _ := st.RecentNotifications(ctx, bob.ID, 10)
+			if len(visitor) != 1 || visitor[0].ID != all.ID {
+				t.Fatalf("visitor sees %v", visitor)
+			}
+			if len(forBob) != 2 || forBob[1].RecipientEmail() != "bob@example.com" {
+				t.Fatalf("bob sees %v", forBob)
+			}
+			if len(recent) != 2 || recent[0].ID != mine.ID {
+				t.Fatalf("recent, newest first: %v", recent)
+			}
+			if last, err := st.LastNotificationID(ctx); err != nil || last != mine.ID {
+				t.Fatalf("last id %d %v", last, err)
+			}
+		})
+	}
+}
+
+// When a CreateNotification returns, every smaller id is committed too, so
+// a reader that follows ids never skips one, even with concurrent posters.
+func TestConcurrentInsertsBecomeVisibleInIDOrder(t *testing.T) {
+	for name, st := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			const writers, each = 8, 25
+			var (
+				wg      sync.WaitGroup
+				mu      sync.Mutex
+				skipped []string
+			)
+			for w := range writers {
+				wg.Go(func() {
+					for i := range each {
+						n := &models.Notification{Title: fmt.Sprint(w, "-", i), Level: "info"}
+						if err := st.CreateNotification(ctx, n); err != nil {
+							t.Error(err)
+							return
+						}
+						// Everything up to our id must already be readable.
+						ns, err := st.AllNotificationsAfter(ctx, 0, 10000)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						var got []int64
+						for _, m := range ns {
+							got = append(got, m.ID)
+						}
+						if i := slices.Index(got, n.ID); i < 0 || int64(i+1) != n.ID-got[0]+1 {
+							mu.Lock()
+							skipped = append(skipped, fmt.Sprintf("id %d saw %d rows", n.ID, len(got)))
+							mu.Unlock()
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if len(skipped) > 0 {
+				t.Fatalf("ids visible out of order: %v", skipped)
+			}
+		})
+	}
+}
+
+func TestMigrationsRollBackCleanly(t *testing.T) {
+	for name, st := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			p, err := migrations.NewProvider(st.SQL(), st.Dialect(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 0); err != nil {
+				t.Fatalf("down to 0: %v", err)
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatalf("up again: %v", err)
+			}
+		})
+	}
+}

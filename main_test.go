@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The deploy contract, on the real binary: $PORT, migrations at start, the
+// admin from the environment, and on SIGTERM open streams end and the
+// process exits 0 within 10 seconds.
+func TestServeShutsDownCleanlyOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "beacon")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"PORT="+port,
+		"DATABASE_URL="+filepath.Join(dir, "beacon.db"),
+		"ADMIN_EMAIL=ops@example.com",
+		"ADMIN_PASSWORD=a long password",
+		"SECRET_KEY_BASE=test",
+	)
+	logs, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(logs)
+		for sc.Scan() {
+			t.Log(sc.Text())
+			if strings.Contains(sc.Text(), "beacon listening") {
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	base := "http://127.0.0.1:" + port
+
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// Two open streams and a long poll: shutdown must end all of them.
+	var streams []io.ReadCloser
+	for range 2 {
+		resp, err := http.Get(base + "/notifications/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Read the first frame so the stream is surely being served.
+		if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, resp.Body)
+	}
+	polled := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(base + "/api/notifications/poll?after=999&timeout=55")
+		if err != nil {
+			polled <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		polled <- fmt.Sprint(resp.StatusCode, " ", strings.TrimSpace(string(b)))
+	}()
+	waitForLog := time.Now().Add(5 * time.Second)
+	for !pollWaiting(base) && time.Now().Before(waitForLog) {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, len(streams))
+	for _, b := range streams {
+		go func() {
+			_, err := io.Copy(io.Discard, b)
+			ended <- err
+		}()
+	}
+	for range streams {
+		select {
+		case err := <-ended:
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Logf("stream ended with %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a stream outlived shutdown by 10s")
+		}
+	}
+	select {
+	case got := <-polled:
+		if got != `200 {"notifications":[],"last_id":999}` {
+			t.Fatalf("long poll at shutdown answered %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the long poll outlived shutdown by 10s")
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not exit within 10s of SIGTERM")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+	t.Logf("shutdown took %v", time.Since(start))
+}
+
+// pollWaiting reports whether the server counts three subscribers: two
+// streams and the long poll.
+func pollWaiting(base string) bool {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.Contains(string(b), "beacon_notification_subscribers 3")
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
