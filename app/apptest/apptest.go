@@ -72,7 +72,10 @@ func New(t testing.TB, opts Options) *App {
 	if err := st.Migrate(context.Background(), log); err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(cfg, st, log)
+	srv, err := server.New(context.Background(), cfg, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	a := &App{Store: st, app: srv, stop: stop, done: make(chan error, 1)}
 	go func() { a.done <- srv.Run(ctx) }()

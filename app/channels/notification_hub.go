@@ -6,6 +6,7 @@ package channels
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,24 +34,27 @@ type Subscriber interface {
 	Subscribe(topic string) *broker.Subscription
 }
 
-// Event is one rendered frame. Frame is shared by every subscriber that
-// receives it and must not be changed.
+// Event is one rendered frame. It is shared, by pointer, by every
+// subscriber that receives it and must not be changed.
 type Event struct {
 	ID    int64 // 0 for a heartbeat
 	Frame []byte
 }
 
+// heartbeat is the one ping event every stream shares.
+var heartbeat = &Event{Frame: ping}
+
 // Subscription is one stream or long poll: a bounded queue that the hub
 // fills without ever blocking, and a signal for when the hub has let it go.
 type Subscription struct {
 	userID int64
-	queue  chan Event
+	queue  chan *Event
 	done   chan struct{}
 	once   sync.Once
 }
 
 // Events delivers the frames queued for this subscription, in id order.
-func (s *Subscription) Events() <-chan Event { return s.queue }
+func (s *Subscription) Events() <-chan *Event { return s.queue }
 
 // Done is closed when the hub drops the subscription: it fell behind, or
 // the hub is shutting down.
@@ -62,7 +66,7 @@ func (s *Subscription) drop() { s.once.Do(func() { close(s.done) }) }
 type HubOptions struct {
 	Heartbeat time.Duration // ": ping" interval, default 15s
 	Retry     time.Duration // EventSource reconnect delay, default 2s
-	QueueSize int           // frames a subscriber may have pending, default 256
+	QueueSize int           // frames a subscriber may have pending, default 128
 }
 
 // NotificationHub loads each new notification once, renders its frame
@@ -74,13 +78,18 @@ type NotificationHub struct {
 	log    *slog.Logger
 	opts   HubOptions
 
+	wake   *broker.Subscription
+	cursor int64 // the last id fanned out; only Run touches it after New
+
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
 	closed bool
 }
 
-// NewNotificationHub returns a hub; call Run to start it.
-func NewNotificationHub(source NotificationSource, render Renderer, b Subscriber, log *slog.Logger, opts HubOptions) *NotificationHub {
+// NewNotificationHub returns a hub; call Run to start it. It listens to the
+// broker before it reads the newest id, so a notification committed in
+// between is still announced to Run.
+func NewNotificationHub(ctx context.Context, source NotificationSource, render Renderer, b Subscriber, log *slog.Logger, opts HubOptions) (*NotificationHub, error) {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 15 * time.Second
 	}
@@ -88,35 +97,37 @@ func NewNotificationHub(source NotificationSource, render Renderer, b Subscriber
 		opts.Retry = 2 * time.Second
 	}
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 256
+		opts.QueueSize = 128
+	}
+	wake := b.Subscribe(NotificationsTopic)
+	cursor, err := source.LastNotificationID(ctx)
+	if err != nil {
+		wake.Close()
+		return nil, fmt.Errorf("notification hub: %w", err)
 	}
 	return &NotificationHub{
 		source: source, render: render, broker: b, log: log, opts: opts,
+		wake: wake, cursor: cursor,
 		subs: make(map[*Subscription]struct{}),
-	}
+	}, nil
 }
 
 // Run delivers notifications until ctx ends, then drops every subscription
 // so that streams end and their browsers reconnect elsewhere.
 func (h *NotificationHub) Run(ctx context.Context) error {
-	wake := h.broker.Subscribe(NotificationsTopic)
-	defer wake.Close()
+	defer h.wake.Close()
 	defer h.closeAll()
 
-	cursor, err := h.source.LastNotificationID(ctx)
-	if err != nil {
-		return err
-	}
-	heartbeat := time.NewTicker(h.opts.Heartbeat)
-	defer heartbeat.Stop()
+	ticker := time.NewTicker(h.opts.Heartbeat)
+	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-wake.C():
-			cursor = h.deliverAfter(ctx, cursor)
-		case <-heartbeat.C:
-			h.broadcast(Event{Frame: ping}, 0, false)
+		case <-h.wake.C():
+			h.cursor = h.deliverAfter(ctx, h.cursor)
+		case <-ticker.C:
+			h.broadcast(heartbeat, 0, false)
 		}
 	}
 }
@@ -157,22 +168,22 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) int64 
 }
 
 // Encode renders n's stream frame.
-func (h *NotificationHub) Encode(ctx context.Context, n models.Notification) (Event, error) {
+func (h *NotificationHub) Encode(ctx context.Context, n models.Notification) (*Event, error) {
 	p, err := NewNotificationJSON(ctx, h.render, n)
 	if err != nil {
-		return Event{}, err
+		return nil, err
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
-		return Event{}, err
+		return nil, err
 	}
-	return Event{ID: n.ID, Frame: encodeEvent(n.ID, "notification", data)}, nil
+	return &Event{ID: n.ID, Frame: encodeEvent(n.ID, "notification", data)}, nil
 }
 
 // broadcast offers ev to every subscription that may see it (recipient 0:
 // everyone) and returns how many took it. A subscription whose queue is
 // full is dropped when evict is set; a heartbeat is simply skipped.
-func (h *NotificationHub) broadcast(ev Event, recipient int64, evict bool) int {
+func (h *NotificationHub) broadcast(ev *Event, recipient int64, evict bool) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	sent := 0
@@ -196,7 +207,7 @@ func (h *NotificationHub) broadcast(ev Event, recipient int64, evict bool) int {
 // Subscribe registers a subscription for user userID (0: a visitor). It
 // receives every notification delivered from now on that the user may see.
 func (h *NotificationHub) Subscribe(userID int64) *Subscription {
-	s := &Subscription{userID: userID, queue: make(chan Event, h.opts.QueueSize), done: make(chan struct{})}
+	s := &Subscription{userID: userID, queue: make(chan *Event, h.opts.QueueSize), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {

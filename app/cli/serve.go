@@ -37,7 +37,10 @@ func serve(ctx context.Context, env Env) error {
 		return err
 	}
 
-	app := server.New(cfg, st, env.Log)
+	app, err := server.New(ctx, cfg, st, env.Log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", ":"+cfg.Port)
 	if err != nil {
 		return fmt.Errorf("listen on port %s: %w", cfg.Port, err)

@@ -40,12 +40,15 @@ type Server struct {
 }
 
 // New builds the app over an open, migrated store.
-func New(cfg config.Config, st *store.Store, log *slog.Logger) *Server {
+func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
 	b := broker.NewMemory()
-	hub := channels.NewNotificationHub(st, components.NotificationHTML, b, log, channels.HubOptions{
+	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationHTML, b, log, channels.HubOptions{
 		Heartbeat: cfg.Heartbeat,
 		Retry:     cfg.Retry,
 	})
+	if err != nil {
+		return nil, err
+	}
 
 	var sessionStore scs.Store
 	var stop func()
@@ -78,7 +81,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger) *Server {
 		Log:           log,
 	}
 	ctl.Routes(e, assets.Files, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return &Server{echo: e, notifications: hub, stopSessions: stop}
+	return &Server{echo: e, notifications: hub, stopSessions: stop}, nil
 }
 
 // Handler is the app's HTTP handler.

@@ -1,0 +1,121 @@
+package channels_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"beacon/app/channels"
+	"beacon/app/models"
+)
+
+// fanoutWriter stands in for a browser's connection: it records when the
+// awaited notification's frame reached it, in a slot of its own so the
+// measurement adds no lock of its own.
+type fanoutWriter struct {
+	header    http.Header
+	want      *atomic.Int64 // the id the benchmark is waiting for
+	published *atomic.Int64 // when it was published, in UnixNano
+	latencies []time.Duration
+	done      func()
+}
+
+func (w *fanoutWriter) Header() http.Header { return w.header }
+func (w *fanoutWriter) WriteHeader(int)     {}
+func (w *fanoutWriter) Flush()              {}
+func (w *fanoutWriter) Write(p []byte) (int, error) {
+	if rest, ok := bytes.CutPrefix(p, []byte("id: ")); ok {
+		end := bytes.IndexByte(rest, '\n')
+		if id, err := strconv.ParseInt(string(rest[:end]), 10, 64); err == nil && id == w.want.Load() {
+			w.latencies = append(w.latencies, time.Duration(time.Now().UnixNano()-w.published.Load()))
+			w.done()
+		}
+	}
+	return len(p), nil
+}
+
+// BenchmarkFanout posts one notification per op to N open streams and
+// reports the fan-out latency (publish after commit → frame written) at
+// p50 and p99, the memory each stream holds, and frames lost.
+//
+//	go test -run '^$' -bench Fanout -benchmem ./app/channels/
+func BenchmarkFanout(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) { benchFanout(b, n) })
+	}
+}
+
+func benchFanout(b *testing.B, n int) {
+	r := newRig(b, channels.HubOptions{Heartbeat: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	var (
+		want, published, got atomic.Int64
+		all                  = make(chan struct{}, 1)
+		streams              sync.WaitGroup
+		writers              = make([]*fanoutWriter, n)
+	)
+	done := func() {
+		if got.Add(1) == int64(n) {
+			all <- struct{}{}
+		}
+	}
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		w := &fanoutWriter{header: http.Header{}, want: &want, published: &published, done: done}
+		writers[i] = w
+		streams.Go(func() { _ = r.hub.Stream(ctx, w, channels.StreamRequest{}) })
+	}
+	for r.hub.Subscribers() < n {
+		time.Sleep(time.Millisecond)
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	perStream := float64(int64(after.HeapInuse+after.StackInuse)-int64(before.HeapInuse+before.StackInuse)) / float64(n)
+
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		note := &models.Notification{Title: fmt.Sprint("bench ", i), Body: "fan-out", Level: "info"}
+		if err := r.store.CreateNotification(ctx, note); err != nil {
+			b.Fatal(err)
+		}
+		want.Store(note.ID)
+		got.Store(0)
+		b.StartTimer()
+		published.Store(time.Now().UnixNano())
+		if err := r.broker.Publish(ctx, channels.NotificationsTopic, note.ID); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-all:
+		case <-time.After(30 * time.Second):
+			b.Fatalf("only %d of %d streams got notification %d", got.Load(), n, note.ID)
+		}
+	}
+	b.StopTimer()
+	cancel()
+	streams.Wait()
+
+	var latencies []time.Duration
+	for _, w := range writers {
+		latencies = append(latencies, w.latencies...)
+	}
+	slices.Sort(latencies)
+	lost := b.N*n - len(latencies)
+	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(perStream, "B/stream")
+	b.ReportMetric(float64(lost), "lost")
+}

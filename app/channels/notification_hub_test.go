@@ -1,0 +1,159 @@
+package channels_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"beacon/app/broker"
+	"beacon/app/channels"
+	"beacon/app/models"
+	"beacon/app/store"
+	"beacon/views/components"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"))
+}
+
+// rig is a hub over a real SQLite store and the in-process broker.
+type rig struct {
+	store  *store.Store
+	broker *broker.Memory
+	hub    *channels.NotificationHub
+	done   chan error
+	cancel context.CancelFunc
+}
+
+func newRig(t testing.TB, opts channels.HubOptions) *rig {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "beacon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	b := broker.NewMemory()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub, err := channels.NewNotificationHub(context.Background(), st, components.NotificationHTML, b, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{store: st, broker: b, hub: hub, done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- r.hub.Run(ctx) }()
+	t.Cleanup(func() {
+		r.stop(t)
+		st.Close()
+	})
+	return r
+}
+
+func (r *rig) stop(t testing.TB) {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	if err := <-r.done; err != nil {
+		t.Errorf("hub: %v", err)
+	}
+}
+
+// post stores a broadcast and publishes its id, as the controllers do.
+func (r *rig) post(t testing.TB, title string) int64 {
+	t.Helper()
+	n := &models.Notification{Title: title, Level: "info"}
+	if err := r.store.CreateNotification(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.broker.Publish(context.Background(), channels.NotificationsTopic, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	return n.ID
+}
+
+func next(t *testing.T, s *channels.Subscription) *channels.Event {
+	t.Helper()
+	for {
+		select {
+		case ev := <-s.Events():
+			if ev.ID != 0 {
+				return ev
+			}
+		case <-s.Done():
+			t.Fatal("subscription dropped")
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event within 5s")
+		}
+	}
+}
+
+// A subscriber that stops reading is dropped when its queue fills, and
+// the others get every notification regardless.
+func TestStalledSubscriberIsDroppedOthersUnaffected(t *testing.T) {
+	r := newRig(t, channels.HubOptions{QueueSize: 4, Heartbeat: time.Hour})
+	stalled := r.hub.Subscribe(0)
+	reader := r.hub.Subscribe(0)
+	defer r.hub.Unsubscribe(stalled)
+	defer r.hub.Unsubscribe(reader)
+
+	// Wait until the hub runs, so that every post below is fanned out live.
+	first := r.post(t, "warm-up")
+	if got := next(t, reader); got.ID != first {
+		t.Fatalf("got %d want %d", got.ID, first)
+	}
+	for i := range 20 {
+		id := r.post(t, fmt.Sprint("n", i))
+		if got := next(t, reader); got.ID != id {
+			t.Fatalf("reader got %d want %d", got.ID, id)
+		}
+	}
+	select {
+	case <-stalled.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("stalled subscriber was not dropped")
+	}
+	if n := r.hub.Subscribers(); n != 1 {
+		t.Fatalf("hub holds %d subscribers, want 1", n)
+	}
+}
+
+// The hub renders a frame once and hands the same bytes to everyone.
+func TestFrameIsSharedNotCopied(t *testing.T) {
+	r := newRig(t, channels.HubOptions{Heartbeat: time.Hour})
+	a, b := r.hub.Subscribe(0), r.hub.Subscribe(0)
+	defer r.hub.Unsubscribe(a)
+	defer r.hub.Unsubscribe(b)
+	r.post(t, "shared")
+	if ea, eb := next(t, a), next(t, b); ea != eb {
+		t.Fatal("each subscriber got its own frame")
+	}
+}
+
+func TestShutdownDropsEverySubscription(t *testing.T) {
+	r := newRig(t, channels.HubOptions{Heartbeat: time.Hour})
+	subs := []*channels.Subscription{r.hub.Subscribe(0), r.hub.Subscribe(7)}
+	r.stop(t)
+	for _, s := range subs {
+		select {
+		case <-s.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("subscription outlived the hub")
+		}
+	}
+	late := r.hub.Subscribe(0)
+	select {
+	case <-late.Done():
+	default:
+		t.Fatal("a subscription taken after shutdown is open")
+	}
+}
