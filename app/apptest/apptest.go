@@ -190,6 +190,9 @@ func (c *Client) CSRF(t testing.TB) string {
 // PostForm posts form to path with the client's CSRF token added.
 func (c *Client) PostForm(t testing.TB, path string, form url.Values) (*http.Response, string) {
 	t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
 	form.Set("_csrf", c.CSRF(t))
 	return c.PostFormRaw(t, path, form)
 }

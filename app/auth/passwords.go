@@ -17,6 +17,16 @@ func HashPassword(password string) (string, error) {
 	return string(h), nil
 }
 
+// unknownUserHash is checked against when no user has the email given, so
+// that a failed login takes as long whether or not the email exists.
+const unknownUserHash = "$2a$10$kFyD/mh6XnRXx6UPvkr9X.TobP54.GGtaFk1NeDbzVhCnHw5.lmS."
+
+// CheckUnknownPassword spends the time a real check would, and fails.
+func CheckUnknownPassword(password string) bool {
+	CheckPassword(unknownUserHash, password)
+	return false
+}
+
 // CheckPassword reports whether password matches hash.
 func CheckPassword(hash, password string) bool {
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -70,3 +72,13 @@ func notify(t *testing.T, app *apptest.App, token string, body map[string]string
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -26,7 +26,13 @@ func (ctl *Controller) sessionsCreate(c echo.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if err != nil || !auth.CheckPassword(u.PasswordHash, password) {
+	var ok bool
+	if err == nil {
+		ok = auth.CheckPassword(u.PasswordHash, password)
+	} else {
+		ok = auth.CheckUnknownPassword(password)
+	}
+	if !ok {
 		return render(c, http.StatusUnprocessableEntity, pages.Login(page(c, "Sign in"), email, "Invalid email or password."))
 	}
 	if err := ctl.Sessions.Login(c, u.ID); err != nil {

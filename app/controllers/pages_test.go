@@ -1,0 +1,131 @@
+package controllers_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"beacon/app/apptest"
+)
+
+func TestFeedShowsNewestFirstAndWhereTheStreamResumes(t *testing.T) {
+	app, token := adminApp(t, apptest.Options{})
+	c := app.Client(t)
+	if _, body := c.Get(t, "/"); !strings.Contains(body, "No notifications yet") || !strings.Contains(body, `data-last-id="0"`) {
+		t.Fatalf("empty feed:\n%s", body)
+	}
+	notify(t, app, token, map[string]string{"title": "older"})
+	newest := notify(t, app, token, map[string]string{"title": "newer"})
+	resp, body := c.Get(t, "/")
+	if resp.StatusCode != http.StatusOK || strings.Index(body, "newer") > strings.Index(body, "older") {
+		t.Fatalf("not newest first:\n%s", body)
+	}
+	if want := `data-last-id="` + itoa(newest) + `"`; !strings.Contains(body, want) {
+		t.Fatalf("feed lacks %s", want)
+	}
+}
+
+func TestEveryPageSendsSecurityHeaders(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	c := app.Client(t)
+	for _, path := range []string{"/", "/login", "/no-such-page"} {
+		resp, body := c.Get(t, path)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+			strings.Contains(csp, "unsafe-inline") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: headers %v", path, resp.Header)
+		}
+		if regexp.MustCompile(`<script>|<script [^>]*>[^<]`).MatchString(body) {
+			t.Errorf("%s has an inline script", path)
+		}
+	}
+	resp, body := c.Get(t, "/no-such-page")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "<html") || !strings.Contains(body, "404") {
+		t.Errorf("404 page: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+func TestSessionCookieIsHardenedAndRenewedAtLogin(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	c := app.Client(t)
+	csrf := c.CSRF(t)
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/login",
+		strings.NewReader("email=ada%40example.com&password=correct+horse&_csrf="+csrf))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "beacon_session" {
+			session = ck
+		}
+	}
+	if session == nil || !session.HttpOnly || !session.Secure || session.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie %+v", session)
+	}
+
+	// A forged or tampered cookie is no session.
+	forged := app.Client(t)
+	tampered := *session
+	tampered.Value = strings.Replace(session.Value, ".", "x.", 1)
+	forged.Jar.SetCookies(req.URL, []*http.Cookie{{Name: tampered.Name, Value: tampered.Value}})
+	if resp, _ := forged.Get(t, "/admin/notifications"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("tampered cookie let in: %d", resp.StatusCode)
+	}
+}
+
+func TestLogoutEndsTheSessionServerSide(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	c := app.Client(t)
+	c.Login(t, "ada@example.com", "correct horse")
+	stolen := c.Jar.Cookies(mustURL(t, app.URL))
+	if resp, _ := c.PostForm(t, "/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	// Replaying the cookie from before logout must not work.
+	replay := app.Client(t)
+	replay.Jar.SetCookies(mustURL(t, app.URL), stolen)
+	if resp, _ := replay.Get(t, "/admin/notifications"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("old session still works after logout: %d", resp.StatusCode)
+	}
+}
+
+func TestHealthzReportsTheDatabase(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	c := app.Client(t)
+	if resp, body := c.Get(t, "/healthz"); resp.StatusCode != 200 || strings.TrimSpace(body) != `{"status":"ok"}` {
+		t.Fatalf("healthy: %d %s", resp.StatusCode, body)
+	}
+	app.Store.Close()
+	if resp, _ := c.Get(t, "/healthz"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("database closed: %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestAdminListCountsLiveDeliveries(t *testing.T) {
+	app, token := adminApp(t, apptest.Options{})
+	s1, s2 := open(t, app.Client(t), ""), open(t, app.Client(t), "")
+	notify(t, app, token, map[string]string{"title": "counted"})
+	s1.NextEvent(t, wait)
+	s2.NextEvent(t, wait)
+	admin := app.Client(t)
+	admin.Login(t, "ada@example.com", "correct horse")
+	waitFor(t, func() bool {
+		_, body := admin.Get(t, "/admin/notifications")
+		return strings.Contains(body, `<td class="deliveries">2</td>`)
+	})
+}
+
+func TestMetricsAreServed(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	open(t, app.Client(t), "")
+	resp, body := app.Client(t).Get(t, "/metrics")
+	if resp.StatusCode != 200 || !strings.Contains(body, "beacon_notification_subscribers 1") {
+		t.Fatalf("metrics: %d\n%.500s", resp.StatusCode, body)
+	}
+}
