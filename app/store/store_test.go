@@ -183,3 +183,15 @@ func TestMigrationsRollBackCleanly(t *testing.T) {
 		})
 	}
 }
+
+func TestSQLiteRunsInWALWithBusyTimeout(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	var mode string
+	var timeout int
+	if err := st.SQL().QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode %q %v", mode, err)
+	}
+	if err := st.SQL().QueryRow("PRAGMA busy_timeout").Scan(&timeout); err != nil || timeout < 5000 {
+		t.Fatalf("busy_timeout %d %v", timeout, err)
+	}
+}

@@ -1,0 +1,49 @@
+package config
+
+import (
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != "8080" || c.DatabaseURL != "beacon.db" || !c.Migrate || !c.Signup || c.Heartbeat != 15*time.Second ||
+		!c.SecretMissing || len(c.SecretKeyBase) < 32 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"PORT": "9000", "MIGRATE": "false", "SECRET_KEY_BASE": "s3cret", "HEARTBEAT_INTERVAL": "250ms",
+		"ALLOWED_ORIGINS": " https://a.example , https://b.example/ ,", "APP_ENV": "production",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != "9000" || c.Migrate || string(c.SecretKeyBase) != "s3cret" || c.SecretMissing || !c.Production ||
+		c.Heartbeat != 250*time.Millisecond || len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "https://b.example" {
+		t.Fatalf("settings: %+v", c)
+	}
+}
+
+func TestRefusesBadSettings(t *testing.T) {
+	for name, m := range map[string]map[string]string{
+		"production without secret": {"APP_ENV": "production"},
+		"heartbeat not a duration":  {"HEARTBEAT_INTERVAL": "15"},
+		"heartbeat zero":            {"HEARTBEAT_INTERVAL": "0s"},
+		"migrate not a bool":        {"MIGRATE": "maybe"},
+		"signup not a bool":         {"SIGNUP": "nah"},
+	} {
+		if _, err := Load(env(m)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
