@@ -23,44 +23,8 @@ func TestServeShutsDownCleanlyOnSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "beacon")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	port := freePort(t)
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"PORT="+port,
-		"DATABASE_URL="+filepath.Join(dir, "beacon.db"),
-		"ADMIN_EMAIL=ops@example.com",
-		"ADMIN_PASSWORD=a long password",
-		"SECRET_KEY_BASE=test",
-	)
-	logs, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(logs)
-		for sc.Scan() {
-			t.Log(sc.Text())
-			if strings.Contains(sc.Text(), "beacon listening") {
-				close(ready)
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start")
-	}
-	base := "http://127.0.0.1:" + port
+	b := startBinary(t, true)
+	cmd, base := b.cmd, b.base
 
 	resp, err := http.Get(base + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -152,6 +116,58 @@ func pollWaiting(base string) bool {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return strings.Contains(string(b), "beacon_notification_subscribers 3")
+}
+
+// binary is a built beacon serving on a fresh SQLite file.
+type binary struct {
+	path, base string
+	env        []string
+	cmd        *exec.Cmd
+}
+
+// startBinary builds beacon, starts `beacon serve` with an admin
+// ops@example.com, and waits until it answers /healthz. With logs set, its
+// log lines go to the test log.
+func startBinary(t *testing.T, logs bool) *binary {
+	t.Helper()
+	dir := t.TempDir()
+	b := &binary{path: filepath.Join(dir, "beacon")}
+	if out, err := exec.Command("go", "build", "-o", b.path, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	b.base = "http://127.0.0.1:" + port
+	b.env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+filepath.Join(dir, "beacon.db"),
+		"ADMIN_EMAIL=ops@example.com", "ADMIN_PASSWORD=a long password", "SECRET_KEY_BASE=test")
+	b.cmd = exec.Command(b.path)
+	b.cmd.Env = b.env
+	if logs {
+		stderr, err := b.cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				t.Log(sc.Text())
+			}
+		}()
+	}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.cmd.Process.Kill() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get(b.base + "/healthz"); err == nil {
+			resp.Body.Close()
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func freePort(t *testing.T) string {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -30,35 +29,10 @@ func TestMeasureStreams(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set BEACON_MEASURE_STREAMS=N to measure N streams")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "beacon")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	port := freePort(t)
-	env := append(os.Environ(), "PORT="+port, "DATABASE_URL="+filepath.Join(dir, "beacon.db"),
-		"ADMIN_EMAIL=ops@example.com", "ADMIN_PASSWORD=a long password", "SECRET_KEY_BASE=x")
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	base := "http://127.0.0.1:" + port
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	tokenCmd := exec.Command(bin, "token", "create", "ops@example.com")
-	tokenCmd.Env = env
+	b := startBinary(t, false)
+	base, port := b.base, strings.TrimPrefix(b.base, "http://127.0.0.1:")
+	tokenCmd := exec.Command(b.path, "token", "create", "ops@example.com")
+	tokenCmd.Env = b.env
 	tokenOut, err := tokenCmd.Output()
 	if err != nil {
 		t.Fatal(err)
