@@ -19,6 +19,10 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func (ctl *Controller) Routes(e *echo.Echo, assets fs.FS, metrics http.Handler) {
 	e.HTTPErrorHandler = ctl.HandleError
 	e.Use(
+		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+			LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true,
+			LogValuesFunc: ctl.logRequest,
+		}),
 		middleware.Recover(),
 		middleware.SecureWithConfig(middleware.SecureConfig{
 			ContentTypeNosniff:    "nosniff",
