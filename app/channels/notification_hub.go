@@ -105,6 +105,9 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 
 	cursor, err := h.source.LastNotificationID(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down while starting
+		}
 		return err
 	}
 	heartbeat := time.NewTicker(h.opts.Heartbeat)
