@@ -157,3 +157,10 @@ func TestShutdownDropsEverySubscription(t *testing.T) {
 		t.Fatal("a subscription taken after shutdown is open")
 	}
 }
+
+// A shutdown that comes as soon as the hub starts is a shutdown, not a
+// failure: `beacon serve` must exit 0 on an early SIGTERM.
+func TestHubStoppedAtOnceReturnsNil(t *testing.T) {
+	r := newRig(t, channels.HubOptions{})
+	r.stop(t) // fails the test if Run returned an error
+}

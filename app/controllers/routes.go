@@ -39,6 +39,7 @@ func (ctl *Controller) Routes(e *echo.Echo, assets fs.FS, metrics http.Handler) 
 	e.GET("/healthz", ctl.healthShow)
 	e.GET("/metrics", echo.WrapHandler(metrics))
 	e.StaticFS("/assets", assets)
+	e.GET("/favicon.ico", ctl.faviconShow)
 
 	e.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.

@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"beacon/app/apptest"
+)
+
+// Every page loads its scripts and styles under the CSP and writes no
+// error to the console, for a visitor and for an admin.
+func TestPagesHaveNoConsoleErrorsOrCSPViolations(t *testing.T) {
+	needBrowser(t)
+	t.Parallel()
+	app, _, token := adminApp(t)
+	notify(t, app, token, map[string]string{"title": "Deploy finished", "body": "v1.2 is live", "level": "success"})
+	visitor := newTab(t)
+	admin := newTab(t)
+	visitorConsole := watchConsole(t, visitor)
+	adminConsole := watchConsole(t, admin)
+
+	for _, p := range []struct {
+		path   string
+		status int64
+		shows  string // an element only that page has, so it really loaded
+	}{
+		{"/", http.StatusOK, "#notifications > li"},
+		{"/login", http.StatusOK, `form[action="/login"]`},
+		{"/no-such-page", http.StatusNotFound, ".error-page"},
+	} {
+		open(t, visitor, app.URL+p.path, p.status)
+		do(t, visitor, "wait for "+p.shows, chromedp.WaitVisible(chromedp.CSS(p.shows)))
+		visitorConsole.noProblemsBut(t, p.path+" as a visitor", app.URL+p.path, p.status)
+	}
+
+	signIn(t, admin, app, adminEmail, adminPassword)
+	adminConsole.noProblems(t, "sign-in and /admin/notifications")
+	for _, path := range []string{"/", "/admin/notifications/new"} {
+		open(t, admin, app.URL+path, http.StatusOK)
+		do(t, admin, "wait for main", chromedp.WaitVisible(chromedp.CSS("main h1")))
+		adminConsole.noProblems(t, path+" as an admin")
+	}
+}
+
+// The watch that the test above relies on sees a CSP violation: without
+// this, a watch that saw nothing would pass every page.
+func TestConsoleWatchSeesCSPViolations(t *testing.T) {
+	needBrowser(t)
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	tab := newTab(t)
+	console := watchConsole(t, tab)
+	open(t, tab, app.URL+"/login", http.StatusOK)
+
+	// An inline script, as an injection would add, must be refused.
+	ran := eval[bool](t, tab, `(() => {
+		const s = document.createElement("script");
+		s.textContent = "window.__inlineRan = true";
+		document.body.appendChild(s);
+		return window.__inlineRan === true;
+	})()`)
+	if ran {
+		t.Fatal("an inline script ran: the CSP does not forbid inline scripts")
+	}
+	problems := console.problems(t)
+	found := false
+	for _, p := range problems {
+		if strings.Contains(p, "CSP violation: script-src") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the refused inline script did not show as a CSP violation; console problems: %q", problems)
+	}
+}
