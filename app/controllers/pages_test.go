@@ -129,3 +129,49 @@ func TestMetricsAreServed(t *testing.T) {
 		t.Fatalf("metrics: %d\n%.500s", resp.StatusCode, body)
 	}
 }
+
+func TestAssetsAreVersionedCachedAndCompressed(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	c := app.Client(t)
+	_, page := c.Get(t, "/")
+	m := regexp.MustCompile(`href="(/assets/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("page links no versioned stylesheet:\n%s", page)
+	}
+	req, _ := http.NewRequest(http.MethodGet, app.URL+m[1], nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") ||
+		resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("versioned asset: %d %v", resp.StatusCode, resp.Header)
+	}
+	// Unversioned: revalidated by ETag.
+	resp, _ = c.Get(t, "/assets/app.css")
+	etag := resp.Header.Get("ETag")
+	if resp.Header.Get("Cache-Control") != "no-cache" || etag == "" {
+		t.Fatalf("unversioned asset: %v", resp.Header)
+	}
+	req, _ = http.NewRequest(http.MethodGet, app.URL+"/assets/app.css", nil)
+	req.Header.Set("If-None-Match", etag)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("revalidation: %v %v", resp, err)
+	}
+	if resp, _ := c.Get(t, "/assets/nope.js"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown asset: %d", resp.StatusCode)
+	}
+	// The stream is never compressed.
+	req, _ = http.NewRequest(http.MethodGet, app.URL+"/notifications/stream", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("stream compressed: %v", resp.Header)
+	}
+}

@@ -1,8 +1,8 @@
 package controllers
 
 import (
-	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -15,8 +15,16 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
+// uncompressed keeps compression off what must not be buffered (the event
+// stream, WebSocket upgrades) and off /metrics, which compresses itself.
+func uncompressed(c echo.Context) bool {
+	r := c.Request()
+	return r.URL.Path == "/notifications/stream" || r.URL.Path == "/metrics" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
+		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
 // Routes is Beacon's table of contents: every middleware and route.
-func (ctl *Controller) Routes(e *echo.Echo, assets fs.FS, metrics http.Handler) {
+func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	e.HTTPErrorHandler = ctl.HandleError
 	e.Use(
 		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
@@ -24,6 +32,7 @@ func (ctl *Controller) Routes(e *echo.Echo, assets fs.FS, metrics http.Handler) 
 			LogValuesFunc: ctl.logRequest,
 		}),
 		middleware.Recover(),
+		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
 		middleware.SecureWithConfig(middleware.SecureConfig{
 			ContentTypeNosniff:    "nosniff",
 			XFrameOptions:         "DENY",
@@ -38,7 +47,7 @@ func (ctl *Controller) Routes(e *echo.Echo, assets fs.FS, metrics http.Handler) 
 
 	e.GET("/healthz", ctl.healthShow)
 	e.GET("/metrics", echo.WrapHandler(metrics))
-	e.StaticFS("/assets", assets)
+	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 
 	e.GET("/", ctl.feedShow)

@@ -24,7 +24,6 @@ import (
 	"beacon/app/config"
 	"beacon/app/controllers"
 	"beacon/app/store"
-	"beacon/assets"
 	"beacon/migrations"
 	"beacon/views/components"
 )
@@ -80,7 +79,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Render:        components.NotificationHTML,
 		Log:           log,
 	}
-	ctl.Routes(e, assets.Files, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ctl.Routes(e, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return &Server{echo: e, notifications: hub, stopSessions: stop}, nil
 }
 
