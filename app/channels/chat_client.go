@@ -40,6 +40,7 @@ type chatClient struct {
 	closeCode   int           // set before done is closed
 	closeReason string
 	failed      bool // the close is for what the peer sent: it may still be sending
+	evicted     bool // the close is for a full queue: do not write what is in it
 }
 
 func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
@@ -56,16 +57,21 @@ func (c *chatClient) offer(frame []byte) bool {
 	}
 }
 
-// drop asks the write pump to close the connection with code; the first
-// call (of drop or fail) wins.
-func (c *chatClient) drop(code int, reason string) { c.end(code, reason, false) }
+// drop asks the write pump to write what is queued, then close the
+// connection with code; the first call (of drop, fail or evict) wins.
+func (c *chatClient) drop(code int, reason string) { c.end(code, reason, false, false) }
 
 // fail is drop for a frame that broke a rule.
-func (c *chatClient) fail(code int, reason string) { c.end(code, reason, true) }
+func (c *chatClient) fail(code int, reason string) { c.end(code, reason, true, false) }
 
-func (c *chatClient) end(code int, reason string, failed bool) {
+// evict is drop for a client whose queue is full: it is not reading.
+func (c *chatClient) evict() {
+	c.end(websocket.ClosePolicyViolation, "too slow: fell behind the room", false, true)
+}
+
+func (c *chatClient) end(code int, reason string, failed, evicted bool) {
 	c.once.Do(func() {
-		c.closeCode, c.closeReason, c.failed = code, reason, failed
+		c.closeCode, c.closeReason, c.failed, c.evicted = code, reason, failed, evicted
 		close(c.done)
 	})
 }
@@ -73,7 +79,7 @@ func (c *chatClient) end(code int, reason string, failed bool) {
 // refuse tells the client its frame was refused; the connection stays.
 func (c *chatClient) refuse(msg string) {
 	if !c.offer(errorFrame(msg)) {
-		c.drop(websocket.ClosePolicyViolation, "too slow: fell behind the room")
+		c.evict()
 	}
 }
 
@@ -157,6 +163,18 @@ func (c *chatClient) writePump(readerDone <-chan struct{}) {
 func (c *chatClient) close(readerDone <-chan struct{}) {
 	if c.closeCode == closeSilently {
 		return
+	}
+	// The last frames often say why (the refusals before a flood's 1008).
+	for flushing := !c.evicted; flushing; {
+		select {
+		case frame := <-c.send:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+				return
+			}
+		default:
+			flushing = false
+		}
 	}
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
 	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.opts.WriteWait))

@@ -401,7 +401,7 @@ func (r *chatRoom) broadcastLocked(frame []byte) bool {
 	for c := range r.clients {
 		if !c.offer(frame) {
 			delete(r.clients, c)
-			c.drop(websocket.ClosePolicyViolation, "too slow: fell behind the room")
+			c.evict()
 			evicted = true
 		}
 	}
