@@ -128,7 +128,7 @@ func (c *chatter) closed() int {
 
 func storedMessages(t *testing.T, app *apptest.App, room string) []models.ChatMessage {
 	t.Helper()
-	ms, err := app.Store.RecentChatMessages(context.Background(), room, 1000)
+	ms, err := app.Store.RecentChatMessages(context.Background(), room, 1_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}
