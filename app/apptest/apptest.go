@@ -39,6 +39,11 @@ type App struct {
 type Options struct {
 	Heartbeat   time.Duration // default 15s, as in production
 	DatabaseURL string        // default: a new SQLite file in t.TempDir()
+	// ChatRate and ChatBurst override the chat's flood limits (10/s, 20).
+	ChatRate  float64
+	ChatBurst int
+	// AllowedOrigins may open the chat WebSocket besides the app's own.
+	AllowedOrigins []string
 }
 
 // New starts the app and stops it when the test ends.
@@ -63,6 +68,13 @@ func New(t testing.TB, opts Options) *App {
 	if opts.Heartbeat > 0 {
 		cfg.Heartbeat = opts.Heartbeat
 	}
+	if opts.ChatRate > 0 {
+		cfg.ChatRate = opts.ChatRate
+	}
+	if opts.ChatBurst > 0 {
+		cfg.ChatBurst = opts.ChatBurst
+	}
+	cfg.AllowedOrigins = opts.AllowedOrigins
 	st, err := store.Open(cfg.DatabaseURL)
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,11 @@ type Config struct {
 	Heartbeat time.Duration
 	// Retry is the reconnect delay, in milliseconds, sent to EventSource clients.
 	Retry time.Duration
+	// ChatRate is how many messages per second one chat connection may
+	// send over time, ChatBurst how many at once; beyond that it is
+	// throttled, then disconnected.
+	ChatRate  float64
+	ChatBurst int
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -40,6 +45,8 @@ func Load(getenv func(string) string) (Config, error) {
 		AdminPassword: getenv("ADMIN_PASSWORD"),
 		Heartbeat:     15 * time.Second,
 		Retry:         2 * time.Second,
+		ChatRate:      10,
+		ChatBurst:     20,
 	}
 	var err error
 	if c.Migrate, err = parseBool("MIGRATE", getenv("MIGRATE"), true); err != nil {
@@ -54,6 +61,20 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: HEARTBEAT_INTERVAL %q is not a positive duration such as 15s", v)
 		}
 		c.Heartbeat = d
+	}
+	if v := getenv("CHAT_RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0) {
+			return c, fmt.Errorf("config: CHAT_RATE_LIMIT %q is not a positive number of messages per second", v)
+		}
+		c.ChatRate = f
+	}
+	if v := getenv("CHAT_RATE_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("config: CHAT_RATE_BURST %q is not a positive whole number", v)
+		}
+		c.ChatBurst = n
 	}
 	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -25,6 +25,7 @@ type Store interface {
 	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
+	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
 }
 
 // Publisher tells every hub that a row was committed.
@@ -38,9 +39,12 @@ type Controller struct {
 	Store         Store
 	Publisher     Publisher
 	Notifications *channels.NotificationHub
+	Chat          *channels.ChatHub
 	Sessions      *auth.Sessions
 	Render        channels.Renderer
 	Log           *slog.Logger
+	// AllowedOrigins may open the chat WebSocket besides the request's own host.
+	AllowedOrigins []string
 }
 
 // page is the layout's view of this request.

@@ -54,6 +54,11 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	// No compression or timeout middleware may wrap the stream.
 	e.GET("/notifications/stream", ctl.streamShow)
 
+	e.GET("/chat", ctl.chatShow)
+	e.GET("/chat/:room", ctl.chatShow)
+	// A hijacked connection: no compression or timeout middleware either.
+	e.GET("/chat/:room/ws", ctl.chatWS)
+
 	e.GET("/login", ctl.sessionsNew)
 	e.POST("/login", ctl.sessionsCreate)
 	e.POST("/logout", ctl.sessionsDestroy)

@@ -44,6 +44,17 @@ func (n Notification) VisibleTo(userID int64) bool {
 	return n.RecipientID == nil || (userID != 0 && *n.RecipientID == userID)
 }
 
+// ChatMessage is one message said in a chat room. Its ID orders the room's
+// history and is the chat hubs' cursor.
+type ChatMessage struct {
+	ID        int64
+	Room      string
+	UserID    int64
+	User      User
+	Body      string
+	CreatedAt time.Time
+}
+
 // APIToken lets another system post notifications as the admin who owns it.
 // Only a hash of the token is kept.
 type APIToken struct {

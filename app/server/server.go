@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"beacon/app/auth"
 	"beacon/app/broker"
@@ -35,6 +36,7 @@ const sessionCleanup = 30 * time.Minute
 type Server struct {
 	echo          *echo.Echo
 	notifications *channels.NotificationHub
+	chat          *channels.ChatHub
 	stopSessions  func()
 }
 
@@ -48,6 +50,12 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	// Chat goes through the same broker, so that a broker reaching every
+	// instance carries chat across instances too.
+	chat := channels.NewChatHub(st, components.ChatMessageHTML, b, log, channels.ChatOptions{
+		MessageRate:  rate.Limit(cfg.ChatRate),
+		MessageBurst: cfg.ChatBurst,
+	})
 
 	var sessionStore scs.Store
 	var stop func()
@@ -67,20 +75,26 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 			Name: "beacon_notification_subscribers",
 			Help: "Open notification streams and long polls on this instance.",
 		}, func() float64 { return float64(hub.Subscribers()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "beacon_chat_connections",
+			Help: "Open chat WebSockets on this instance.",
+		}, func() float64 { return float64(chat.Connections()) }),
 	)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	ctl := &controllers.Controller{
-		Store:         st,
-		Publisher:     b,
-		Notifications: hub,
-		Sessions:      auth.NewSessions(sessionStore, cfg.SecretKeyBase),
-		Render:        components.NotificationHTML,
-		Log:           log,
+		Store:          st,
+		Publisher:      b,
+		Notifications:  hub,
+		Chat:           chat,
+		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
+		Render:         components.NotificationHTML,
+		Log:            log,
+		AllowedOrigins: cfg.AllowedOrigins,
 	}
 	ctl.Routes(e, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return &Server{echo: e, notifications: hub, stopSessions: stop}, nil
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop}, nil
 }
 
 // Handler is the app's HTTP handler.
@@ -89,11 +103,13 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // NotificationSubscribers is how many streams and long polls are open.
 func (s *Server) NotificationSubscribers() int { return s.notifications.Subscribers() }
 
-// Run runs the hubs until ctx ends; then every stream is ended, so that
-// browsers reconnect elsewhere.
+// Run runs the hubs until ctx ends; then every stream is ended and every
+// chat WebSocket closed with "going away", so that browsers reconnect
+// elsewhere.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.stopSessions()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.notifications.Run(ctx) })
+	g.Go(func() error { return s.chat.Run(ctx) })
 	return g.Wait()
 }

@@ -33,3 +33,13 @@ func NotificationHTML(ctx context.Context, n models.Notification) (string, error
 	}
 	return b.String(), nil
 }
+
+// ChatMessageHTML renders the ChatMessage component to a string: the chat
+// frame's html field.
+func ChatMessageHTML(ctx context.Context, m models.ChatMessage) (string, error) {
+	var b strings.Builder
+	if err := ChatMessage(m).Render(ctx, &b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}

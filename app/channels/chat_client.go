@@ -1,0 +1,205 @@
+package channels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"beacon/app/models"
+)
+
+// ChatReadLimit is the largest frame a client may send; a bigger one
+// closes the connection with 1009.
+const ChatReadLimit = 8 << 10
+
+// strikeRefill is how fast a throttled client earns back a strike.
+const strikeRefill = rate.Limit(1)
+
+// closeSilently marks a connection the peer already left: there is no one
+// to send a close frame to.
+const closeSilently = 0
+
+// chatClient is one WebSocket connection: exactly one read pump (Serve's
+// goroutine) and one write pump, and a bounded queue between the hub and
+// the write pump.
+type chatClient struct {
+	conn *websocket.Conn
+	user models.User
+	opts *ChatOptions
+	send chan []byte // frames to write; never closed
+
+	once        sync.Once
+	done        chan struct{} // closed by drop: the write pump closes the connection
+	closeCode   int           // set before done is closed
+	closeReason string
+	failed      bool // the close is for what the peer sent: it may still be sending
+	evicted     bool // the close is for a full queue: do not write what is in it
+}
+
+func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
+	return &chatClient{conn: conn, user: user, opts: opts, send: make(chan []byte, opts.SendBuffer), done: make(chan struct{})}
+}
+
+// offer queues frame without blocking and reports whether there was room.
+func (c *chatClient) offer(frame []byte) bool {
+	select {
+	case c.send <- frame:
+		return true
+	default:
+		return false
+	}
+}
+
+// drop asks the write pump to write what is queued, then close the
+// connection with code; the first call (of drop, fail or evict) wins.
+func (c *chatClient) drop(code int, reason string) { c.end(code, reason, false, false) }
+
+// fail is drop for a frame that broke a rule.
+func (c *chatClient) fail(code int, reason string) { c.end(code, reason, true, false) }
+
+// evict is drop for a client whose queue is full: it is not reading.
+func (c *chatClient) evict() {
+	c.end(websocket.ClosePolicyViolation, "too slow: fell behind the room", false, true)
+}
+
+func (c *chatClient) end(code int, reason string, failed, evicted bool) {
+	c.once.Do(func() {
+		c.closeCode, c.closeReason, c.failed, c.evicted = code, reason, failed, evicted
+		close(c.done)
+	})
+}
+
+// refuse tells the client its frame was refused; the connection stays.
+func (c *chatClient) refuse(msg string) {
+	if !c.offer(errorFrame(msg)) {
+		c.evict()
+	}
+}
+
+// readPump reads the client's frames until it leaves or breaks a rule,
+// and hands each valid message body to post.
+func (c *chatClient) readPump(ctx context.Context, post func(body string) error) {
+	conn := c.conn
+	conn.SetReadLimit(ChatReadLimit)
+	alive := func(string) error { return conn.SetReadDeadline(time.Now().Add(c.opts.PongWait)) }
+	_ = alive("")
+	conn.SetPongHandler(alive)
+	allowed := rate.NewLimiter(c.opts.MessageRate, c.opts.MessageBurst)
+	strikes := rate.NewLimiter(strikeRefill, c.opts.FloodStrikes)
+	for {
+		kind, data, err := conn.ReadMessage()
+		switch {
+		case errors.Is(err, websocket.ErrReadLimit):
+			// gorilla has sent the 1009 close frame already.
+			c.fail(websocket.CloseMessageTooBig, "frame over 8 KiB")
+			return
+		case err != nil:
+			c.drop(closeSilently, "")
+			return
+		}
+		_ = alive("")
+		// gorilla does not check that text frames are UTF-8; RFC 6455 says
+		// to fail the connection with 1007.
+		if kind == websocket.TextMessage && !utf8.Valid(data) {
+			c.fail(websocket.CloseInvalidFramePayloadData, "text is not UTF-8")
+			return
+		}
+		if !allowed.Allow() {
+			if !strikes.Allow() {
+				c.fail(websocket.ClosePolicyViolation, "flooding: too many messages")
+				return
+			}
+			c.refuse(fmt.Sprintf("too many messages: slow down to %g per second", float64(c.opts.MessageRate)))
+			continue
+		}
+		body, problem := parseChatFrame(kind, data)
+		if problem != "" {
+			c.refuse(problem)
+			continue
+		}
+		if err := post(body); err != nil {
+			if ctx.Err() != nil {
+				c.drop(websocket.CloseGoingAway, "server shutting down")
+				return
+			}
+			c.refuse("your message could not be saved, try again")
+		}
+	}
+}
+
+// writePump writes queued frames and pings until drop is called or a
+// write fails, then closes the connection.
+func (c *chatClient) writePump(readerDone <-chan struct{}) {
+	defer c.conn.Close()
+	ping := time.NewTicker(c.opts.PingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case frame := <-c.send:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+				return
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteWait)); err != nil {
+				return
+			}
+		case <-c.done:
+			c.close(readerDone)
+			return
+		}
+	}
+}
+
+// close sends the close frame drop asked for, and gives the peer a moment
+// to read it before the connection is closed.
+func (c *chatClient) close(readerDone <-chan struct{}) {
+	if c.closeCode == closeSilently {
+		return
+	}
+	// The last frames often say why (the refusals before a flood's 1008).
+	for flushing := !c.evicted; flushing; {
+		select {
+		case frame := <-c.send:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+				return
+			}
+		default:
+			flushing = false
+		}
+	}
+	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
+	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.opts.WriteWait))
+	grace := time.Now().Add(c.opts.CloseGrace)
+	// The reader ends when the peer answers with its close frame.
+	t := time.NewTimer(c.opts.CloseGrace)
+	defer t.Stop()
+	select {
+	case <-readerDone:
+	case <-t.C:
+		return
+	}
+	if c.failed {
+		// The peer may still be sending what we refused: read it away, or
+		// closing with unread data resets the connection and the peer may
+		// never see our close frame.
+		nc := c.conn.NetConn()
+		_ = nc.SetReadDeadline(grace)
+		_, _ = io.Copy(io.Discard, nc)
+	}
+}
+
+// closeNow closes a connection that never started its pumps.
+func (c *chatClient) closeNow(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.opts.WriteWait))
+	_ = c.conn.Close()
+}

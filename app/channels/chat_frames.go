@@ -1,0 +1,100 @@
+package channels
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"beacon/app/models"
+)
+
+// The chat WebSocket's JSON frames, and nothing else.
+
+// ChatMaxBody is the longest message body accepted, in characters.
+const ChatMaxBody = 2000
+
+// ChatRenderer renders the HTML fragment of a chat message: the same one
+// the chat page shows.
+type ChatRenderer func(ctx context.Context, m models.ChatMessage) (string, error)
+
+type chatUserJSON struct {
+	Name string `json:"name"`
+}
+
+// chatMessageJSON is a message frame; the history frame lists the same.
+type chatMessageJSON struct {
+	Type      string       `json:"type"`
+	ID        int64        `json:"id"`
+	Room      string       `json:"room"`
+	User      chatUserJSON `json:"user"`
+	Body      string       `json:"body"`
+	CreatedAt time.Time    `json:"created_at"`
+	HTML      string       `json:"html"`
+}
+
+// encodeChatMessage renders m's frame once; every client gets these bytes.
+func encodeChatMessage(ctx context.Context, render ChatRenderer, m models.ChatMessage) ([]byte, error) {
+	html, err := render(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("render chat message %d: %w", m.ID, err)
+	}
+	return json.Marshal(chatMessageJSON{
+		Type: "message", ID: m.ID, Room: m.Room, User: chatUserJSON{Name: m.User.Name},
+		Body: m.Body, CreatedAt: m.CreatedAt.UTC(), HTML: html,
+	})
+}
+
+// historyFrame lists message frames, oldest first.
+func historyFrame(messages [][]byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"type":"history","messages":[`)
+	b.Write(bytes.Join(messages, []byte(",")))
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+func presenceFrame(online []string) []byte {
+	b, _ := json.Marshal(struct {
+		Type   string   `json:"type"`
+		Online []string `json:"online"`
+	}{"presence", online})
+	return b
+}
+
+func errorFrame(msg string) []byte {
+	b, _ := json.Marshal(struct {
+		Type  string `json:"type"`
+		Error string `json:"error"`
+	}{"error", msg})
+	return b
+}
+
+// parseChatFrame reads what a client sent: the body of a message, or why
+// it is refused.
+func parseChatFrame(kind int, data []byte) (body, problem string) {
+	if kind != websocket.TextMessage {
+		return "", "only text frames are accepted"
+	}
+	var in struct {
+		Type string `json:"type"`
+		Body string `json:"body"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return "", `not JSON of the form {"type":"message","body":"…"}`
+	}
+	switch {
+	case in.Type != "message":
+		return "", fmt.Sprintf("unknown frame type %q", in.Type)
+	case strings.TrimSpace(in.Body) == "":
+		return "", "the message is empty"
+	case utf8.RuneCountInString(in.Body) > ChatMaxBody:
+		return "", fmt.Sprintf("the message is over %d characters", ChatMaxBody)
+	}
+	return in.Body, ""
+}

@@ -1,0 +1,121 @@
+package channels
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// chatRoom is one room's clients, its recent history and who is online.
+type chatRoom struct {
+	name  string
+	refs  int // guarded by ChatHub.mu: connections joined or joining
+	stop  context.CancelFunc
+	ready chan struct{} // closed once recent is loaded, or err set
+	err   error
+
+	mu       sync.Mutex
+	closed   bool
+	clients  map[*chatClient]struct{}
+	recent   [][]byte // the last ChatHistory message frames, oldest first
+	history  []byte   // the history frame for recent; nil when stale
+	online   []string // the names last sent in a presence frame
+	presence []byte   // that frame
+}
+
+func newChatRoom(name string) *chatRoom {
+	return &chatRoom{name: name, ready: make(chan struct{}), clients: make(map[*chatClient]struct{})}
+}
+
+// add queues the history and the online list for c, then lets it receive
+// live messages. Under one lock with deliver, so c gets no message twice
+// and misses none.
+func (r *chatRoom) add(c *chatClient) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return errChatClosed
+	}
+	if r.history == nil {
+		r.history = historyFrame(r.recent)
+	}
+	c.offer(r.history) // its queue is empty: this cannot fail
+	r.clients[c] = struct{}{}
+	if !r.syncPresenceLocked() {
+		c.offer(r.presence)
+	}
+	return nil
+}
+
+func (r *chatRoom) remove(c *chatClient) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.clients[c]; ok {
+		delete(r.clients, c)
+		r.syncPresenceLocked()
+	}
+}
+
+// deliver records a new message frame and offers it to every client.
+func (r *chatRoom) deliver(frame []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recent = append(r.recent, frame)
+	if len(r.recent) > ChatHistory {
+		r.recent = slices.Delete(r.recent, 0, len(r.recent)-ChatHistory)
+	}
+	r.history = nil
+	if r.broadcastLocked(frame) {
+		r.syncPresenceLocked()
+	}
+}
+
+// broadcastLocked offers frame to every client without blocking. A client
+// whose queue is full is evicted: it does not read, and must not delay the
+// others. It reports whether anyone was evicted.
+func (r *chatRoom) broadcastLocked(frame []byte) bool {
+	evicted := false
+	for c := range r.clients {
+		if !c.offer(frame) {
+			delete(r.clients, c)
+			c.evict()
+			evicted = true
+		}
+	}
+	return evicted
+}
+
+// syncPresenceLocked sends the online list to everyone when it changed,
+// and reports whether it did.
+func (r *chatRoom) syncPresenceLocked() bool {
+	sent := false
+	for {
+		seen := make(map[int64]bool, len(r.clients))
+		online := []string{}
+		for c := range r.clients {
+			if !seen[c.user.ID] {
+				seen[c.user.ID] = true
+				online = append(online, c.user.Name)
+			}
+		}
+		slices.Sort(online)
+		if r.presence != nil && slices.Equal(online, r.online) {
+			return sent
+		}
+		r.online, r.presence = online, presenceFrame(online)
+		sent = true
+		if !r.broadcastLocked(r.presence) {
+			return sent
+		}
+	}
+}
+
+// closeAll drops every client with code and refuses new ones.
+func (r *chatRoom) closeAll(code int, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	for c := range r.clients {
+		c.drop(code, reason)
+	}
+}

@@ -1,0 +1,64 @@
+package controllers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"beacon/app/auth"
+)
+
+// chatWS upgrades to the chat WebSocket, only for a signed-in user and a
+// page of our own (or an allowed) origin: a session cookie alone must not
+// let another site talk in the user's name.
+func (ctl *Controller) chatWS(c echo.Context) error {
+	room, err := chatRoomParam(c)
+	if err != nil {
+		return err
+	}
+	user := auth.CurrentUser(c)
+	if user == nil {
+		return echo.NewHTTPError(http.StatusUnauthorized, "Sign in to chat.")
+	}
+	if !allowedOrigin(c.Request(), ctl.AllowedOrigins) {
+		return echo.NewHTTPError(http.StatusForbidden, "The chat may only be opened from this site.")
+	}
+	up := websocket.Upgrader{
+		// Checked above, where the refusal is answered like any other.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	conn, err := up.Upgrade(c.Response(), c.Request(), nil)
+	if err != nil {
+		// Not a WebSocket handshake: gorilla has answered it with a 4xx.
+		return nil
+	}
+	ctl.Chat.Serve(c.Request().Context(), conn, *user, room)
+	return nil
+}
+
+// allowedOrigin reports whether the request's Origin is its own host or
+// one of allowed. gorilla accepts a request without Origin; the contract
+// refuses it like a foreign one.
+func allowedOrigin(r *http.Request, allowed []string) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	origin = strings.TrimRight(origin, "/")
+	for _, a := range allowed {
+		if strings.EqualFold(origin, a) {
+			return true
+		}
+	}
+	return false
+}
