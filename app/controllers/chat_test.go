@@ -190,7 +190,7 @@ func TestChatHistoryOnConnectAndOnThePage(t *testing.T) {
 
 	resp, body := annClient.Get(t, "/chat")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "&lt;i&gt;m54&lt;/i&gt;") ||
-		strings.Contains(body, "m4<") || strings.Contains(body, "<i>") || !strings.Contains(body, `src="/assets/chat.js"`) {
+		strings.Contains(body, "m4<") || strings.Contains(body, "<i>") || !strings.Contains(body, `src="/assets/chat.js?v=`) {
 		t.Fatalf("chat page %d:\n%s", resp.StatusCode, body)
 	}
 	// A visitor is asked to sign in and sees neither messages nor the box.
