@@ -22,3 +22,14 @@ func CheckPassword(hash, password string) bool {
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
 	return err == nil
 }
+
+// decoyHash is a bcrypt hash (of a throwaway password, at the default
+// cost) to check against when no user has the email, so that a failed
+// sign-in takes as long either way and does not reveal which emails exist.
+const decoyHash = "$2a$10$cH8Oh2Fulvvs24snfzC0suANwf2ZgQbV5jk6/FgMC1kl/Woc5TEYO"
+
+// CheckNoPassword spends the time CheckPassword would, and reports false.
+func CheckNoPassword(password string) bool {
+	CheckPassword(decoyHash, password)
+	return false
+}

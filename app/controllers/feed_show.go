@@ -23,5 +23,5 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 	if len(ns) > 0 {
 		lastID = ns[0].ID
 	}
-	return render(c, http.StatusOK, pages.Feed(page(c, "Notifications"), ns, lastID))
+	return render(c, http.StatusOK, pages.Feed(ctl.page(c, "Notifications"), ns, lastID))
 }
