@@ -23,6 +23,7 @@ type Store interface {
 	auth.Users
 	Ping(ctx context.Context) error
 	UserByEmail(ctx context.Context, email string) (models.User, error)
+	CreateUser(ctx context.Context, u *models.User) error
 	CreateNotification(ctx context.Context, n *models.Notification) error
 	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)

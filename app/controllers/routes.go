@@ -43,6 +43,10 @@ func (ctl *Controller) Routes(e *echo.Echo, assets fs.FS, metrics http.Handler) 
 	e.GET("/login", ctl.sessionsNew)
 	e.POST("/login", ctl.sessionsCreate)
 	e.POST("/logout", ctl.sessionsDestroy)
+	if ctl.Signup { // SIGNUP=false: no route, so /signup is 404
+		e.GET("/signup", ctl.signupNew)
+		e.POST("/signup", ctl.signupCreate)
+	}
 
 	api := e.Group("/api")
 	api.GET("/notifications", ctl.apiNotificationsIndex)
