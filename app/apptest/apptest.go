@@ -187,6 +187,9 @@ func (c *Client) SetCookie(name, value string) {
 	c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
 }
 
+// URL is the absolute address of path on the app.
+func (c *Client) URL(path string) string { return c.app.URL + path }
+
 // Get fetches path and returns the response with its body read.
 func (c *Client) Get(t testing.TB, path string) (*http.Response, string) {
 	t.Helper()

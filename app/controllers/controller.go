@@ -29,6 +29,9 @@ type Store interface {
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
+	ReadNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
+	MarkRead(ctx context.Context, userID, notificationID int64) error
+	MarkAllRead(ctx context.Context, userID, through int64) error
 }
 
 // Publisher tells every hub that a row was committed.

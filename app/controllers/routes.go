@@ -39,6 +39,8 @@ func (ctl *Controller) Routes(e *echo.Echo, assets fs.FS, metrics http.Handler) 
 	e.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
 	e.GET("/notifications/stream", ctl.streamShow)
+	e.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
+	e.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 
 	e.GET("/login", ctl.sessionsNew)
 	e.POST("/login", ctl.sessionsCreate)
