@@ -115,6 +115,9 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 
 	cursor, err := h.source.LastNotificationID(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a shutdown, not a failure
+		}
 		return err
 	}
 	heartbeat := time.NewTicker(h.opts.Heartbeat)
