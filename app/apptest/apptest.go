@@ -44,6 +44,8 @@ type Options struct {
 	ChatBurst int
 	// AllowedOrigins may open the chat WebSocket besides the app's own.
 	AllowedOrigins []string
+	// Env adds environment settings, such as "SIGNUP": "false".
+	Env map[string]string
 }
 
 // New starts the app and stops it when the test ends.
@@ -60,7 +62,7 @@ func New(t testing.TB, opts Options) *App {
 		case "SECRET_KEY_BASE":
 			return "test-secret"
 		}
-		return ""
+		return opts.Env[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -125,10 +127,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// CreateUser stores a user with this password.
+// CreateUser stores a user with this password, hashed at bcrypt's lowest
+// cost: signing in works the same, and tests under -race stay quick.
 func (a *App) CreateUser(t testing.TB, name, email, password string, admin bool) models.User {
 	t.Helper()
-	// The cheapest bcrypt cost: checking works the same, tests run faster.
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +156,9 @@ func (a *App) Token(t testing.TB, u models.User) string {
 // redirects, so tests see the 303s.
 type Client struct {
 	*http.Client
-	app *App
+	// Header is added to every request the client makes.
+	Header http.Header
+	app    *App
 }
 
 // Client returns a new client with an empty cookie jar.
@@ -163,14 +167,47 @@ func (a *App) Client(t testing.TB) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Client{
-		Client: &http.Client{
-			Jar:           jar,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		app: a,
+	c := &Client{Header: http.Header{}, app: a}
+	c.Client = &http.Client{
+		Jar:           jar,
+		Transport:     headerTransport{c},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	return c
 }
+
+// headerTransport adds the client's Header to each request.
+type headerTransport struct{ c *Client }
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if len(h.c.Header) > 0 {
+		r = r.Clone(r.Context())
+		for k, vs := range h.c.Header {
+			r.Header[k] = vs
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Cookie returns the value of the client's cookie called name, or "".
+func (c *Client) Cookie(name string) string {
+	u, _ := url.Parse(c.app.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// SetCookie gives the client a cookie, as if the server had set it.
+func (c *Client) SetCookie(name, value string) {
+	u, _ := url.Parse(c.app.URL)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+// URL is the absolute address of path on the app.
+func (c *Client) URL(path string) string { return c.app.URL + path }
 
 // Get fetches path and returns the response with its body read.
 func (c *Client) Get(t testing.TB, path string) (*http.Response, string) {
@@ -186,17 +223,12 @@ func (c *Client) Get(t testing.TB, path string) (*http.Response, string) {
 // when the client has none yet.
 func (c *Client) CSRF(t testing.TB) string {
 	t.Helper()
-	u, _ := url.Parse(c.app.URL)
-	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == "_csrf" {
-			return ck.Value
-		}
+	if v := c.Cookie("_csrf"); v != "" {
+		return v
 	}
 	c.Get(t, "/login")
-	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == "_csrf" {
-			return ck.Value
-		}
+	if v := c.Cookie("_csrf"); v != "" {
+		return v
 	}
 	t.Fatal("no _csrf cookie after GET /login")
 	return ""
@@ -228,6 +260,25 @@ func (c *Client) Login(t testing.TB, email, password string) {
 	resp, body := c.PostForm(t, "/login", url.Values{"email": {email}, "password": {password}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login %s: status %d, want 303\n%s", email, resp.StatusCode, body)
+	}
+}
+
+// Signup creates an account through the sign-up form (which also signs
+// the client in) and fails the test unless it worked.
+func (c *Client) Signup(t testing.TB, name, email, password string) {
+	t.Helper()
+	resp, body := c.PostForm(t, "/signup", url.Values{"name": {name}, "email": {email}, "password": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signup %s: status %d, want 303\n%s", email, resp.StatusCode, body)
+	}
+}
+
+// Logout signs the client out and fails the test unless it worked.
+func (c *Client) Logout(t testing.TB) {
+	t.Helper()
+	resp, body := c.PostForm(t, "/logout", url.Values{})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: status %d, want 303\n%s", resp.StatusCode, body)
 	}
 }
 

@@ -17,18 +17,19 @@ func HashPassword(password string) (string, error) {
 	return string(h), nil
 }
 
-// unknownUserHash is checked against when no user has the email given, so
-// that a failed login takes as long whether or not the email exists.
-const unknownUserHash = "$2a$10$kFyD/mh6XnRXx6UPvkr9X.TobP54.GGtaFk1NeDbzVhCnHw5.lmS."
-
-// CheckUnknownPassword spends the time a real check would, and fails.
-func CheckUnknownPassword(password string) bool {
-	CheckPassword(unknownUserHash, password)
-	return false
-}
-
 // CheckPassword reports whether password matches hash.
 func CheckPassword(hash, password string) bool {
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
 	return err == nil
+}
+
+// decoyHash is a bcrypt hash (of a throwaway password, at the default
+// cost) to check against when no user has the email, so that a failed
+// sign-in takes as long either way and does not reveal which emails exist.
+const decoyHash = "$2a$10$cH8Oh2Fulvvs24snfzC0suANwf2ZgQbV5jk6/FgMC1kl/Woc5TEYO"
+
+// CheckNoPassword spends the time CheckPassword would, and reports false.
+func CheckNoPassword(password string) bool {
+	CheckPassword(decoyHash, password)
+	return false
 }

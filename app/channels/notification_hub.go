@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,6 +19,14 @@ import (
 // NotificationsTopic is the broker topic that carries new notification ids.
 const NotificationsTopic = "notifications"
 
+// ReadsTopic is the broker topic that wakes one user's streams when that
+// user marks notifications read. One topic per user: the broker coalesces
+// pending wake-ups per subscription, which is only safe when any of them
+// means the same thing ("re-read this user's count").
+func ReadsTopic(userID int64) string {
+	return "reads." + strconv.FormatInt(userID, 10)
+}
+
 // fetchBatch bounds how many rows one query loads, for the hub and replays.
 const fetchBatch = 500
 
@@ -27,6 +36,7 @@ type NotificationSource interface {
 	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	LastNotificationID(ctx context.Context) (int64, error)
 	AddDeliveries(ctx context.Context, id, n int64) error
+	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }
 
 // Subscriber is a broker the hub uses to hear of new notifications.

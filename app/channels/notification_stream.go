@@ -26,6 +26,11 @@ type StreamRequest struct {
 // Order matters for "no gap, no duplicate": subscribe first, so every
 // notification delivered from now on is queued; then replay from the
 // database; then send what queued, skipping ids the replay already sent.
+//
+// A signed-in user's stream also carries their unread count (event:
+// unread) after the replay and whenever they mark some read. The count
+// covers ids up to the last one this stream sent; the page adds one for
+// each notification that arrives after it, so the two always add up.
 func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req StreamRequest) error {
 	rc := http.NewResponseController(w)
 	hdr := w.Header()
@@ -37,12 +42,24 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 
 	sub := h.Subscribe(req.UserID)
 	defer h.Unsubscribe(sub)
+	// Visitors have no read state: a nil channel never fires.
+	var reads <-chan int64
+	if req.UserID != 0 {
+		rs := h.broker.Subscribe(ReadsTopic(req.UserID))
+		defer rs.Close()
+		reads = rs.C()
+	}
 
 	out := &streamWriter{w: w, rc: rc}
 	out.add(retryFrame(h.opts.Retry))
 	sent, err := h.replay(ctx, out, req)
 	if err != nil {
 		return err
+	}
+	if req.UserID != 0 {
+		if err := h.addUnread(ctx, out, req.UserID, sent); err != nil {
+			return err
+		}
 	}
 	if err := out.flush(); err != nil {
 		return nil
@@ -53,6 +70,13 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 			return nil
 		case <-sub.Done():
 			return nil
+		case <-reads:
+			if err := h.addUnread(ctx, out, req.UserID, sent); err != nil {
+				return err
+			}
+			if err := out.flush(); err != nil {
+				return nil
+			}
 		case ev := <-sub.Events():
 			// Coalesce: take everything already queued, then flush once.
 			for more := true; more; {
@@ -71,6 +95,16 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 			}
 		}
 	}
+}
+
+// addUnread queues the user's unread count up to id through.
+func (h *NotificationHub) addUnread(ctx context.Context, out *streamWriter, userID, through int64) error {
+	n, err := h.source.UnreadCount(ctx, userID, through)
+	if err != nil {
+		return err
+	}
+	out.add(encodeUnread(n))
+	return nil
 }
 
 // replay queues what the client missed and returns the last id it was sent.

@@ -30,3 +30,9 @@ func encodeEvent(id int64, event string, data []byte) []byte {
 	b.WriteString("\n\n")
 	return b.Bytes()
 }
+
+// encodeUnread renders the signed-in user's unread count. It has no id:
+// line, so the browser's Last-Event-ID stays a notification id.
+func encodeUnread(n int64) []byte {
+	return []byte("event: unread\ndata: {\"unread\":" + strconv.FormatInt(n, 10) + "}\n\n")
+}

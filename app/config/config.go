@@ -24,6 +24,10 @@ type Config struct {
 	AdminPassword  string
 	AllowedOrigins []string
 	Signup         bool
+	// TrustProxy takes the client address from X-Forwarded-For as set by a
+	// proxy on a private or loopback address (TRUST_PROXY=true); otherwise
+	// it is the connection's, and the header is ignored.
+	TrustProxy bool
 	// Heartbeat is how often streams get a ": ping" comment.
 	Heartbeat time.Duration
 	// Retry is the reconnect delay, in milliseconds, sent to EventSource clients.
@@ -53,6 +57,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.Signup, err = parseBool("SIGNUP", getenv("SIGNUP"), true); err != nil {
+		return c, err
+	}
+	if c.TrustProxy, err = parseBool("TRUST_PROXY", getenv("TRUST_PROXY"), false); err != nil {
 		return c, err
 	}
 	if v := getenv("HEARTBEAT_INTERVAL"); v != "" {

@@ -17,12 +17,12 @@ func (ctl *Controller) adminNotificationsIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, pages.AdminNotifications(page(c, "Posted notifications"), ns))
+	return render(c, http.StatusOK, pages.AdminNotifications(ctl.page(c, "Posted notifications"), ns))
 }
 
 // adminNotificationsNew shows the empty form.
 func (ctl *Controller) adminNotificationsNew(c echo.Context) error {
-	return render(c, http.StatusOK, pages.NewNotification(page(c, "New notification"), pages.NotificationForm{Level: "info"}))
+	return render(c, http.StatusOK, pages.NewNotification(ctl.page(c, "New notification"), pages.NotificationForm{Level: "info"}))
 }
 
 // adminNotificationsCreate posts a notification from the form.
@@ -39,7 +39,7 @@ func (ctl *Controller) adminNotificationsCreate(c echo.Context) error {
 	}
 	if len(errs) > 0 {
 		form := pages.NotificationForm{Title: in.Title, Body: in.Body, Level: in.Level, Recipient: in.Recipient, Errors: errs}
-		return render(c, http.StatusUnprocessableEntity, pages.NewNotification(page(c, "New notification"), form))
+		return render(c, http.StatusUnprocessableEntity, pages.NewNotification(ctl.page(c, "New notification"), form))
 	}
 	if err := ctl.post(c.Request().Context(), &n); err != nil {
 		return err

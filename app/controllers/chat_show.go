@@ -28,7 +28,7 @@ func (ctl *Controller) chatShow(c echo.Context) error {
 			return err
 		}
 	}
-	return render(c, http.StatusOK, pages.Chat(page(c, "#"+room+" · Chat"), room, ms))
+	return render(c, http.StatusOK, pages.Chat(ctl.page(c, "#"+room+" · Chat"), room, ms))
 }
 
 // chatRoomParam is the room the route names (general when none): 1 to 40

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,7 @@ import (
 	"beacon/app/auth"
 	"beacon/app/channels"
 	"beacon/app/models"
+	"beacon/app/store"
 	"beacon/views/layouts"
 )
 
@@ -21,16 +23,28 @@ type Store interface {
 	auth.Users
 	Ping(ctx context.Context) error
 	UserByEmail(ctx context.Context, email string) (models.User, error)
+	CreateUser(ctx context.Context, u *models.User) error
 	CreateNotification(ctx context.Context, n *models.Notification) error
 	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
+	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
+	ReadNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
+	MarkRead(ctx context.Context, userID, notificationID int64) error
+	MarkAllRead(ctx context.Context, userID, through int64) error
 }
 
 // Publisher tells every hub that a row was committed.
 type Publisher interface {
 	Publish(ctx context.Context, topic string, id int64) error
+}
+
+// LoginThrottle limits guessing at passwords.
+type LoginThrottle interface {
+	Wait(ctx context.Context, email, addr string) (time.Duration, error)
+	Fail(ctx context.Context, email, addr string) error
+	Succeed(ctx context.Context, email string) error
 }
 
 // Controller carries what every action needs. Its fields are filled in
@@ -41,15 +55,38 @@ type Controller struct {
 	Notifications *channels.NotificationHub
 	Chat          *channels.ChatHub
 	Sessions      *auth.Sessions
+	Throttle      LoginThrottle
 	Render        channels.Renderer
 	Log           *slog.Logger
 	// AllowedOrigins may open the chat WebSocket besides the request's own host.
 	AllowedOrigins []string
+	Signup         bool // SIGNUP: whether visitors may create accounts
 }
 
-// page is the layout's view of this request.
-func page(c echo.Context, title string) layouts.Page {
-	return layouts.Page{Title: title, User: auth.CurrentUser(c), CSRF: auth.CSRFToken(c)}
+// page is the layout's view of this request, with the user's unread count.
+func (ctl *Controller) page(c echo.Context, title string) layouts.Page {
+	return ctl.pageThrough(c, title, store.NoLimit)
+}
+
+// pageThrough is page with the unread count limited to ids up to through:
+// the feed's newest, so that the count and the stream that resumes after
+// it add up.
+func (ctl *Controller) pageThrough(c echo.Context, title string, through int64) layouts.Page {
+	p := ctl.basePage(c, title)
+	if u := auth.CurrentUser(c); u != nil {
+		n, err := ctl.Store.UnreadCount(c.Request().Context(), u.ID, through)
+		if err != nil {
+			// The page is still worth showing without its count.
+			ctl.Log.Warn("unread count", "user", u.ID, "err", err)
+		}
+		p.Unread = n
+	}
+	return p
+}
+
+// basePage is the layout's view without queries, for error pages.
+func (ctl *Controller) basePage(c echo.Context, title string) layouts.Page {
+	return layouts.Page{Title: title, User: auth.CurrentUser(c), CSRF: auth.CSRFToken(c), Signup: ctl.Signup}
 }
 
 // render writes a templ component as the whole response. It renders to a

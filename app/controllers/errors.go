@@ -44,7 +44,7 @@ func (ctl *Controller) HandleError(err error, c echo.Context) {
 	case wantsJSON(c):
 		werr = c.JSON(status, map[string]string{"error": msg})
 	default:
-		werr = render(c, status, pages.Error(page(c, http.StatusText(status)), status, msg))
+		werr = render(c, status, pages.Error(ctl.basePage(c, http.StatusText(status)), status, msg))
 	}
 	if werr != nil {
 		ctl.Log.Warn("write error response", "path", c.Request().URL.Path, "err", werr)

@@ -12,10 +12,13 @@ import (
 // feedLimit is how many notifications the feed page renders.
 const feedLimit = 50
 
-// feedShow renders the feed, newest first. The stream picks up after the
-// newest id this page shows.
+// feedShow renders the feed, newest first, each marked read or unread for
+// a signed-in user. The stream picks up after the newest id this page
+// shows, and the unread count covers exactly up to it.
 func (ctl *Controller) feedShow(c echo.Context) error {
-	ns, err := ctl.Store.RecentNotifications(c.Request().Context(), auth.UserID(c), feedLimit)
+	ctx := c.Request().Context()
+	uid := auth.UserID(c)
+	ns, err := ctl.Store.RecentNotifications(ctx, uid, feedLimit)
 	if err != nil {
 		return err
 	}
@@ -23,5 +26,23 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 	if len(ns) > 0 {
 		lastID = ns[0].ID
 	}
-	return render(c, http.StatusOK, pages.Feed(page(c, "Notifications"), ns, lastID))
+	items := make([]pages.FeedItem, len(ns))
+	for i, n := range ns {
+		items[i].Notification = n
+	}
+	if uid != 0 {
+		ids := make([]int64, len(ns))
+		for i, n := range ns {
+			ids[i] = n.ID
+		}
+		read, err := ctl.Store.ReadNotificationIDs(ctx, uid, ids)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			r := read[items[i].Notification.ID]
+			items[i].Read = &r
+		}
+	}
+	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", lastID), items, lastID))
 }

@@ -53,6 +53,8 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	e.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
 	e.GET("/notifications/stream", ctl.streamShow)
+	e.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
+	e.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 
 	e.GET("/chat", ctl.chatShow)
 	e.GET("/chat/:room", ctl.chatShow)
@@ -62,6 +64,10 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	e.GET("/login", ctl.sessionsNew)
 	e.POST("/login", ctl.sessionsCreate)
 	e.POST("/logout", ctl.sessionsDestroy)
+	if ctl.Signup { // SIGNUP=false: no route, so /signup is 404
+		e.GET("/signup", ctl.signupNew)
+		e.POST("/signup", ctl.signupCreate)
+	}
 
 	api := e.Group("/api")
 	api.GET("/notifications", ctl.apiNotificationsIndex)

@@ -2,7 +2,10 @@ package controllers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,13 +19,26 @@ func (ctl *Controller) sessionsNew(c echo.Context) error {
 	if auth.CurrentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	return render(c, http.StatusOK, pages.Login(page(c, "Sign in"), "", ""))
+	return render(c, http.StatusOK, pages.Login(ctl.page(c, "Sign in"), "", ""))
 }
 
-// sessionsCreate signs a user in.
+// sessionsCreate signs a user in. Attempts are throttled per email and per
+// client address; a refused one is not checked, so it teaches nothing.
 func (ctl *Controller) sessionsCreate(c echo.Context) error {
+	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
-	u, err := ctl.Store.UserByEmail(c.Request().Context(), email)
+	key, addr := store.NormalizeEmail(email), c.RealIP()
+	wait, err := ctl.Throttle.Wait(ctx, key, addr)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		secs := int64((wait + time.Second - 1) / time.Second)
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		msg := fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roughly(wait))
+		return render(c, http.StatusTooManyRequests, pages.Login(ctl.page(c, "Sign in"), email, msg))
+	}
+	u, err := ctl.Store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -30,10 +46,16 @@ func (ctl *Controller) sessionsCreate(c echo.Context) error {
 	if err == nil {
 		ok = auth.CheckPassword(u.PasswordHash, password)
 	} else {
-		ok = auth.CheckUnknownPassword(password)
+		ok = auth.CheckNoPassword(password)
 	}
 	if !ok {
-		return render(c, http.StatusUnprocessableEntity, pages.Login(page(c, "Sign in"), email, "Invalid email or password."))
+		if err := ctl.Throttle.Fail(ctx, key, addr); err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, pages.Login(ctl.page(c, "Sign in"), email, "Invalid email or password."))
+	}
+	if err := ctl.Throttle.Succeed(ctx, key); err != nil {
+		ctl.Log.Warn("clear login failures", "user", u.ID, "err", err)
 	}
 	if err := ctl.Sessions.Login(c, u.ID); err != nil {
 		return err
@@ -42,6 +64,18 @@ func (ctl *Controller) sessionsCreate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/notifications")
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// roughly says d in whole minutes, or seconds under one.
+func roughly(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.Itoa(max(1, int(d.Seconds()))) + " seconds"
+	}
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m == 1 {
+		return "1 minute"
+	}
+	return strconv.Itoa(m) + " minutes"
 }
 
 // sessionsDestroy signs the user out.

@@ -46,6 +46,18 @@ func open(t *testing.T, c *apptest.Client, lastEventID string) *apptest.Stream {
 	return s
 }
 
+// nextNotification returns the next notification event, skipping the
+// unread counts a signed-in user's stream also carries.
+func nextNotification(t *testing.T, s *apptest.Stream) payload {
+	t.Helper()
+	for {
+		ev := s.NextEvent(t, wait)
+		if ev.Event != "unread" {
+			return decode(t, ev)
+		}
+	}
+}
+
 func TestStreamHeadersRetryAndLiveNotification(t *testing.T) {
 	app, token := adminApp(t, apptest.Options{})
 	s := app.Client(t).OpenStream(t, "")

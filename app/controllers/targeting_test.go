@@ -24,14 +24,14 @@ func TestTargetedNotificationReachesOnlyItsRecipient(t *testing.T) {
 	public := notify(t, app, token, map[string]string{"title": "for everyone"})
 
 	// Bob gets both, in order; the others get the broadcast first and only.
-	if got := decode(t, bobStream.NextEvent(t, wait)); got.ID != private || got.Recipient == nil || *got.Recipient != "bob@example.com" {
+	if got := nextNotification(t, bobStream); got.ID != private || got.Recipient == nil || *got.Recipient != "bob@example.com" {
 		t.Fatalf("bob's stream: %+v", got)
 	}
-	if got := decode(t, bobStream.NextEvent(t, wait)); got.ID != public {
+	if got := nextNotification(t, bobStream); got.ID != public {
 		t.Fatalf("bob's stream: %+v", got)
 	}
 	for name, s := range map[string]*apptest.Stream{"cat": catStream, "visitor": visitorStream} {
-		if got := decode(t, s.NextEvent(t, wait)); got.ID != public {
+		if got := nextNotification(t, s); got.ID != public {
 			t.Fatalf("%s's stream got %d, want only the broadcast %d", name, got.ID, public)
 		}
 	}
@@ -51,7 +51,7 @@ func TestTargetedNotificationReachesOnlyItsRecipient(t *testing.T) {
 		}
 		// Replay from the start must not leak it either.
 		s := open(t, c, "0")
-		if got := decode(t, s.NextEvent(t, wait)); got.ID != public {
+		if got := nextNotification(t, s); got.ID != public {
 			t.Errorf("%s's replay got %d", name, got.ID)
 		}
 	}
@@ -73,7 +73,7 @@ func TestMarkupInNotificationsIsEscaped(t *testing.T) {
 	s := open(t, visitor, "")
 	notify(t, app, token, map[string]string{"title": title, "body": body})
 
-	p := decode(t, s.NextEvent(t, wait))
+	p := nextNotification(t, s)
 	if p.Title != title || p.Body != body {
 		t.Fatalf("JSON fields must carry the text as sent: %+v", p)
 	}
@@ -103,7 +103,7 @@ func TestUnresumableLastEventIDGetsReset(t *testing.T) {
 			t.Fatalf("Last-Event-ID %q: got %+v, want reset %s", id, ev, want)
 		}
 		live := notify(t, app, token, map[string]string{"title": "after reset"})
-		if got := decode(t, s.NextEvent(t, wait)); got.ID != live {
+		if got := nextNotification(t, s); got.ID != live {
 			t.Fatalf("after reset got %d, want live %d", got.ID, live)
 		}
 		last = live
@@ -119,7 +119,7 @@ func TestQueryLastEventIDAndHeaderWins(t *testing.T) {
 
 	s := c.OpenStreamURL(t, fmt.Sprintf("/notifications/stream?last_event_id=%d", a), "")
 	s.NextEvent(t, wait) // retry
-	if got := decode(t, s.NextEvent(t, wait)); got.ID != b {
+	if got := nextNotification(t, s); got.ID != b {
 		t.Fatalf("?last_event_id=%d replayed %d, want %d", a, got.ID, b)
 	}
 	s.Close()

@@ -14,8 +14,11 @@ type User struct {
 	Email        string
 	PasswordHash string
 	Admin        bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// ReadThroughID marks every notification with an id up to it as read
+	// by this user: "mark all as read" is one write, however many there are.
+	ReadThroughID int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Notification is one posted message. Its ID is also its position in the
@@ -29,6 +32,8 @@ type Notification struct {
 	Recipient   *User  `gorm:"foreignKey:RecipientID"`
 	Deliveries  int64  // live deliveries made by the hubs
 	CreatedAt   time.Time
+	// ReadBy is how many users have read it; filled only for the admin list.
+	ReadBy int64 `gorm:"-"`
 }
 
 // RecipientEmail is the addressee's email, or "" for a broadcast.
@@ -64,4 +69,20 @@ type APIToken struct {
 	TokenHash  string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
+}
+
+// NotificationRead records that a user read one notification above their
+// ReadThroughID.
+type NotificationRead struct {
+	UserID         int64 `gorm:"primaryKey;autoIncrement:false"`
+	NotificationID int64 `gorm:"primaryKey;autoIncrement:false"`
+	ReadAt         time.Time
+}
+
+// LoginFailure is one failed sign-in, counted against Subject ("email:…" or
+// "ip:…") to throttle guessing. FailedAt is in Unix milliseconds.
+type LoginFailure struct {
+	ID       int64
+	Subject  string
+	FailedAt int64
 }

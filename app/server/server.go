@@ -83,12 +83,21 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// c.RealIP keys sign-in throttling: by default Echo believes any
+	// X-Forwarded-For, which would let a client pick its own address.
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
 	ctl := &controllers.Controller{
 		Store:          st,
 		Publisher:      b,
 		Notifications:  hub,
 		Chat:           chat,
 		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
+		Throttle:       auth.NewLoginThrottle(st, nil),
+		Signup:         cfg.Signup,
 		Render:         components.NotificationHTML,
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,

@@ -83,11 +83,14 @@ func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int
 }
 
 // LatestNotifications returns the newest limit notifications for every
-// recipient, newest first, for the admin list.
+// recipient, newest first, with their read counts, for the admin list.
 func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
 	err := s.db.WithContext(ctx).Preload("Recipient").Order("id DESC").Limit(limit).Find(&ns).Error
 	if err != nil {
+		return nil, fmt.Errorf("latest notifications: %w", err)
+	}
+	if err := s.fillReadBy(ctx, ns); err != nil {
 		return nil, fmt.Errorf("latest notifications: %w", err)
 	}
 	return ns, nil

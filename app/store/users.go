@@ -62,7 +62,9 @@ func (s *Store) SaveAdmin(ctx context.Context, email, name, passwordHash string)
 			return err
 		}
 		u.Admin, u.PasswordHash = true, passwordHash
-		return tx.Save(&u).Error
+		// Only these columns: a full Save would write back a stale
+		// read_through_id over a concurrent "mark all as read".
+		return tx.Model(&u).Select("admin", "password_hash", "updated_at").Updates(&u).Error
 	})
 	if err != nil {
 		return u, fmt.Errorf("save admin %s: %w", email, err)

@@ -1,0 +1,30 @@
+package controllers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"beacon/app/auth"
+	"beacon/app/store"
+)
+
+// notificationRead marks one notification read. Someone else's is 404,
+// like a missing one, so that its existence is not revealed.
+func (ctl *Controller) notificationRead(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such notification.")
+	}
+	uid := auth.UserID(c)
+	err = ctl.Store.MarkRead(c.Request().Context(), uid, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such notification.")
+	}
+	if err != nil {
+		return err
+	}
+	return ctl.readDone(c, uid)
+}

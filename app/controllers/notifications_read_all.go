@@ -1,0 +1,70 @@
+package controllers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"beacon/app/auth"
+	"beacon/app/channels"
+	"beacon/app/store"
+)
+
+// notificationsReadAll marks every notification read up to the form's
+// `through`: the newest id the page showed, so that one posted since the
+// user last looked stays unread. Without it, everything so far is marked.
+func (ctl *Controller) notificationsReadAll(c echo.Context) error {
+	through, err := throughParam(c)
+	if err != nil {
+		return err
+	}
+	uid := auth.UserID(c)
+	if err := ctl.Store.MarkAllRead(c.Request().Context(), uid, through); err != nil {
+		return err
+	}
+	return ctl.readDone(c, uid)
+}
+
+// throughParam reads the optional `through` form field: a notification id.
+func throughParam(c echo.Context) (int64, error) {
+	s := c.FormValue("through")
+	if s == "" {
+		return store.NoLimit, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "through must be a notification id")
+	}
+	return v, nil
+}
+
+// readDone tells the user's other tabs, then answers a marking: with the
+// unread count for the feed's script (Accept: application/json), else with
+// a redirect back to the feed for a plain form.
+func (ctl *Controller) readDone(c echo.Context, uid int64) error {
+	ctl.publishReads(c.Request().Context(), uid)
+	if !wantsJSON(c) {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	// The script sends the newest id it shows, so the count matches its
+	// page; notifications that reach it later add to the count there.
+	through, err := throughParam(c)
+	if err != nil {
+		return err
+	}
+	n, err := ctl.Store.UnreadCount(c.Request().Context(), uid, through)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"unread": n})
+}
+
+// publishReads wakes the user's streams so that they send the new count.
+// The marking is committed: a lost wake-up only delays other tabs' counts.
+func (ctl *Controller) publishReads(ctx context.Context, uid int64) {
+	if err := ctl.Publisher.Publish(ctx, channels.ReadsTopic(uid), uid); err != nil {
+		ctl.Log.Error("publish reads", "user", uid, "err", err)
+	}
+}

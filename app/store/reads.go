@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"beacon/app/models"
+)
+
+// Read state has two parts: users.read_through_id, below which everything
+// is read (moved by "mark all", one write), and notification_reads, the
+// single reads above it. A broadcast is unread for a user until one of them
+// covers it; posting one never writes a row per user.
+
+// NoLimit is the "through" to pass for "every notification so far".
+const NoLimit int64 = math.MaxInt64
+
+// unreadCountSQL counts what a user may see with an id in
+// (read_through_id, through], less their reads in that range. Each part is
+// a range on an index: notifications(recipient_id, id) for broadcasts and
+// for the user's own, and notification_reads' primary key.
+const unreadCountSQL = `
+SELECT
+  (SELECT COUNT(*) FROM notifications n
+     WHERE n.recipient_id IS NULL AND n.id > u.read_through_id AND n.id <= @through)
++ (SELECT COUNT(*) FROM notifications n
+     WHERE n.recipient_id = u.id AND n.id > u.read_through_id AND n.id <= @through)
+- (SELECT COUNT(*) FROM notification_reads r
+     WHERE r.user_id = u.id AND r.notification_id > u.read_through_id AND r.notification_id <= @through)
+FROM users u WHERE u.id = @user`
+
+// UnreadCount is how many notifications with an id up to through that the
+// user may see are unread. A stream passes the last id it sent, so that the
+// count and the notifications it sends afterwards add up.
+func (s *Store) UnreadCount(ctx context.Context, userID, through int64) (int64, error) {
+	var n int64
+	res := s.db.WithContext(ctx).Raw(unreadCountSQL,
+		map[string]any{"user": userID, "through": through}).Scan(&n)
+	if res.Error != nil {
+		return 0, fmt.Errorf("unread count for user %d: %w", userID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return 0, fmt.Errorf("unread count for user %d: %w", userID, ErrNotFound)
+	}
+	return n, nil
+}
+
+// ExplainUnreadCount returns SQLite's query plan for UnreadCount, one line
+// per step, so a test can check that it stays on its indexes.
+func (s *Store) ExplainUnreadCount(ctx context.Context) ([]string, error) {
+	rows, err := s.db.WithContext(ctx).Raw("EXPLAIN QUERY PLAN "+unreadCountSQL,
+		map[string]any{"user": 1, "through": NoLimit}).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("explain unread count: %w", err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, fmt.Errorf("explain unread count: %w", err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
+}
+
+// MarkRead marks one notification read for the user. It returns
+// ErrNotFound when there is no such notification or it is someone else's,
+// so that a guess cannot tell the two apart.
+func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n models.Notification
+		err := tx.Scopes(visibleTo(userID)).Select("id").Where("id = ?", notificationID).Take(&n).Error
+		if err != nil {
+			return notFound(err)
+		}
+		var u models.User
+		if err := tx.Select("read_through_id").Take(&u, userID).Error; err != nil {
+			return notFound(err)
+		}
+		if notificationID <= u.ReadThroughID {
+			return nil // already read by the watermark
+		}
+		r := models.NotificationRead{UserID: userID, NotificationID: notificationID, ReadAt: time.Now().UTC()}
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error
+	})
+	if err != nil {
+		return fmt.Errorf("mark notification %d read for user %d: %w", notificationID, userID, err)
+	}
+	return nil
+}
+
+// MarkAllRead marks every notification with an id up to through read for
+// the user (through is capped at the newest id, so later ones stay unread).
+// The page passes the newest id it showed: what arrived since stays unread.
+func (s *Store) MarkAllRead(ctx context.Context, userID, through int64) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var last int64
+		if err := tx.Model(&models.Notification{}).Select("COALESCE(MAX(id), 0)").Scan(&last).Error; err != nil {
+			return err
+		}
+		through = min(through, last)
+		res := tx.Model(&models.User{}).Where("id = ? AND read_through_id < ?", userID, through).
+			Update("read_through_id", through)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return nil // the watermark was already there
+		}
+		// Single reads below the watermark say nothing more; dropping them
+		// keeps the table to reads above it.
+		return tx.Where("user_id = ? AND notification_id <= ?", userID, through).
+			Delete(&models.NotificationRead{}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("mark notifications through %d read for user %d: %w", through, userID, err)
+	}
+	return nil
+}
+
+// ReadNotificationIDs returns which of ids the user has read.
+func (s *Store) ReadNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
+	read := make(map[int64]bool, len(ids))
+	if len(ids) == 0 {
+		return read, nil
+	}
+	var u models.User
+	if err := s.db.WithContext(ctx).Select("read_through_id").Take(&u, userID).Error; err != nil {
+		return nil, fmt.Errorf("read state for user %d: %w", userID, notFound(err))
+	}
+	var above []int64
+	for _, id := range ids {
+		if id <= u.ReadThroughID {
+			read[id] = true
+		} else {
+			above = append(above, id)
+		}
+	}
+	if len(above) == 0 {
+		return read, nil
+	}
+	var found []int64
+	err := s.db.WithContext(ctx).Model(&models.NotificationRead{}).
+		Where("user_id = ? AND notification_id IN ?", userID, above).Pluck("notification_id", &found).Error
+	if err != nil {
+		return nil, fmt.Errorf("read state for user %d: %w", userID, err)
+	}
+	for _, id := range found {
+		read[id] = true
+	}
+	return read, nil
+}
+
+// readByRow is one notification's read count.
+type readByRow struct {
+	ID     int64
+	ReadBy int64
+}
+
+// readBySQL counts, per notification, the users who have read it: those
+// whose watermark covers it (only its recipient, for a targeted one), and
+// those with a single read above their watermark.
+const readBySQL = `
+SELECT n.id AS id,
+  CASE WHEN n.recipient_id IS NULL
+    THEN (SELECT COUNT(*) FROM users u WHERE u.read_through_id >= n.id)
+    ELSE (SELECT COUNT(*) FROM users u WHERE u.id = n.recipient_id AND u.read_through_id >= n.id)
+  END
+  + (SELECT COUNT(*) FROM notification_reads r JOIN users u ON u.id = r.user_id
+       WHERE r.notification_id = n.id AND u.read_through_id < n.id) AS read_by
+FROM notifications n WHERE n.id IN ?`
+
+// fillReadBy sets ReadBy on each of ns.
+func (s *Store) fillReadBy(ctx context.Context, ns []models.Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ns))
+	for i, n := range ns {
+		ids[i] = n.ID
+	}
+	var rows []readByRow
+	if err := s.db.WithContext(ctx).Raw(readBySQL, ids).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("read counts: %w", err)
+	}
+	counts := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		counts[r.ID] = r.ReadBy
+	}
+	for i := range ns {
+		ns[i].ReadBy = counts[ns[i].ID]
+	}
+	return nil
+}

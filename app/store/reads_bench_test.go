@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Benchmark sizes from the issue: 100,000 notifications and 10,000 users.
+const (
+	benchUsers         = 10_000
+	benchNotifications = 100_000
+)
+
+// seedBench fills s with benchUsers users and benchNotifications
+// notifications (one in ten addressed to a user, the rest broadcasts).
+// User 1 has read nothing; the others have watermarks spread over the
+// whole range and about ten single reads above them.
+func seedBench(b *testing.B, s *Store) {
+	b.Helper()
+	stmts := []string{
+		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ` + strconv.Itoa(benchUsers) + `)
+		 INSERT INTO users (name, email, password_hash, created_at, updated_at, read_through_id)
+		 SELECT 'u' || i, 'u' || i || '@example.com', 'x', datetime('now'), datetime('now'),
+		        CASE WHEN i = 1 THEN 0 ELSE (i * 7919) % ` + strconv.Itoa(benchNotifications) + ` END
+		 FROM seq`,
+		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ` + strconv.Itoa(benchNotifications) + `)
+		 INSERT INTO notifications (title, body, level, recipient_id, created_at)
+		 SELECT 'n' || i, '', 'info', CASE WHEN i % 10 = 0 THEN (i * 31) % ` + strconv.Itoa(benchUsers) + ` + 1 END, datetime('now')
+		 FROM seq`,
+		`INSERT INTO notification_reads (user_id, notification_id, read_at)
+		 SELECT u.id, n.id, datetime('now') FROM users u JOIN notifications n
+		   ON n.id > u.read_through_id AND n.id <= u.read_through_id + 11 AND n.recipient_id IS NULL
+		 WHERE u.id > 1`,
+	}
+	for _, q := range stmts {
+		if err := s.db.Exec(q).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnreadCount measures the header's unread count on SQLite:
+//
+//	go test ./app/store -run '^$' -bench UnreadCount -benchtime 3s -v
+func BenchmarkUnreadCount(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	seedBench(b, s)
+	plan, err := s.ExplainUnreadCount(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("EXPLAIN QUERY PLAN:\n%s", strings.Join(plan, "\n"))
+	// With table statistics, as after an ANALYZE, the plan must not change.
+	if err := s.db.Exec("ANALYZE").Error; err != nil {
+		b.Fatal(err)
+	}
+	analyzed, err := s.ExplainUnreadCount(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if strings.Join(analyzed, "\n") != strings.Join(plan, "\n") {
+		b.Fatalf("plan after ANALYZE differs:\n%s", strings.Join(analyzed, "\n"))
+	}
+
+	// Watermarks spread evenly over all ids: on average 45,000 unread.
+	b.Run("typical user", func(b *testing.B) {
+		var id int64 = 2
+		for b.Loop() {
+			if _, err := s.UnreadCount(ctx, id, NoLimit); err != nil {
+				b.Fatal(err)
+			}
+			id = id%benchUsers + 2
+		}
+	})
+	b.Run("caught-up user", func(b *testing.B) {
+		// Read all but the newest 100, as a daily reader would have.
+		if err := s.db.Exec("UPDATE users SET read_through_id = ? WHERE id = 3", benchNotifications-100).Error; err != nil {
+			b.Fatal(err)
+		}
+		var n int64
+		for b.Loop() {
+			if n, err = s.UnreadCount(ctx, 3, NoLimit); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n), "unread")
+	})
+	b.Run("user who never read", func(b *testing.B) {
+		var n int64
+		for b.Loop() {
+			if n, err = s.UnreadCount(ctx, 1, NoLimit); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n), "unread")
+	})
+}
