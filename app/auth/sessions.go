@@ -120,3 +120,18 @@ func (s *Sessions) verify(value string) (string, bool) {
 	}
 	return token, true
 }
+
+// Active reports whether the session loaded into ctx still exists in the
+// store: a connection that outlives its request (the chat) asks, so that
+// signing out in one tab ends it too.
+func (s *Sessions) Active(ctx context.Context) (bool, error) {
+	token := s.sm.Token(ctx)
+	if token == "" {
+		return false, nil
+	}
+	_, found, err := s.sm.Store.Find(token)
+	if err != nil {
+		return false, fmt.Errorf("find session: %w", err)
+	}
+	return found, nil
+}

@@ -22,6 +22,9 @@ const ChatReadLimit = 8 << 10
 // strikeRefill is how fast a throttled client earns back a strike.
 const strikeRefill = rate.Limit(1)
 
+// sessionEnded is the close reason when the user signed out elsewhere.
+const sessionEnded = "session ended: sign in again"
+
 // closeSilently marks a connection the peer already left: there is no one
 // to send a close frame to.
 const closeSilently = 0
@@ -34,6 +37,8 @@ type chatClient struct {
 	user models.User
 	opts *ChatOptions
 	send chan []byte // frames to write; never closed
+	// signedIn reports whether the user's session still exists.
+	signedIn func() bool
 
 	once        sync.Once
 	done        chan struct{} // closed by drop: the write pump closes the connection
@@ -124,6 +129,10 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 			c.refuse(problem)
 			continue
 		}
+		if !c.signedIn() {
+			c.fail(websocket.ClosePolicyViolation, sessionEnded)
+			return
+		}
 		if err := post(body); err != nil {
 			if ctx.Err() != nil {
 				c.drop(websocket.CloseGoingAway, "server shutting down")
@@ -148,6 +157,10 @@ func (c *chatClient) writePump(readerDone <-chan struct{}) {
 				return
 			}
 		case <-ping.C:
+			if !c.signedIn() {
+				c.drop(websocket.ClosePolicyViolation, sessionEnded)
+				continue // the done case closes
+			}
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteWait)); err != nil {
 				return
 			}

@@ -159,11 +159,13 @@ func (h *ChatHub) Connections() int {
 }
 
 // Serve runs one chat connection in room until the client leaves, breaks
-// a rule, falls behind, or the hub shuts down. The caller's goroutine is
-// the read pump; Serve starts the write pump and returns once both have
-// ended and conn is closed.
-func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string) {
+// a rule, falls behind, its session ends, or the hub shuts down. The
+// caller's goroutine is the read pump; Serve starts the write pump and
+// returns once both have ended and conn is closed. signedIn is asked
+// before each message is stored and at each ping.
+func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, signedIn func() bool) {
 	c := newChatClient(conn, user, &h.opts)
+	c.signedIn = signedIn
 	r, err := h.join(ctx, c, room)
 	if err != nil {
 		code, reason := websocket.CloseInternalServerErr, "the room is unavailable, try again"

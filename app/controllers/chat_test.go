@@ -380,3 +380,25 @@ func TestChatShutdownClosesWithGoingAway(t *testing.T) {
 		t.Fatal("the hubs did not stop")
 	}
 }
+
+// Signing out in one tab ends the chat connection of another: its next
+// message is refused with 1008 and not stored.
+func TestChatClosesWhenTheSessionEnds(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	ann := chatUser(t, app, "Ann")
+	ch, _, _ := join(t, ann, "general")
+	ch.say("before")
+	if f := ch.nextOf("message"); f.Body != "before" {
+		t.Fatalf("got %+v", f)
+	}
+	if resp, _ := ann.PostForm(t, "/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	ch.say("after")
+	if code := ch.closed(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d, want 1008", code)
+	}
+	if ms := storedMessages(t, app, "general"); len(ms) != 1 {
+		t.Fatalf("%d messages stored, want only the one sent before logout", len(ms))
+	}
+}

@@ -35,7 +35,16 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 		// Not a WebSocket handshake: gorilla has answered it with a 4xx.
 		return nil
 	}
-	ctl.Chat.Serve(c.Request().Context(), conn, *user, room)
+	ctx := c.Request().Context()
+	ctl.Chat.Serve(ctx, conn, *user, room, func() bool {
+		ok, err := ctl.Sessions.Active(ctx)
+		if err != nil {
+			// The database is what failed, not the user: keep the connection.
+			ctl.Log.Warn("chat: check session", "user", user.ID, "err", err)
+			return true
+		}
+		return ok
+	})
 	return nil
 }
 
