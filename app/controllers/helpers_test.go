@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"beacon/app/apptest"
+	"beacon/app/pgtest"
 )
 
 func TestMain(m *testing.M) {
@@ -81,4 +82,13 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// forEachDatabase runs test on SQLite, and again on PostgreSQL where one
+// answers.
+func forEachDatabase(t *testing.T, test func(t *testing.T, opts apptest.Options)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, apptest.Options{}) })
+	if url := pgtest.URL(t); url != "" {
+		t.Run("postgres", func(t *testing.T) { test(t, apptest.Options{DatabaseURL: url}) })
+	}
 }

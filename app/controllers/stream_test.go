@@ -99,23 +99,25 @@ func TestStreamHeartbeat(t *testing.T) {
 }
 
 func TestStreamReplaysMissedNotificationsInOrder(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
-	c := app.Client(t)
-	before := notify(t, app, token, map[string]string{"title": "seen"})
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app, token := adminApp(t, opts)
+		c := app.Client(t)
+		before := notify(t, app, token, map[string]string{"title": "seen"})
 
-	var want []int64
-	for i := range 50 {
-		want = append(want, notify(t, app, token, map[string]string{"title": fmt.Sprintf("missed %d", i)}))
-	}
-	s := open(t, c, strconv.FormatInt(before, 10))
-	for i, id := range want {
-		p := decode(t, s.NextEvent(t, wait))
-		if p.ID != id || p.Title != fmt.Sprintf("missed %d", i) {
-			t.Fatalf("replay %d: got id %d %q, want %d", i, p.ID, p.Title, id)
+		var want []int64
+		for i := range 50 {
+			want = append(want, notify(t, app, token, map[string]string{"title": fmt.Sprintf("missed %d", i)}))
 		}
-	}
-	live := notify(t, app, token, map[string]string{"title": "live"})
-	if p := decode(t, s.NextEvent(t, wait)); p.ID != live {
-		t.Fatalf("after replay got %d, want live %d", p.ID, live)
-	}
+		s := open(t, c, strconv.FormatInt(before, 10))
+		for i, id := range want {
+			p := decode(t, s.NextEvent(t, wait))
+			if p.ID != id || p.Title != fmt.Sprintf("missed %d", i) {
+				t.Fatalf("replay %d: got id %d %q, want %d", i, p.ID, p.Title, id)
+			}
+		}
+		live := notify(t, app, token, map[string]string{"title": "live"})
+		if p := decode(t, s.NextEvent(t, wait)); p.ID != live {
+			t.Fatalf("after replay got %d, want live %d", p.ID, live)
+		}
+	})
 }

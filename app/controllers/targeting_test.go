@@ -12,56 +12,58 @@ import (
 
 // A notification with a recipient reaches that user alone, on every route.
 func TestTargetedNotificationReachesOnlyItsRecipient(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
-	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
-	app.CreateUser(t, "Cat", "cat@example.com", "password cat", false)
-	bob, cat, visitor := app.Client(t), app.Client(t), app.Client(t)
-	bob.Login(t, "bob@example.com", "password bob")
-	cat.Login(t, "cat@example.com", "password cat")
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app, token := adminApp(t, opts)
+		app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
+		app.CreateUser(t, "Cat", "cat@example.com", "password cat", false)
+		bob, cat, visitor := app.Client(t), app.Client(t), app.Client(t)
+		bob.Login(t, "bob@example.com", "password bob")
+		cat.Login(t, "cat@example.com", "password cat")
 
-	bobStream, catStream, visitorStream := open(t, bob, ""), open(t, cat, ""), open(t, visitor, "")
-	private := notify(t, app, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
-	public := notify(t, app, token, map[string]string{"title": "for everyone"})
+		bobStream, catStream, visitorStream := open(t, bob, ""), open(t, cat, ""), open(t, visitor, "")
+		private := notify(t, app, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
+		public := notify(t, app, token, map[string]string{"title": "for everyone"})
 
-	// Bob gets both, in order; the others get the broadcast first and only.
-	if got := nextNotification(t, bobStream); got.ID != private || got.Recipient == nil || *got.Recipient != "bob@example.com" {
-		t.Fatalf("bob's stream: %+v", got)
-	}
-	if got := nextNotification(t, bobStream); got.ID != public {
-		t.Fatalf("bob's stream: %+v", got)
-	}
-	for name, s := range map[string]*apptest.Stream{"cat": catStream, "visitor": visitorStream} {
-		if got := nextNotification(t, s); got.ID != public {
-			t.Fatalf("%s's stream got %d, want only the broadcast %d", name, got.ID, public)
+		// Bob gets both, in order; the others get the broadcast first and only.
+		if got := nextNotification(t, bobStream); got.ID != private || got.Recipient == nil || *got.Recipient != "bob@example.com" {
+			t.Fatalf("bob's stream: %+v", got)
 		}
-	}
+		if got := nextNotification(t, bobStream); got.ID != public {
+			t.Fatalf("bob's stream: %+v", got)
+		}
+		for name, s := range map[string]*apptest.Stream{"cat": catStream, "visitor": visitorStream} {
+			if got := nextNotification(t, s); got.ID != public {
+				t.Fatalf("%s's stream got %d, want only the broadcast %d", name, got.ID, public)
+			}
+		}
 
-	for name, c := range map[string]*apptest.Client{"cat": cat, "visitor": visitor} {
-		_, l := getList(t, c, "/api/notifications")
-		if fmt.Sprint(ids(l)) != fmt.Sprint([]int64{public}) {
-			t.Errorf("%s's list: %v", name, ids(l))
+		for name, c := range map[string]*apptest.Client{"cat": cat, "visitor": visitor} {
+			_, l := getList(t, c, "/api/notifications")
+			if fmt.Sprint(ids(l)) != fmt.Sprint([]int64{public}) {
+				t.Errorf("%s's list: %v", name, ids(l))
+			}
+			_, l = getList(t, c, "/api/notifications/poll?after=0&timeout=0")
+			if fmt.Sprint(ids(l)) != fmt.Sprint([]int64{public}) {
+				t.Errorf("%s's poll: %v", name, ids(l))
+			}
+			_, page := c.Get(t, "/")
+			if strings.Contains(page, "for bob only") || !strings.Contains(page, "for everyone") {
+				t.Errorf("%s's feed shows the wrong notifications", name)
+			}
+			// Replay from the start must not leak it either.
+			s := open(t, c, "0")
+			if got := nextNotification(t, s); got.ID != public {
+				t.Errorf("%s's replay got %d", name, got.ID)
+			}
 		}
-		_, l = getList(t, c, "/api/notifications/poll?after=0&timeout=0")
-		if fmt.Sprint(ids(l)) != fmt.Sprint([]int64{public}) {
-			t.Errorf("%s's poll: %v", name, ids(l))
+		_, l := getList(t, bob, "/api/notifications")
+		if fmt.Sprint(ids(l)) != fmt.Sprint([]int64{private, public}) {
+			t.Errorf("bob's list: %v", ids(l))
 		}
-		_, page := c.Get(t, "/")
-		if strings.Contains(page, "for bob only") || !strings.Contains(page, "for everyone") {
-			t.Errorf("%s's feed shows the wrong notifications", name)
+		if _, page := bob.Get(t, "/"); !strings.Contains(page, "for bob only") {
+			t.Errorf("bob's feed lacks his notification")
 		}
-		// Replay from the start must not leak it either.
-		s := open(t, c, "0")
-		if got := nextNotification(t, s); got.ID != public {
-			t.Errorf("%s's replay got %d", name, got.ID)
-		}
-	}
-	_, l := getList(t, bob, "/api/notifications")
-	if fmt.Sprint(ids(l)) != fmt.Sprint([]int64{private, public}) {
-		t.Errorf("bob's list: %v", ids(l))
-	}
-	if _, page := bob.Get(t, "/"); !strings.Contains(page, "for bob only") {
-		t.Errorf("bob's feed lacks his notification")
-	}
+	})
 }
 
 // Titles and bodies are text everywhere: the page, the admin list and the

@@ -60,102 +60,108 @@ func wantUnread(t *testing.T, s *Store, u models.User, through, want int64) {
 
 func TestUnreadCountAndMarkRead(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	a, b := user(t, s, "a@example.com"), user(t, s, "b@example.com")
-	n1 := post(t, s, nil)
-	n2 := post(t, s, &a)
-	n3 := post(t, s, &b)
-	n4 := post(t, s, nil)
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			a, b := user(t, s, "a@example.com"), user(t, s, "b@example.com")
+			n1 := post(t, s, nil)
+			n2 := post(t, s, &a)
+			n3 := post(t, s, &b)
+			n4 := post(t, s, nil)
 
-	wantUnread(t, s, a, NoLimit, 3) // n1, n2, n4
-	wantUnread(t, s, b, NoLimit, 3) // n1, n3, n4
-	wantUnread(t, s, a, n2, 2)
+			wantUnread(t, s, a, NoLimit, 3) // n1, n2, n4
+			wantUnread(t, s, b, NoLimit, 3) // n1, n3, n4
+			wantUnread(t, s, a, n2, 2)
 
-	if err := s.MarkRead(ctx, a.ID, n3); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("a marking b's notification: %v, want ErrNotFound", err)
-	}
-	if err := s.MarkRead(ctx, a.ID, n4+100); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("marking a missing notification: %v, want ErrNotFound", err)
-	}
-	for range 2 { // twice: marking is idempotent
-		if err := s.MarkRead(ctx, a.ID, n1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantUnread(t, s, a, NoLimit, 2)
-	wantUnread(t, s, b, NoLimit, 3) // a's read is a's alone
+			if err := s.MarkRead(ctx, a.ID, n3); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("a marking b's notification: %v, want ErrNotFound", err)
+			}
+			if err := s.MarkRead(ctx, a.ID, n4+100); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("marking a missing notification: %v, want ErrNotFound", err)
+			}
+			for range 2 { // twice: marking is idempotent
+				if err := s.MarkRead(ctx, a.ID, n1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantUnread(t, s, a, NoLimit, 2)
+			wantUnread(t, s, b, NoLimit, 3) // a's read is a's alone
 
-	read, err := s.ReadNotificationIDs(ctx, a.ID, []int64{n1, n2, n4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !read[n1] || read[n2] || read[n4] {
-		t.Fatalf("read state %v, want only %d", read, n1)
-	}
+			read, err := s.ReadNotificationIDs(ctx, a.ID, []int64{n1, n2, n4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !read[n1] || read[n2] || read[n4] {
+				t.Fatalf("read state %v, want only %d", read, n1)
+			}
 
-	// Mark all through n2: n4 came later and stays unread.
-	if err := s.MarkAllRead(ctx, a.ID, n2); err != nil {
-		t.Fatal(err)
-	}
-	wantUnread(t, s, a, NoLimit, 1)
-	n5 := post(t, s, nil)
-	wantUnread(t, s, a, NoLimit, 2)
-	if err := s.MarkRead(ctx, a.ID, n5); err != nil {
-		t.Fatal(err)
-	}
-	wantUnread(t, s, a, NoLimit, 1)
+			// Mark all through n2: n4 came later and stays unread.
+			if err := s.MarkAllRead(ctx, a.ID, n2); err != nil {
+				t.Fatal(err)
+			}
+			wantUnread(t, s, a, NoLimit, 1)
+			n5 := post(t, s, nil)
+			wantUnread(t, s, a, NoLimit, 2)
+			if err := s.MarkRead(ctx, a.ID, n5); err != nil {
+				t.Fatal(err)
+			}
+			wantUnread(t, s, a, NoLimit, 1)
 
-	// A "through" past the newest id is capped: later posts stay unread.
-	if err := s.MarkAllRead(ctx, a.ID, NoLimit); err != nil {
-		t.Fatal(err)
-	}
-	wantUnread(t, s, a, NoLimit, 0)
-	post(t, s, nil)
-	wantUnread(t, s, a, NoLimit, 1)
+			// A "through" past the newest id is capped: later posts stay unread.
+			if err := s.MarkAllRead(ctx, a.ID, NoLimit); err != nil {
+				t.Fatal(err)
+			}
+			wantUnread(t, s, a, NoLimit, 0)
+			post(t, s, nil)
+			wantUnread(t, s, a, NoLimit, 1)
 
-	// The watermark moved past a's single reads: those rows are gone.
-	var left int64
-	s.db.Model(&models.NotificationRead{}).Where("user_id = ?", a.ID).Count(&left)
-	if left != 0 {
-		t.Fatalf("%d single reads left below the watermark", left)
+			// The watermark moved past a's single reads: those rows are gone.
+			var left int64
+			s.db.Model(&models.NotificationRead{}).Where("user_id = ?", a.ID).Count(&left)
+			if left != 0 {
+				t.Fatalf("%d single reads left below the watermark", left)
+			}
+			// Marking all never moves the watermark back.
+			if err := s.MarkAllRead(ctx, a.ID, n1); err != nil {
+				t.Fatal(err)
+			}
+			wantUnread(t, s, a, NoLimit, 1)
+		})
 	}
-	// Marking all never moves the watermark back.
-	if err := s.MarkAllRead(ctx, a.ID, n1); err != nil {
-		t.Fatal(err)
-	}
-	wantUnread(t, s, a, NoLimit, 1)
 }
 
 func TestReadByCounts(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	a, b, c := user(t, s, "a@example.com"), user(t, s, "b@example.com"), user(t, s, "c@example.com")
-	forA := post(t, s, &a)
-	all := post(t, s, nil)
-	later := post(t, s, nil)
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			a, b, c := user(t, s, "a@example.com"), user(t, s, "b@example.com"), user(t, s, "c@example.com")
+			forA := post(t, s, &a)
+			all := post(t, s, nil)
+			later := post(t, s, nil)
 
-	if err := s.MarkAllRead(ctx, b.ID, all); err != nil { // b's watermark passes forA: not b's to read
-		t.Fatal(err)
-	}
-	if err := s.MarkRead(ctx, c.ID, all); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.MarkRead(ctx, a.ID, forA); err != nil {
-		t.Fatal(err)
-	}
-	ns, err := s.LatestNotifications(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[int64]int64{}
-	for _, n := range ns {
-		got[n.ID] = n.ReadBy
-	}
-	want := map[int64]int64{forA: 1, all: 2, later: 0}
-	for id, w := range want {
-		if got[id] != w {
-			t.Fatalf("read by: got %v, want %v", got, want)
-		}
+			if err := s.MarkAllRead(ctx, b.ID, all); err != nil { // b's watermark passes forA: not b's to read
+				t.Fatal(err)
+			}
+			if err := s.MarkRead(ctx, c.ID, all); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.MarkRead(ctx, a.ID, forA); err != nil {
+				t.Fatal(err)
+			}
+			ns, err := s.LatestNotifications(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]int64{}
+			for _, n := range ns {
+				got[n.ID] = n.ReadBy
+			}
+			want := map[int64]int64{forA: 1, all: 2, later: 0}
+			for id, w := range want {
+				if got[id] != w {
+					t.Fatalf("read by: got %v, want %v", got, want)
+				}
+			}
+		})
 	}
 }
 

@@ -26,6 +26,9 @@ var ErrNotFound = errors.New("not found")
 // ErrEmailTaken is returned when a user with that email already exists.
 var ErrEmailTaken = errors.New("email already taken")
 
+// maxPostgresConns is how many connections one instance opens at most.
+const maxPostgresConns = 20
+
 // Store is the database. It is safe for concurrent use.
 type Store struct {
 	db      *gorm.DB
@@ -65,6 +68,14 @@ func Open(url string) (*Store, error) {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if dialect == migrations.Postgres {
+		// PostgreSQL refuses clients past max_connections (100 by default),
+		// shared by every instance: a burst of requests queues for a
+		// connection here instead of failing there.
+		sqlDB.SetMaxOpenConns(maxPostgresConns)
+		sqlDB.SetMaxIdleConns(maxPostgresConns / 2)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
 }

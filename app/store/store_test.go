@@ -2,81 +2,20 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/migrations"
 )
 
-// defaultPostgres is the database this project's machines run; set
-// BEACON_TEST_POSTGRES to use another, or to "off" to skip.
-const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
 // databases opens a fresh, migrated store on SQLite, and on PostgreSQL when
-// one is reachable (in a schema of its own, dropped afterwards).
-func databases(t *testing.T) map[string]*store.Store {
-	t.Helper()
-	out := map[string]*store.Store{"sqlite": open(t, filepath.Join(t.TempDir(), "beacon.db"))}
-	if url := postgresURL(t); url != "" {
-		out["postgres"] = open(t, url)
-	}
-	return out
-}
-
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("BEACON_TEST_POSTGRES")
-	if base == "off" {
-		return ""
-	}
-	if base == "" {
-		base = defaultPostgres
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Ping(); err != nil {
-		t.Logf("PostgreSQL not reachable at %s (%v): testing SQLite only", base, err)
-		return ""
-	}
-	schema := fmt.Sprintf("beacon_test_%d", rand.Uint64())
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	return base + "&search_path=" + schema
-}
-
-func open(t *testing.T, url string) *store.Store {
-	t.Helper()
-	st, err := store.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+// one is reachable.
+func databases(t *testing.T) map[string]*store.Store { return store.OpenTestDatabases(t) }
 
 func TestVisibilityAndOrder(t *testing.T) {
 	for name, st := range databases(t) {
@@ -185,7 +124,7 @@ func TestMigrationsRollBackCleanly(t *testing.T) {
 }
 
 func TestSQLiteRunsInWALWithBusyTimeout(t *testing.T) {
-	st := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	st := databases(t)["sqlite"]
 	var mode string
 	var timeout int
 	if err := st.SQL().QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
