@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/migrations"
