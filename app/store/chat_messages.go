@@ -8,7 +8,6 @@ import (
 	"gorm.io/gorm"
 
 	"beacon/app/models"
-	"beacon/migrations"
 )
 
 // chatMessagesLock is the PostgreSQL advisory lock that orders inserts into
@@ -19,12 +18,7 @@ const chatMessagesLock = 0x6265_6163_6f6e + 1
 // returns every row with a smaller id is committed too, so a hub that
 // follows ids never skips a message that commits late.
 func (s *Store) CreateChatMessage(ctx context.Context, m *models.ChatMessage) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if s.dialect == migrations.Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chatMessagesLock).Error; err != nil {
-				return err
-			}
-		}
+	err := s.insertInIDOrder(ctx, chatMessagesLock, func(tx *gorm.DB) error {
 		return tx.Omit("User").Create(m).Error
 	})
 	if err != nil {

@@ -20,18 +20,27 @@ const notificationsLock = 0x6265_6163_6f6e
 // writer; PostgreSQL assigns ids before commit, so inserts take a
 // transaction-scoped lock there.
 func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if s.dialect == migrations.Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", notificationsLock).Error; err != nil {
-				return err
-			}
-		}
+	err := s.insertInIDOrder(ctx, notificationsLock, func(tx *gorm.DB) error {
 		return tx.Omit("Recipient").Create(n).Error
 	})
 	if err != nil {
 		return fmt.Errorf("create notification %q: %w", n.Title, err)
 	}
 	return nil
+}
+
+// insertInIDOrder runs insert in a transaction that, on PostgreSQL, holds
+// the advisory lock named lock until it commits, so that rows of one table
+// commit in id order.
+func (s *Store) insertInIDOrder(ctx context.Context, lock int64, insert func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.dialect == migrations.Postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
+				return err
+			}
+		}
+		return insert(tx)
+	})
 }
 
 // visibleTo limits a query to what the user with id userID (0: a visitor)

@@ -14,15 +14,7 @@ import (
 // openTest opens a migrated store on a new SQLite file.
 func openTest(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "beacon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return open(t, filepath.Join(t.TempDir(), "beacon.db"))
 }
 
 func user(t testing.TB, s *Store, email string) models.User {

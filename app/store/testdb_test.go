@@ -20,7 +20,7 @@ func OpenTestDatabases(t *testing.T) map[string]*Store {
 	return out
 }
 
-func open(t *testing.T, url string) *Store {
+func open(t testing.TB, url string) *Store {
 	t.Helper()
 	st, err := Open(url)
 	if err != nil {
