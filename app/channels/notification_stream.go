@@ -33,11 +33,7 @@ type StreamRequest struct {
 // each notification that arrives after it, so the two always add up.
 func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req StreamRequest) error {
 	rc := http.NewResponseController(w)
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream")
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
-	hdr.Del("Content-Length")
+	setStreamHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 
 	sub := h.Subscribe(req.UserID)
@@ -105,6 +101,23 @@ func (h *NotificationHub) addUnread(ctx context.Context, out *streamWriter, user
 	}
 	out.add(encodeUnread(n))
 	return nil
+}
+
+// Unavailable answers a stream request that cannot be served now (its
+// session could not be loaded, say): a 200 stream that says when to retry
+// and ends, so the browser comes back instead of giving up.
+func (h *NotificationHub) Unavailable(w http.ResponseWriter) error {
+	setStreamHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(retryFrame(h.opts.Retry))
+	return err
+}
+
+func setStreamHeaders(hdr http.Header) {
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	hdr.Del("Content-Length")
 }
 
 // replay queues what the client missed and returns the last id it was sent.

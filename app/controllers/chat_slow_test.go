@@ -126,7 +126,9 @@ func TestChatClientThatDoesNotReadDoesNotDelayOthers(t *testing.T) {
 	slices.Sort(all)
 	p50, p99 := all[len(all)/2], all[len(all)*99/100]
 	t.Logf("%d messages until the stalled client was evicted; readers' latency p50 %v, p99 %v", sent, p50, p99)
-	if p99 > 2*time.Second {
+	// A hub held up by Stan would keep readers waiting for its 10 s write
+	// deadline; 5 s leaves room for a loaded machine.
+	if p99 > 5*time.Second {
 		t.Fatalf("readers waited: p99 %v", p99)
 	}
 }

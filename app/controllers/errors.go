@@ -39,6 +39,10 @@ func (ctl *Controller) HandleError(err error, c echo.Context) {
 
 	var werr error
 	switch {
+	case c.Request().URL.Path == streamPath:
+		// Any status but 200 makes EventSource give up for good: say
+		// "come back shortly" in its own terms instead.
+		werr = ctl.Notifications.Unavailable(c.Response())
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(status)
 	case wantsJSON(c):

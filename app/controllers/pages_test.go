@@ -95,15 +95,23 @@ func TestLogoutEndsTheSessionServerSide(t *testing.T) {
 	}
 }
 
-func TestHealthzReportsTheDatabase(t *testing.T) {
+// When the database is down, /healthz says 503 (even to a signed-in
+// client) and the stream still answers 200 with a retry, because any other
+// status would make browsers stop reconnecting for good.
+func TestDatabaseDownHealthzAndStream(t *testing.T) {
 	app, _ := adminApp(t, apptest.Options{})
 	c := app.Client(t)
+	c.Login(t, "ada@example.com", "correct horse")
 	if resp, body := c.Get(t, "/healthz"); resp.StatusCode != 200 || strings.TrimSpace(body) != `{"status":"ok"}` {
 		t.Fatalf("healthy: %d %s", resp.StatusCode, body)
 	}
 	app.Store.Close()
 	if resp, _ := c.Get(t, "/healthz"); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("database closed: %d, want 503", resp.StatusCode)
+	}
+	resp, body := c.Get(t, "/notifications/stream")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" || !strings.HasPrefix(body, "retry: ") {
+		t.Fatalf("stream with the database down: %d %v %q", resp.StatusCode, resp.Header, body)
 	}
 }
 

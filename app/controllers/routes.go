@@ -19,7 +19,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // stream, WebSocket upgrades) and off /metrics, which compresses itself.
 func uncompressed(c echo.Context) bool {
 	r := c.Request()
-	return r.URL.Path == "/notifications/stream" || r.URL.Path == "/metrics" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
+	return r.URL.Path == streamPath || r.URL.Path == "/metrics" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
 		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
@@ -40,41 +40,41 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 			ContentSecurityPolicy: contentSecurityPolicy,
 		}),
 		middleware.BodyLimit("1M"),
-		ctl.Sessions.Load,
-		auth.LoadUser(ctl.Sessions, ctl.Store),
-		auth.CSRF(),
 	)
 
+	// These answer without sessions: a health check must report the
+	// database, not fail on the session lookup.
 	e.GET("/healthz", ctl.healthShow)
 	e.GET("/metrics", echo.WrapHandler(metrics))
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 
-	e.GET("/", ctl.feedShow)
+	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.CSRF())
+	site.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
-	e.GET("/notifications/stream", ctl.streamShow)
-	e.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
-	e.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
+	site.GET(streamPath, ctl.streamShow)
+	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
+	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 
-	e.GET("/chat", ctl.chatShow)
-	e.GET("/chat/:room", ctl.chatShow)
+	site.GET("/chat", ctl.chatShow)
+	site.GET("/chat/:room", ctl.chatShow)
 	// A hijacked connection: no compression or timeout middleware either.
-	e.GET("/chat/:room/ws", ctl.chatWS)
+	site.GET("/chat/:room/ws", ctl.chatWS)
 
-	e.GET("/login", ctl.sessionsNew)
-	e.POST("/login", ctl.sessionsCreate)
-	e.POST("/logout", ctl.sessionsDestroy)
+	site.GET("/login", ctl.sessionsNew)
+	site.POST("/login", ctl.sessionsCreate)
+	site.POST("/logout", ctl.sessionsDestroy)
 	if ctl.Signup { // SIGNUP=false: no route, so /signup is 404
-		e.GET("/signup", ctl.signupNew)
-		e.POST("/signup", ctl.signupCreate)
+		site.GET("/signup", ctl.signupNew)
+		site.POST("/signup", ctl.signupCreate)
 	}
 
-	api := e.Group("/api")
+	api := site.Group("/api")
 	api.GET("/notifications", ctl.apiNotificationsIndex)
 	api.GET("/notifications/poll", ctl.apiNotificationsPoll)
 	api.POST("/notifications", ctl.apiNotificationsCreate, auth.RequireAPIAdmin(ctl.Store))
 
-	admin := e.Group("/admin", auth.RequireAdmin)
+	admin := site.Group("/admin", auth.RequireAdmin)
 	admin.GET("/notifications", ctl.adminNotificationsIndex)
 	admin.GET("/notifications/new", ctl.adminNotificationsNew)
 	admin.POST("/notifications", ctl.adminNotificationsCreate)

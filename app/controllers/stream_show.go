@@ -7,6 +7,9 @@ import (
 	"beacon/app/channels"
 )
 
+// streamPath is where the notification stream is served.
+const streamPath = "/notifications/stream"
+
 // streamShow serves the notification stream. It always answers 200: any
 // other status makes a browser stop reconnecting for good.
 func (ctl *Controller) streamShow(c echo.Context) error {
