@@ -19,11 +19,12 @@ import (
 // NotificationsTopic is the broker topic that carries new notification ids.
 const NotificationsTopic = "notifications"
 
-// ReadsTopic is the broker topic that wakes one user's streams when that
-// user marks notifications read. One topic per user: the broker coalesces
-// pending wake-ups per subscription, which is only safe when any of them
-// means the same thing ("re-read this user's count").
-func ReadsTopic(userID int64) string {
+// UserTopic is the broker topic that wakes one user's streams when that
+// user's state changes: they marked notifications read, or signed out.
+// One topic per user: the broker coalesces pending wake-ups per
+// subscription, which is only safe when any of them means the same thing
+// ("look at this user again").
+func UserTopic(userID int64) string {
 	return "reads." + strconv.FormatInt(userID, 10)
 }
 

@@ -17,6 +17,10 @@ type StreamRequest struct {
 	UserID int64 // 0 for a visitor
 	// LastEventID is the id the client last saw, as sent; "" when it sent none.
 	LastEventID string
+	// SignedIn reports whether the user's session still exists; asked when
+	// the user's topic wakes, so a stream ends when its user signs out and
+	// the browser reconnects as whoever it now is.
+	SignedIn func() bool
 }
 
 // Stream serves the notification stream to w until ctx ends, the client
@@ -41,7 +45,7 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 	// Visitors have no read state: a nil channel never fires.
 	var reads <-chan int64
 	if req.UserID != 0 {
-		rs := h.broker.Subscribe(ReadsTopic(req.UserID))
+		rs := h.broker.Subscribe(UserTopic(req.UserID))
 		defer rs.Close()
 		reads = rs.C()
 	}
@@ -60,6 +64,14 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 	if err := out.flush(); err != nil {
 		return nil
 	}
+	// userChanged answers a wake-up on the user's topic: end the stream if
+	// its session is gone, else queue the new unread count.
+	userChanged := func() (end bool, err error) {
+		if req.SignedIn != nil && !req.SignedIn() {
+			return true, nil
+		}
+		return false, h.addUnread(ctx, out, req.UserID, sent)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -67,13 +79,22 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 		case <-sub.Done():
 			return nil
 		case <-reads:
-			if err := h.addUnread(ctx, out, req.UserID, sent); err != nil {
+			if end, err := userChanged(); end || err != nil {
 				return err
 			}
 			if err := out.flush(); err != nil {
 				return nil
 			}
 		case ev := <-sub.Events():
+			// A pending sign-out goes first: select picks among ready cases
+			// at random, and nothing must be written after one.
+			select {
+			case <-reads:
+				if end, err := userChanged(); end || err != nil {
+					return err
+				}
+			default:
+			}
 			// Coalesce: take everything already queued, then flush once.
 			for more := true; more; {
 				if ev.ID == 0 || ev.ID > sent {

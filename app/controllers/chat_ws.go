@@ -36,15 +36,7 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 		return nil
 	}
 	ctx := c.Request().Context()
-	ctl.Chat.Serve(ctx, conn, *user, room, func() bool {
-		ok, err := ctl.Sessions.Active(ctx)
-		if err != nil {
-			// The database is what failed, not the user: keep the connection.
-			ctl.Log.Warn("chat: check session", "user", user.ID, "err", err)
-			return true
-		}
-		return ok
-	})
+	ctl.Chat.Serve(ctx, conn, *user, room, func() bool { return ctl.sessionActive(ctx) })
 	return nil
 }
 

@@ -44,7 +44,7 @@ func throughParam(c echo.Context) (int64, error) {
 // unread count for the feed's script (Accept: application/json), else with
 // a redirect back to the feed for a plain form.
 func (ctl *Controller) readDone(c echo.Context, uid int64) error {
-	ctl.publishReads(c.Request().Context(), uid)
+	ctl.publishUser(c.Request().Context(), uid)
 	if !wantsJSON(c) {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
@@ -61,10 +61,11 @@ func (ctl *Controller) readDone(c echo.Context, uid int64) error {
 	return c.JSON(http.StatusOK, map[string]int64{"unread": n})
 }
 
-// publishReads wakes the user's streams so that they send the new count.
-// The marking is committed: a lost wake-up only delays other tabs' counts.
-func (ctl *Controller) publishReads(ctx context.Context, uid int64) {
-	if err := ctl.Publisher.Publish(ctx, channels.ReadsTopic(uid), uid); err != nil {
-		ctl.Log.Error("publish reads", "user", uid, "err", err)
+// publishUser wakes the user's streams so that they look again: send the
+// new unread count, or end if their session did. What changed is already
+// committed: a lost wake-up only delays other tabs.
+func (ctl *Controller) publishUser(ctx context.Context, uid int64) {
+	if err := ctl.Publisher.Publish(ctx, channels.UserTopic(uid), uid); err != nil {
+		ctl.Log.Error("publish user change", "user", uid, "err", err)
 	}
 }

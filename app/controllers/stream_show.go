@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"context"
+
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
@@ -17,12 +19,26 @@ func (ctl *Controller) streamShow(c echo.Context) error {
 	if last == "" {
 		last = c.QueryParam("last_event_id")
 	}
-	err := ctl.Notifications.Stream(c.Request().Context(), c.Response(), channels.StreamRequest{
+	ctx := c.Request().Context()
+	err := ctl.Notifications.Stream(ctx, c.Response(), channels.StreamRequest{
 		UserID:      auth.UserID(c),
 		LastEventID: last,
+		SignedIn:    func() bool { return ctl.sessionActive(ctx) },
 	})
 	if err != nil && c.Request().Context().Err() == nil {
 		ctl.Log.Error("notification stream", "err", err)
 	}
 	return nil
+}
+
+// sessionActive reports whether the session of the request behind ctx
+// still exists. A database error counts as yes: it is the database that
+// failed, not the user.
+func (ctl *Controller) sessionActive(ctx context.Context) bool {
+	ok, err := ctl.Sessions.Active(ctx)
+	if err != nil {
+		ctl.Log.Warn("check session", "err", err)
+		return true
+	}
+	return ok
 }

@@ -134,3 +134,26 @@ func TestQueryLastEventIDAndHeaderWins(t *testing.T) {
 		t.Fatalf("got %d, want %d", got.ID, live)
 	}
 }
+
+// Signing out ends the user's open streams, so a tab left open on a shared
+// computer stops receiving that user's notifications.
+func TestSignOutEndsTheUsersStreams(t *testing.T) {
+	app, token := adminApp(t, apptest.Options{})
+	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
+	bob := app.Client(t)
+	bob.Login(t, "bob@example.com", "password bob")
+	s := open(t, bob, "")
+	if resp, _ := bob.PostForm(t, "/logout", nil); resp.StatusCode != 303 {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	notify(t, app, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
+	for {
+		ev, ok := s.Next(t, wait)
+		if !ok {
+			return // ended, as it should
+		}
+		if ev.Event == "notification" {
+			t.Fatalf("a signed-out stream got %s", ev.Data)
+		}
+	}
+}
