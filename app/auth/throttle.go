@@ -17,8 +17,8 @@ const (
 // LoginFailures is where failed sign-ins are kept. It is the database, so
 // the limit holds across instances and restarts.
 type LoginFailures interface {
-	AddLoginFailures(ctx context.Context, subjects []string, at time.Time) error
-	NthLatestLoginFailure(ctx context.Context, subject string, n int, since time.Time) (time.Time, bool, error)
+	BeginLoginAttempt(ctx context.Context, subjects []string, limit int, since, at time.Time) ([]int64, time.Time, error)
+	DeleteLoginAttempt(ctx context.Context, ids []int64) error
 	DeleteLoginFailures(ctx context.Context, subject string) error
 	DeleteLoginFailuresBefore(ctx context.Context, t time.Time) error
 }
@@ -41,40 +41,43 @@ func NewLoginThrottle(failures LoginFailures, now func() time.Time) *LoginThrott
 func emailSubject(email string) string { return "email:" + email }
 func addrSubject(addr string) string   { return "ip:" + addr }
 
-// Wait reports how long the caller must wait before trying to sign in as
-// email from addr: 0 when an attempt is allowed now.
-func (t *LoginThrottle) Wait(ctx context.Context, email, addr string) (time.Duration, error) {
-	now := t.now()
-	var wait time.Duration
-	for _, sub := range []string{emailSubject(email), addrSubject(addr)} {
-		at, ok, err := t.failures.NthLatestLoginFailure(ctx, sub, LoginAttempts, now.Add(-LoginWindow))
-		if err != nil {
-			return 0, fmt.Errorf("login throttle: %w", err)
-		}
-		if ok {
-			wait = max(wait, at.Add(LoginWindow).Sub(now))
-		}
-	}
-	return wait, nil
+// LoginAttempt is a sign-in whose password is being checked. It counts as
+// a failure from the start, so that a burst of concurrent guesses cannot
+// all pass the limit while their passwords are checked; Succeed takes it
+// back.
+type LoginAttempt struct {
+	t     *LoginThrottle
+	email string
+	ids   []int64
 }
 
-// Fail records a failed attempt for email from addr, and forgets failures
-// too old to matter.
-func (t *LoginThrottle) Fail(ctx context.Context, email, addr string) error {
+// Begin starts an attempt to sign in as email from addr. When wait > 0 the
+// attempt is refused (and nothing is recorded): the caller must not check
+// the password, and may say to retry after wait.
+func (t *LoginThrottle) Begin(ctx context.Context, email, addr string) (*LoginAttempt, time.Duration, error) {
 	now := t.now()
-	if err := t.failures.AddLoginFailures(ctx, []string{emailSubject(email), addrSubject(addr)}, now); err != nil {
-		return fmt.Errorf("login throttle: %w", err)
+	since := now.Add(-LoginWindow)
+	if err := t.failures.DeleteLoginFailuresBefore(ctx, since); err != nil {
+		return nil, 0, fmt.Errorf("login throttle: %w", err)
 	}
-	if err := t.failures.DeleteLoginFailuresBefore(ctx, now.Add(-LoginWindow)); err != nil {
-		return fmt.Errorf("login throttle: %w", err)
+	ids, blockedAt, err := t.failures.BeginLoginAttempt(ctx, []string{emailSubject(email), addrSubject(addr)}, LoginAttempts, since, now)
+	if err != nil {
+		return nil, 0, fmt.Errorf("login throttle: %w", err)
 	}
-	return nil
+	if !blockedAt.IsZero() {
+		return nil, max(time.Millisecond, blockedAt.Add(LoginWindow).Sub(now)), nil
+	}
+	return &LoginAttempt{t: t, email: email, ids: ids}, 0, nil
 }
 
-// Succeed forgets email's failures. The address keeps its count: one good
-// account must not reset guessing at others from the same place.
-func (t *LoginThrottle) Succeed(ctx context.Context, email string) error {
-	if err := t.failures.DeleteLoginFailures(ctx, emailSubject(email)); err != nil {
+// Succeed takes the attempt back and forgets the email's failures. The
+// address keeps its earlier failures: one good account must not reset
+// guessing at others from the same place.
+func (a *LoginAttempt) Succeed(ctx context.Context) error {
+	if err := a.t.failures.DeleteLoginAttempt(ctx, a.ids); err != nil {
+		return fmt.Errorf("login throttle: %w", err)
+	}
+	if err := a.t.failures.DeleteLoginFailures(ctx, emailSubject(a.email)); err != nil {
 		return fmt.Errorf("login throttle: %w", err)
 	}
 	return nil

@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,37 +31,37 @@ func newThrottle(t *testing.T) (*LoginThrottle, *clock) {
 	return NewLoginThrottle(st, c.now), c
 }
 
-func mustWait(t *testing.T, th *LoginThrottle, email, addr string) time.Duration {
+// begin starts an attempt and returns it, or how long it must wait.
+func begin(t *testing.T, th *LoginThrottle, email, addr string) (*LoginAttempt, time.Duration) {
 	t.Helper()
-	d, err := th.Wait(context.Background(), email, addr)
+	a, d, err := th.Begin(context.Background(), email, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	if (a == nil) == (d == 0) {
+		t.Fatalf("Begin returned attempt %v and wait %v: exactly one must be set", a, d)
+	}
+	return a, d
 }
 
 func TestThrottleByEmailThenExpires(t *testing.T) {
-	ctx := context.Background()
 	th, c := newThrottle(t)
 	for i := range LoginAttempts {
-		if d := mustWait(t, th, "a@example.com", "10.0.0.1"); d != 0 {
-			t.Fatalf("attempt %d refused for %v", i+1, d)
-		}
 		// Each from another address: the email alone reaches the limit.
-		if err := th.Fail(ctx, "a@example.com", "10.0.0."+string(rune('2'+i))); err != nil {
-			t.Fatal(err)
+		if _, d := begin(t, th, "a@example.com", fmt.Sprintf("10.0.0.%d", i)); d != 0 {
+			t.Fatalf("attempt %d refused for %v", i+1, d)
 		}
 		c.t = c.t.Add(time.Minute)
 	}
-	d := mustWait(t, th, "a@example.com", "10.0.0.99")
+	_, d := begin(t, th, "a@example.com", "10.0.0.99")
 	if want := LoginWindow - LoginAttempts*time.Minute; d != want {
 		t.Fatalf("wait %v, want %v", d, want)
 	}
-	if d := mustWait(t, th, "b@example.com", "10.0.0.99"); d != 0 {
+	if _, d := begin(t, th, "b@example.com", "10.0.0.98"); d != 0 {
 		t.Fatalf("another email from a fresh address waits %v", d)
 	}
 	c.t = c.t.Add(d)
-	if d := mustWait(t, th, "a@example.com", "10.0.0.99"); d != 0 {
+	if _, d := begin(t, th, "a@example.com", "10.0.0.97"); d != 0 {
 		t.Fatalf("still refused %v after the window", d)
 	}
 }
@@ -66,38 +69,60 @@ func TestThrottleByEmailThenExpires(t *testing.T) {
 func TestThrottleByAddressSurvivesSuccess(t *testing.T) {
 	ctx := context.Background()
 	th, _ := newThrottle(t)
-	for i := range LoginAttempts {
-		email := string(rune('a'+i)) + "@example.com"
-		if err := th.Fail(ctx, email, "192.0.2.7"); err != nil {
-			t.Fatal(err)
-		}
+	for i := range LoginAttempts - 1 {
+		begin(t, th, fmt.Sprintf("%c@example.com", 'a'+i), "192.0.2.7")
 	}
-	if err := th.Succeed(ctx, "a@example.com"); err != nil {
+	good, _ := begin(t, th, "good@example.com", "192.0.2.7")
+	if err := good.Succeed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if d := mustWait(t, th, "z@example.com", "192.0.2.7"); d != LoginWindow {
+	// The success is not counted, the four failures still are.
+	if _, d := begin(t, th, "y@example.com", "192.0.2.7"); d != 0 {
+		t.Fatalf("fifth attempt refused for %v", d)
+	}
+	if _, d := begin(t, th, "z@example.com", "192.0.2.7"); d != LoginWindow {
 		t.Fatalf("address wait %v, want %v", d, LoginWindow)
 	}
-	if d := mustWait(t, th, "z@example.com", "192.0.2.8"); d != 0 {
+	if _, d := begin(t, th, "z@example.com", "192.0.2.8"); d != 0 {
 		t.Fatalf("other address waits %v", d)
 	}
 }
 
 func TestThrottleSuccessClearsEmail(t *testing.T) {
-	ctx := context.Background()
 	th, _ := newThrottle(t)
 	for i := range LoginAttempts - 1 {
-		if err := th.Fail(ctx, "a@example.com", "10.1.0."+string(rune('1'+i))); err != nil {
-			t.Fatal(err)
+		begin(t, th, "a@example.com", fmt.Sprintf("10.1.0.%d", i))
+	}
+	good, _ := begin(t, th, "a@example.com", "10.1.1.1")
+	if err := good.Succeed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range LoginAttempts {
+		if _, d := begin(t, th, "a@example.com", fmt.Sprintf("10.2.0.%d", i)); d != 0 {
+			t.Fatalf("attempt %d after a good sign-in waits %v", i+1, d)
 		}
 	}
-	if err := th.Succeed(ctx, "a@example.com"); err != nil {
-		t.Fatal(err)
+}
+
+// A burst of concurrent attempts gets exactly the limit through: each is
+// counted before its password is checked.
+func TestThrottleHoldsUnderConcurrentAttempts(t *testing.T) {
+	th, _ := newThrottle(t)
+	var passed atomic.Int64
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Go(func() {
+			a, _, err := th.Begin(context.Background(), "a@example.com", "10.9.9.9")
+			if err != nil {
+				t.Error(err)
+			}
+			if a != nil {
+				passed.Add(1)
+			}
+		})
 	}
-	if err := th.Fail(ctx, "a@example.com", "10.2.0.1"); err != nil {
-		t.Fatal(err)
-	}
-	if d := mustWait(t, th, "a@example.com", "10.3.0.1"); d != 0 {
-		t.Fatalf("waits %v after a good sign-in cleared the count", d)
+	wg.Wait()
+	if n := passed.Load(); n != LoginAttempts {
+		t.Fatalf("%d of 30 concurrent attempts passed, want %d", n, LoginAttempts)
 	}
 }

@@ -42,9 +42,7 @@ type Publisher interface {
 
 // LoginThrottle limits guessing at passwords.
 type LoginThrottle interface {
-	Wait(ctx context.Context, email, addr string) (time.Duration, error)
-	Fail(ctx context.Context, email, addr string) error
-	Succeed(ctx context.Context, email string) error
+	Begin(ctx context.Context, email, addr string) (*auth.LoginAttempt, time.Duration, error)
 }
 
 // Controller carries what every action needs. Its fields are filled in

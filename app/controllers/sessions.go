@@ -28,7 +28,7 @@ func (ctl *Controller) sessionsCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
 	key, addr := store.NormalizeEmail(email), c.RealIP()
-	wait, err := ctl.Throttle.Wait(ctx, key, addr)
+	attempt, wait, err := ctl.Throttle.Begin(ctx, key, addr)
 	if err != nil {
 		return err
 	}
@@ -48,13 +48,10 @@ func (ctl *Controller) sessionsCreate(c echo.Context) error {
 	} else {
 		ok = auth.CheckNoPassword(password)
 	}
-	if !ok {
-		if err := ctl.Throttle.Fail(ctx, key, addr); err != nil {
-			return err
-		}
+	if !ok { // the attempt stays counted as a failure
 		return render(c, http.StatusUnprocessableEntity, pages.Login(ctl.page(c, "Sign in"), email, "Invalid email or password."))
 	}
-	if err := ctl.Throttle.Succeed(ctx, key); err != nil {
+	if err := attempt.Succeed(ctx); err != nil {
 		ctl.Log.Warn("clear login failures", "user", u.ID, "err", err)
 	}
 	if err := ctl.Sessions.Login(c, u.ID); err != nil {

@@ -18,7 +18,7 @@ const chatMessagesLock = 0x6265_6163_6f6e + 1
 // returns every row with a smaller id is committed too, so a hub that
 // follows ids never skips a message that commits late.
 func (s *Store) CreateChatMessage(ctx context.Context, m *models.ChatMessage) error {
-	err := s.insertInIDOrder(ctx, chatMessagesLock, func(tx *gorm.DB) error {
+	err := s.lockedTx(ctx, chatMessagesLock, func(tx *gorm.DB) error {
 		return tx.Omit("User").Create(m).Error
 	})
 	if err != nil {

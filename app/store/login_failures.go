@@ -5,36 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"beacon/app/models"
 )
-
-// AddLoginFailures records one failed sign-in at `at` against each subject.
-func (s *Store) AddLoginFailures(ctx context.Context, subjects []string, at time.Time) error {
-	rows := make([]models.LoginFailure, len(subjects))
-	for i, sub := range subjects {
-		rows[i] = models.LoginFailure{Subject: sub, FailedAt: at.UnixMilli()}
-	}
-	if err := s.db.WithContext(ctx).Create(&rows).Error; err != nil {
-		return fmt.Errorf("record login failure: %w", err)
-	}
-	return nil
-}
-
-// NthLatestLoginFailure returns the time of subject's n-th latest failure
-// (n from 1) at or after since, and false when it has fewer than n.
-func (s *Store) NthLatestLoginFailure(ctx context.Context, subject string, n int, since time.Time) (time.Time, bool, error) {
-	var at []int64
-	err := s.db.WithContext(ctx).Model(&models.LoginFailure{}).
-		Where("subject = ? AND failed_at >= ?", subject, since.UnixMilli()).
-		Order("failed_at DESC").Offset(n-1).Limit(1).Pluck("failed_at", &at).Error
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("login failures of %s: %w", subject, err)
-	}
-	if len(at) == 0 {
-		return time.Time{}, false, nil
-	}
-	return time.UnixMilli(at[0]), true, nil
-}
 
 // DeleteLoginFailures forgets subject's failures (after a good sign-in).
 func (s *Store) DeleteLoginFailures(ctx context.Context, subject string) error {
@@ -48,6 +22,63 @@ func (s *Store) DeleteLoginFailures(ctx context.Context, subject string) error {
 func (s *Store) DeleteLoginFailuresBefore(ctx context.Context, t time.Time) error {
 	if err := s.db.WithContext(ctx).Where("failed_at < ?", t.UnixMilli()).Delete(&models.LoginFailure{}).Error; err != nil {
 		return fmt.Errorf("prune login failures: %w", err)
+	}
+	return nil
+}
+
+// loginFailuresLock serializes sign-in attempts on PostgreSQL, so that
+// counting and recording one is atomic (SQLite's single writer does that).
+const loginFailuresLock = notificationsLock + 2
+
+// BeginLoginAttempt counts failures after since against each subject
+// and, unless one of them already has limit, records one more against each
+// (the attempt counts as failed until its rows are deleted) and returns
+// their ids. Otherwise it records nothing and returns the time of the
+// limit-th latest failure of the subject that is full: the attempt may be
+// retried when that one ages out. Counting and recording are one step, so
+// concurrent attempts cannot all pass the limit.
+func (s *Store) BeginLoginAttempt(ctx context.Context, subjects []string, limit int, since, at time.Time) (ids []int64, blockedAt time.Time, err error) {
+	err = s.lockedTx(ctx, loginFailuresLock, func(tx *gorm.DB) error {
+		for _, sub := range subjects {
+			var nth []int64
+			err := tx.Model(&models.LoginFailure{}).
+				Where("subject = ? AND failed_at > ?", sub, since.UnixMilli()).
+				Order("failed_at DESC").Offset(limit-1).Limit(1).Pluck("failed_at", &nth).Error
+			if err != nil {
+				return err
+			}
+			if len(nth) > 0 && time.UnixMilli(nth[0]).After(blockedAt) {
+				blockedAt = time.UnixMilli(nth[0])
+			}
+		}
+		if !blockedAt.IsZero() {
+			return nil
+		}
+		rows := make([]models.LoginFailure, len(subjects))
+		for i, sub := range subjects {
+			rows[i] = models.LoginFailure{Subject: sub, FailedAt: at.UnixMilli()}
+		}
+		if err := tx.Create(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			ids = append(ids, r.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("begin login attempt: %w", err)
+	}
+	return ids, blockedAt, nil
+}
+
+// DeleteLoginAttempt forgets the rows of an attempt that succeeded.
+func (s *Store) DeleteLoginAttempt(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Delete(&models.LoginFailure{}, ids).Error; err != nil {
+		return fmt.Errorf("forget login attempt: %w", err)
 	}
 	return nil
 }

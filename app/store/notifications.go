@@ -20,7 +20,7 @@ const notificationsLock = 0x6265_6163_6f6e
 // writer; PostgreSQL assigns ids before commit, so inserts take a
 // transaction-scoped lock there.
 func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
-	err := s.insertInIDOrder(ctx, notificationsLock, func(tx *gorm.DB) error {
+	err := s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
 		return tx.Omit("Recipient").Create(n).Error
 	})
 	if err != nil {
@@ -29,17 +29,17 @@ func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) 
 	return nil
 }
 
-// insertInIDOrder runs insert in a transaction that, on PostgreSQL, holds
-// the advisory lock named lock until it commits, so that rows of one table
-// commit in id order.
-func (s *Store) insertInIDOrder(ctx context.Context, lock int64, insert func(tx *gorm.DB) error) error {
+// lockedTx runs fn in a transaction that, on PostgreSQL, holds the
+// advisory lock named lock until it commits. Inserts made under one lock
+// commit in id order. (SQLite transactions begin as the single writer.)
+func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.dialect == migrations.Postgres {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
 				return err
 			}
 		}
-		return insert(tx)
+		return fn(tx)
 	})
 }
 
