@@ -35,7 +35,7 @@
     var t = item.querySelector("time[datetime]");
     if (!t) return;
     var d = new Date(t.getAttribute("datetime"));
-    if (!isNaN(d)) t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (!isNaN(d)) t.textContent = d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
   }
 
   // add puts a message in id order, once, however often it arrives (live,
