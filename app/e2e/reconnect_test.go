@@ -124,6 +124,11 @@ func TestChatBetweenTwoBrowsers(t *testing.T) {
 	}
 	screenshot(t, ann, "chat-light")
 	screenshot(t, bea, "chat-dark")
+	for scheme, tab := range map[string]context.Context{"light": ann, "dark": bea} {
+		if low := lowContrast(t, tab); len(low) > 0 {
+			t.Errorf("chat, %s: low contrast: %q", scheme, low)
+		}
+	}
 	annConsole.noProblems(t, "/chat for Ann")
 	beaConsole.noProblems(t, "/chat for Bea")
 
