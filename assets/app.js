@@ -1,7 +1,10 @@
 // Beacon's pages: keep the signed-in user's unread count current in the
-// header and the tab title, mark notifications read without a reload, and
-// on the feed follow the notification stream, putting each new
-// notification, rendered by the server, at the top of the list.
+// header and the tab title, mark notifications read without a reload, show
+// times as "2 min ago", and on the feed follow the notification stream,
+// putting each new notification, rendered by the server, at the top of the
+// list, saying it to screen readers and, when asked, to the desktop. The
+// header's connection indicator follows the stream (here) or the chat's
+// WebSocket (chat.js, through window.Beacon).
 (function () {
   "use strict";
   var countEl = document.getElementById("unread-count"); // signed in only
@@ -10,9 +13,68 @@
   var list = document.getElementById("notifications");
   var markAll = document.getElementById("mark-all");
   var template = document.getElementById("mark-read-template");
+  var announcer = document.getElementById("announcer");
+  var notifyButton = document.getElementById("desktop-notify");
+  var connection = document.getElementById("connection");
+  var connectionText = document.getElementById("connection-text");
   // The newest notification id this page knows: the stream resumes after
   // it, and "mark all as read" stops at it.
   var newest = feed ? parseInt(feed.dataset.lastId || "0", 10) : 0;
+
+  // --- The header
+
+  var connectionLabels = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
+
+  // setConnection shows state (a key of connectionLabels) in the header;
+  // detail, when given, is its tooltip. The element is a status region, so
+  // the text changes only when the state does, or it would be read again.
+  function setConnection(state, detail) {
+    if (!connection) return;
+    connection.hidden = false;
+    connection.title = detail || connectionLabels[state];
+    if (connection.dataset.state === state && connectionText.textContent === connectionLabels[state]) return;
+    connection.dataset.state = state;
+    connectionText.textContent = connectionLabels[state];
+  }
+  window.Beacon = { setConnection: setConnection };
+
+  // The current section, for assistive technology and the eye.
+  Array.prototype.forEach.call(document.querySelectorAll(".site-header nav a"), function (a) {
+    var href = a.getAttribute("href");
+    var here = location.pathname;
+    if (href === "/" ? here === "/" : here === href || here.indexOf(href + "/") === 0) {
+      a.setAttribute("aria-current", "page");
+    }
+  });
+
+  // --- Relative times: one timer for the whole page
+
+  function ago(date, now) {
+    var s = Math.round((now - date) / 1000);
+    if (s < 45) return "just now";
+    var m = Math.round(s / 60);
+    if (m < 60) return m + " min ago";
+    var h = Math.round(m / 60);
+    if (h < 24) return h + " h ago";
+    var d = Math.round(h / 24);
+    if (d === 1) return "yesterday";
+    if (d < 7) return d + " days ago";
+    return date.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" });
+  }
+
+  function refreshTimes(root) {
+    var now = Date.now();
+    Array.prototype.forEach.call((root || document).querySelectorAll("time.ago[datetime]"), function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      t.textContent = ago(d, now);
+      t.title = d.toLocaleString([], { dateStyle: "full", timeStyle: "medium" });
+    });
+  }
+  refreshTimes();
+  setInterval(refreshTimes, 30000);
+
+  // --- Unread count and marking read
 
   function unread() {
     return countEl ? parseInt(countEl.dataset.unread || "0", 10) : 0;
@@ -64,7 +126,12 @@
     }).then(function (data) {
       if (single) {
         var item = form.closest(".notification");
-        if (item) markItemRead(item);
+        // The button that had focus is gone: keep keyboard users in place.
+        if (item) {
+          markItemRead(item);
+          if (!item.hasAttribute("tabindex")) item.tabIndex = -1;
+          item.focus();
+        }
       } else {
         markItemsRead(newest);
       }
@@ -74,11 +141,54 @@
     });
   });
 
-  if (!feed || !list || !window.EventSource) return;
-  var source = new EventSource("/notifications/stream?last_event_id=" + encodeURIComponent(String(newest)));
+  if (!feed || !list) return;
 
-  source.addEventListener("notification", function (e) {
-    var n = JSON.parse(e.data);
+  // --- Saying new notifications: to screen readers, and to the desktop
+
+  // Arrivals within a moment (a replay after a reconnect) are said at once.
+  var pending = [];
+  var announceTimer = null;
+  function announce(n) {
+    if (!announcer) return;
+    pending.push(n);
+    if (announceTimer) return;
+    announceTimer = setTimeout(function () {
+      announceTimer = null;
+      var text = pending.length === 1 ? "New notification: " + pending[0].title
+        : pending.length + " new notifications. The newest: " + pending[pending.length - 1].title;
+      pending = [];
+      announcer.textContent = text;
+    }, 250);
+  }
+
+  var canNotify = "Notification" in window;
+  // Asked only after a click: a prompt on load is refused by browsers and people.
+  if (notifyButton && canNotify && Notification.permission === "default") {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", function () {
+      var done = function () { notifyButton.hidden = Notification.permission !== "default"; };
+      var p = Notification.requestPermission(done);
+      if (p && p.then) p.then(done);
+    });
+  }
+
+  function desktopNotify(n) {
+    if (!canNotify || Notification.permission !== "granted" || !document.hidden) return;
+    var icon = document.querySelector("link[rel=icon]");
+    try {
+      var note = new Notification(n.title, { body: n.body || "", tag: "beacon-" + n.id, icon: icon ? icon.href : undefined });
+      note.onclick = function () {
+        window.focus();
+        note.close();
+      };
+    } catch (err) {
+      // Some browsers allow notifications only from a service worker.
+    }
+  }
+
+  // --- The stream
+
+  function show(n) {
     newest = Math.max(newest, n.id);
     if (document.getElementById("notification-" + n.id)) return;
     var tpl = document.createElement("template");
@@ -98,22 +208,71 @@
       }
       setUnread(unread() + 1);
     }
+    refreshTimes(item);
     list.insertBefore(item, list.firstChild);
     var empty = document.getElementById("feed-empty");
     if (empty) empty.hidden = true;
+    announce(n);
+    desktopNotify(n);
+  }
+
+  if (!window.EventSource) return;
+  // The browser reconnects by itself after a network error, sending the
+  // last id it saw. Errors in a row without an open tell "reconnecting"
+  // from "offline"; a source the browser gave up on (an answer that was no
+  // stream, as from a proxy while the server restarts) is replaced here.
+  var offlineAfter = 5;
+  var failures = 0;
+  var source = null;
+  var reopenTimer = null;
+
+  function open() {
+    reopenTimer = null;
+    source = new EventSource("/notifications/stream?last_event_id=" + encodeURIComponent(String(newest)));
+    source.onopen = function () {
+      failures = 0;
+      setConnection("live", "Live: new notifications appear as they are posted.");
+    };
+    source.onerror = function () {
+      failures++;
+      var offline = failures >= offlineAfter || navigator.onLine === false;
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(failures, 5)));
+        reopenTimer = setTimeout(open, delay);
+      }
+      setConnection(offline ? "offline" : "reconnecting",
+        offline ? "Offline: what is posted meanwhile appears when the connection is back." : "Reconnecting…");
+    };
+    source.addEventListener("notification", function (e) {
+      show(JSON.parse(e.data));
+    });
+    // The count, as of the last notification the stream sent: after a
+    // (re)connect, and when this user reads some in another tab.
+    source.addEventListener("unread", function (e) {
+      var n = JSON.parse(e.data).unread;
+      setUnread(n);
+      if (n === 0) markItemsRead();
+    });
+    // The server could not resume (its database was reset): start afresh.
+    source.addEventListener("reset", function () {
+      source.close();
+      window.location.reload();
+    });
+  }
+
+  window.addEventListener("offline", function () {
+    setConnection("offline", "Offline: what is posted meanwhile appears when the connection is back.");
+  });
+  window.addEventListener("online", function () {
+    if (reopenTimer) {
+      clearTimeout(reopenTimer);
+      open();
+    } else if (source && source.readyState !== EventSource.OPEN) {
+      setConnection("reconnecting");
+    }
   });
 
-  // The count, as of the last notification the stream sent: after a
-  // (re)connect, and when this user reads some in another tab.
-  source.addEventListener("unread", function (e) {
-    var n = JSON.parse(e.data).unread;
-    setUnread(n);
-    if (n === 0) markItemsRead();
-  });
-
-  // The server could not resume (its database was reset): start afresh.
-  source.addEventListener("reset", function () {
-    source.close();
-    window.location.reload();
-  });
+  setConnection("connecting");
+  open();
 })();

@@ -1,6 +1,7 @@
 // Beacon's chat: follow a room over its WebSocket, show messages (rendered
 // by the server, HTML already escaped) and who is online, send on Enter,
-// and reconnect with backoff and jitter when the connection drops.
+// and reconnect with backoff and jitter when the connection drops. The
+// header's connection indicator (app.js's window.Beacon) follows the socket.
 (function () {
   "use strict";
   var chat = document.getElementById("chat");
@@ -8,7 +9,6 @@
   var online = document.getElementById("chat-online");
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-body");
-  var status = document.getElementById("chat-status");
   var errorBox = document.getElementById("chat-error");
   if (!chat || !list || !form || !input || !window.WebSocket) return;
 
@@ -18,10 +18,11 @@
   var attempt = 0;
   var timer = null;
 
-  function setStatus(text, lost) {
-    if (!status) return;
-    status.textContent = text;
-    status.classList.toggle("lost", !!lost);
+  // After this many failed attempts in a row the room counts as offline.
+  var offlineAfter = 4;
+
+  function setConnection(state, detail) {
+    if (window.Beacon) window.Beacon.setConnection(state, detail);
   }
 
   function showError(text) {
@@ -34,7 +35,7 @@
     var t = item.querySelector("time[datetime]");
     if (!t) return;
     var d = new Date(t.getAttribute("datetime"));
-    if (!isNaN(d)) t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (!isNaN(d)) t.textContent = d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
   }
 
   // add puts a message in id order, once, however often it arrives (live,
@@ -67,11 +68,11 @@
 
   function connect() {
     timer = null;
-    setStatus(attempt ? "Reconnecting…" : "Connecting…", attempt > 0);
+    if (!attempt) setConnection("connecting");
     socket = new WebSocket(url);
     socket.onopen = function () {
       attempt = 0;
-      setStatus("Connected");
+      setConnection("live", "Live: connected to #" + chat.dataset.room + ".");
     };
     socket.onmessage = function (e) {
       var f;
@@ -91,7 +92,8 @@
       var delay = Math.round(500 + Math.random() * ceiling);
       attempt++;
       var why = e.code === 1001 ? "The server restarted." : e.code === 1008 ? (e.reason || "Disconnected.") : "Connection lost.";
-      setStatus(why + " Reconnecting in " + Math.ceil(delay / 1000) + " s…", true);
+      var offline = attempt >= offlineAfter || navigator.onLine === false;
+      setConnection(offline ? "offline" : "reconnecting", why + " Reconnecting in " + Math.ceil(delay / 1000) + " s…");
       timer = setTimeout(connect, delay);
     };
   }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -33,6 +34,8 @@ type App struct {
 	app    *server.Server
 	stop   context.CancelFunc
 	done   chan error
+	cfg    config.Config
+	log    *slog.Logger
 }
 
 // Options change how the app under test is configured.
@@ -46,6 +49,8 @@ type Options struct {
 	AllowedOrigins []string
 	// Env adds environment settings, such as "SIGNUP": "false".
 	Env map[string]string
+	// Retry is the reconnect delay streams tell browsers (default 2s).
+	Retry time.Duration
 }
 
 // New starts the app and stops it when the test ends.
@@ -73,6 +78,9 @@ func New(t testing.TB, opts Options) *App {
 	if opts.ChatRate > 0 {
 		cfg.ChatRate = opts.ChatRate
 	}
+	if opts.Retry > 0 {
+		cfg.Retry = opts.Retry
+	}
 	if opts.ChatBurst > 0 {
 		cfg.ChatBurst = opts.ChatBurst
 	}
@@ -88,14 +96,12 @@ func New(t testing.TB, opts Options) *App {
 	if err := st.Migrate(context.Background(), log); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(context.Background(), cfg, st, log)
+	a := &App{Store: st, cfg: cfg, log: log}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	a := &App{Store: st, app: srv, stop: stop, done: make(chan error, 1)}
-	go func() { a.done <- srv.Run(ctx) }()
-	a.Server = httptest.NewServer(srv.Handler())
+	a.start(t, ln)
 	a.URL = a.Server.URL
 	t.Cleanup(func() {
 		a.Stop(t)
@@ -103,6 +109,49 @@ func New(t testing.TB, opts Options) *App {
 		st.Close()
 	})
 	return a
+}
+
+// start runs a new instance of the app, hubs and HTTP server, on ln.
+func (a *App) start(t testing.TB, ln net.Listener) {
+	t.Helper()
+	srv, err := server.New(context.Background(), a.cfg, a.Store, a.log)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	a.app, a.stop, a.done = srv, stop, make(chan error, 1)
+	go func() { a.done <- srv.Run(ctx) }()
+	a.Server = httptest.NewUnstartedServer(srv.Handler())
+	a.Server.Listener.Close()
+	a.Server.Listener = ln
+	a.Server.Start()
+}
+
+// Down stops the app as a shutdown does (streams end, chat sockets close
+// with "going away") and closes its listener, so that clients' reconnects
+// are refused until Up. The database stays, so tests may change it
+// meanwhile, as another instance would.
+func (a *App) Down(t testing.TB) {
+	t.Helper()
+	a.Stop(t)
+	a.Server.CloseClientConnections()
+	a.Server.Close()
+}
+
+// Up starts a new instance after Down, on the same address and database:
+// to a browser, the server restarted. Sessions live in the database, so
+// they survive.
+func (a *App) Up(t testing.TB) {
+	t.Helper()
+	if a.stop != nil {
+		t.Fatal("apptest: Up while the app is running; call Down first")
+	}
+	ln, err := net.Listen("tcp", a.Server.Listener.Addr().String())
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", a.Server.Listener.Addr(), err)
+	}
+	a.start(t, ln)
 }
 
 // Stop ends the hubs, as a shutdown does: every stream and long poll ends.

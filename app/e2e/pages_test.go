@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -11,7 +12,9 @@ import (
 )
 
 // Every page loads its scripts and styles under the CSP and writes no
-// error to the console, for a visitor and for an admin.
+// error to the console, for a visitor and for an admin. (The signed-in
+// user's feed and the chat with its WebSocket are checked the same way
+// in their own tests.)
 func TestPagesHaveNoConsoleErrorsOrCSPViolations(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
@@ -29,6 +32,8 @@ func TestPagesHaveNoConsoleErrorsOrCSPViolations(t *testing.T) {
 	}{
 		{"/", http.StatusOK, "#notifications > li"},
 		{"/login", http.StatusOK, `form[action="/login"]`},
+		{"/signup", http.StatusOK, `form[action="/signup"]`},
+		{"/chat", http.StatusOK, ".chat-signin"},
 		{"/no-such-page", http.StatusNotFound, ".error-page"},
 	} {
 		open(t, visitor, app.URL+p.path, p.status)
@@ -38,10 +43,15 @@ func TestPagesHaveNoConsoleErrorsOrCSPViolations(t *testing.T) {
 
 	signIn(t, admin, app, adminEmail, adminPassword)
 	adminConsole.noProblems(t, "sign-in and /admin/notifications")
-	for _, path := range []string{"/", "/admin/notifications/new"} {
-		open(t, admin, app.URL+path, http.StatusOK)
-		do(t, admin, "wait for main", chromedp.WaitVisible(chromedp.CSS("main h1")))
-		adminConsole.noProblems(t, path+" as an admin")
+	for _, p := range []struct{ path, ready string }{
+		{"/", `document.getElementById("connection").dataset.state === "live"`},
+		{"/admin/notifications", `document.querySelector("main h1") !== null`},
+		{"/admin/notifications/new", `document.querySelector("main h1") !== null`},
+		{"/chat/ops", `document.getElementById("connection").dataset.state === "live"`},
+	} {
+		open(t, admin, app.URL+p.path, http.StatusOK)
+		waitUntil(t, admin, p.path+" ready", p.ready, 5*time.Second)
+		adminConsole.noProblems(t, p.path+" as an admin")
 	}
 }
 
@@ -74,5 +84,35 @@ func TestConsoleWatchSeesCSPViolations(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("the refused inline script did not show as a CSP violation; console problems: %q", problems)
+	}
+}
+
+// A keyboard user can skip the header, and sees where the focus is.
+func TestKeyboardSkipLinkAndVisibleFocus(t *testing.T) {
+	needBrowser(t)
+	t.Parallel()
+	app, _, token := adminApp(t)
+	notify(t, app, token, map[string]string{"title": "Deploy finished"})
+	tab := newTab(t)
+	open(t, tab, app.URL+"/", http.StatusOK)
+
+	type focus struct {
+		Text    string  `json:"text"`
+		Top     float64 `json:"top"`
+		Outline string  `json:"outline"`
+	}
+	focused := func() focus {
+		return eval[focus](t, tab, `(() => {
+			const e = document.activeElement;
+			return { text: (e.innerText || e.id).trim(), top: e.getBoundingClientRect().top, outline: getComputedStyle(e).outlineStyle };
+		})()`)
+	}
+	do(t, tab, "press Tab", chromedp.KeyEvent("\t"))
+	if f := focused(); f.Text != "Skip to content" || f.Top < 0 || f.Outline == "none" {
+		t.Fatalf("first Tab focuses %+v, want the skip link, on screen, outlined", f)
+	}
+	do(t, tab, "follow the skip link", chromedp.KeyEvent("\r"), chromedp.KeyEvent("\t"))
+	if f := focused(); f.Text != "Enable desktop notifications" || f.Outline == "none" {
+		t.Fatalf("Tab after skipping focuses %+v, want the first control in main, outlined", f)
 	}
 }

@@ -39,9 +39,40 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("wrote %s", path)
 }
 
+// lowContrast lists the page's text that has less than 4.5:1 contrast with
+// the background it sits on (the nearest opaque one up the tree): WCAG AA
+// for normal text.
+func lowContrast(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	return eval[[]string](t, ctx, `(() => {
+		const rgba = s => s.match(/[\d.]+/g).map(Number);
+		const lum = ([r, g, b]) => {
+			const f = c => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+			return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+		};
+		const background = e => {
+			for (; e; e = e.parentElement) {
+				const c = rgba(getComputedStyle(e).backgroundColor);
+				if (c.length < 4 || c[3] > 0) return c;
+			}
+			return [255, 255, 255];
+		};
+		const out = [];
+		const texts = ".level, .level-icon, time, .title, .body, .field-error, .alert, .hint, .empty, label, button, .button, .unread-badge, a, .connection-text, .user-name, h1";
+		for (const e of document.querySelectorAll(texts)) {
+			if (!e.checkVisibility() || e.textContent.trim() === "") continue;
+			const a = lum(rgba(getComputedStyle(e).color)), b = lum(background(e));
+			const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+			if (ratio < 4.5) out.push(e.tagName.toLowerCase() + "." + e.className + " \"" + e.textContent.trim().slice(0, 30) + "\": " + ratio.toFixed(2) + ":1");
+		}
+		return out;
+	})()`)
+}
+
 // TestScreenshots saves the main pages in both colour schemes for people to
-// look at (test-output/*.png). It checks only that each page shows what it
-// should and that the dark scheme really changes the colours.
+// look at (test-output/*.png). It checks that each page shows what it
+// should, that the dark scheme really changes the colours, and that text
+// keeps 4.5:1 contrast in both.
 func TestScreenshots(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
@@ -64,6 +95,9 @@ func TestScreenshots(t *testing.T) {
 		open(t, tab, app.URL+"/", http.StatusOK)
 		do(t, tab, "wait for the feed", chromedp.WaitVisible(chromedp.CSS("#notifications > li:nth-child(5)")))
 		screenshot(t, tab, "feed-"+scheme)
+		if low := lowContrast(t, tab); len(low) > 0 {
+			t.Errorf("feed, %s: low contrast: %q", scheme, low)
+		}
 		backgrounds[scheme] = eval[string](t, tab, `getComputedStyle(document.body).backgroundColor`)
 
 		do(t, tab, "narrow the viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
@@ -83,6 +117,9 @@ func TestScreenshots(t *testing.T) {
 		}
 		do(t, tab, "wait for the errors", chromedp.WaitVisible(chromedp.CSS("main .field-error")))
 		screenshot(t, tab, "admin-form-errors-"+scheme)
+		if low := lowContrast(t, tab); len(low) > 0 {
+			t.Errorf("admin form with errors, %s: low contrast: %q", scheme, low)
+		}
 	}
 	if backgrounds["light"] == backgrounds["dark"] {
 		t.Errorf("the page background is %s in both colour schemes", backgrounds["light"])

@@ -24,6 +24,21 @@ func LevelLabel(level string) string {
 	}
 }
 
+// LevelIcon is the symbol drawn before the level's label: a second cue
+// besides colour, hidden from screen readers, which read the label.
+func LevelIcon(level string) string {
+	switch level {
+	case "success":
+		return "✓"
+	case "warning":
+		return "!"
+	case "error":
+		return "×"
+	default:
+		return "i"
+	}
+}
+
 // NotificationHTML renders the Notification component to a string: the
 // stream's html field.
 func NotificationHTML(ctx context.Context, n models.Notification) (string, error) {
