@@ -65,8 +65,10 @@ func TestReconnectsRacingPostsLoseAndRepeatNothing(t *testing.T) {
 	})
 }
 
-// 200 concurrent posts on SQLite are all stored and all delivered, in id
-// order, to a stream that was open throughout.
+// 200 concurrent posts are all stored and all delivered, in id order, to
+// a browser that was following the stream throughout. On a loaded machine
+// the hub may drop a stream that falls 128 frames behind; the browser then
+// reconnects with Last-Event-ID, as EventSource does, and must lose nothing.
 func TestConcurrentPostsAllStoredAndDelivered(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
 		app, token := adminApp(t, opts)
@@ -102,7 +104,17 @@ func TestConcurrentPostsAllStoredAndDelivered(t *testing.T) {
 
 		var got []int64
 		for len(got) < posts {
-			got = append(got, decode(t, s.NextEvent(t, wait)).ID)
+			ev, ok := s.Next(t, wait)
+			switch {
+			case !ok:
+				last := "0" // the database was empty when the stream opened
+				if len(got) > 0 {
+					last = fmt.Sprint(got[len(got)-1])
+				}
+				s = open(t, app.Client(t), last)
+			case ev.Comment == "":
+				got = append(got, decode(t, ev).ID)
+			}
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("delivered %v\nwant      %v", got, want)
