@@ -276,12 +276,25 @@ func (h *ChatHub) runRoom(ctx context.Context, r *chatRoom) {
 		}
 		return
 	}
+	// As in the notification hub: a failed load is retried on a timer.
+	var retry <-chan time.Time
+	backoff := minRetry
+	deliver := func() {
+		if cursor, err = h.deliverAfter(ctx, r, cursor); err != nil {
+			retry = time.After(backoff)
+			backoff = min(2*backoff, maxRetry)
+			return
+		}
+		retry, backoff = nil, minRetry
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake.C():
-			cursor = h.deliverAfter(ctx, r, cursor)
+			deliver()
+		case <-retry:
+			deliver()
 		}
 	}
 }
@@ -304,16 +317,17 @@ func (h *ChatHub) loadRecent(ctx context.Context, r *chatRoom) (int64, error) {
 }
 
 // deliverAfter fans out the room's messages after cursor and returns the
-// new cursor. On a database error it keeps the cursor: the next wake-up
-// retries, and clients that reconnect get the history.
-func (h *ChatHub) deliverAfter(ctx context.Context, r *chatRoom, cursor int64) int64 {
+// new cursor. On a database error it returns the error and the cursor as
+// far as it got; runRoom retries.
+func (h *ChatHub) deliverAfter(ctx context.Context, r *chatRoom, cursor int64) (int64, error) {
 	for {
 		ms, err := h.source.ChatMessagesAfter(ctx, r.name, cursor, fetchBatch)
 		if err != nil {
-			if ctx.Err() == nil {
-				h.log.Error("chat: load messages", "room", r.name, "after", cursor, "err", err)
+			if ctx.Err() != nil {
+				return cursor, nil
 			}
-			return cursor
+			h.log.Error("chat: load messages", "room", r.name, "after", cursor, "err", err)
+			return cursor, err
 		}
 		for _, m := range ms {
 			frame, err := encodeChatMessage(ctx, h.render, m)
@@ -325,7 +339,7 @@ func (h *ChatHub) deliverAfter(ctx context.Context, r *chatRoom, cursor int64) i
 			cursor = m.ID
 		}
 		if len(ms) < fetchBatch {
-			return cursor
+			return cursor, nil
 		}
 	}
 }

@@ -131,30 +131,53 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(h.opts.Heartbeat)
 	defer ticker.Stop()
+	// After a failed load nothing may wake the hub again for hours: retry
+	// on a timer, backing off, until a load succeeds.
+	var retry <-chan time.Time
+	backoff := minRetry
+	deliver := func() {
+		var err error
+		if h.cursor, err = h.deliverAfter(ctx, h.cursor); err != nil {
+			retry = time.After(backoff)
+			backoff = min(2*backoff, maxRetry)
+			return
+		}
+		retry, backoff = nil, minRetry
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-h.wake.C():
-			h.cursor = h.deliverAfter(ctx, h.cursor)
+			deliver()
+		case <-retry:
+			deliver()
 		case <-ticker.C:
 			h.broadcast(heartbeat, 0, false)
 		}
 	}
 }
 
+// Bounds of the wait before a failed load is retried.
+const (
+	minRetry = 500 * time.Millisecond
+	maxRetry = 30 * time.Second
+)
+
 // deliverAfter fans out every notification after cursor and returns the
-// new cursor. On a database error it keeps the cursor: the next wake-up
-// retries, and streams that miss something recover by Last-Event-ID.
-func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) int64 {
+// new cursor. On a database error it returns the error and the cursor as
+// far as it got; Run retries.
+func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 	for {
 		ns, err := h.source.AllNotificationsAfter(ctx, cursor, fetchBatch)
 		if err != nil {
-			if ctx.Err() == nil {
-				h.log.Error("notification hub: load", "after", cursor, "err", err)
+			if ctx.Err() != nil {
+				return cursor, nil
 			}
-			return cursor
+			h.log.Error("notification hub: load", "after", cursor, "err", err)
+			return cursor, err
 		}
+		deliveries := make(map[int64]int, len(ns))
 		for _, n := range ns {
 			ev, err := h.Encode(ctx, n)
 			if err != nil {
@@ -165,15 +188,20 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) int64 
 			if n.RecipientID != nil {
 				recipient = *n.RecipientID
 			}
-			if sent := h.broadcast(ev, recipient, true); sent > 0 {
-				if err := h.source.AddDeliveries(ctx, n.ID, int64(sent)); err != nil && ctx.Err() == nil {
-					h.log.Warn("notification hub: count deliveries", "id", n.ID, "err", err)
-				}
-			}
+			deliveries[n.ID] = h.broadcast(ev, recipient, true)
 			cursor = n.ID
 		}
+		// Counted after the fan-out, so that a slow write never delays it.
+		for id, sent := range deliveries {
+			if sent == 0 {
+				continue
+			}
+			if err := h.source.AddDeliveries(ctx, id, int64(sent)); err != nil && ctx.Err() == nil {
+				h.log.Warn("notification hub: count deliveries", "id", id, "err", err)
+			}
+		}
 		if len(ns) < fetchBatch {
-			return cursor
+			return cursor, nil
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,12 @@ type rig struct {
 
 func newRig(t testing.TB, opts channels.HubOptions) *rig {
 	t.Helper()
+	return newRigLogging(t, opts, io.Discard)
+}
+
+// newRigLogging is newRig with the hub's log written to logs.
+func newRigLogging(t testing.TB, opts channels.HubOptions, logs io.Writer) *rig {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "beacon.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +48,7 @@ func newRig(t testing.TB, opts channels.HubOptions) *rig {
 		t.Fatal(err)
 	}
 	b := broker.NewMemory()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	hub, err := channels.NewNotificationHub(context.Background(), st, components.NotificationHTML, b, log, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -163,4 +170,52 @@ func TestShutdownDropsEverySubscription(t *testing.T) {
 func TestHubStoppedAtOnceReturnsNil(t *testing.T) {
 	r := newRig(t, channels.HubOptions{})
 	r.stop(t) // fails the test if Run returned an error
+}
+
+// A load that fails is retried on a timer: the notification arrives even
+// though nothing else is posted to wake the hub again.
+func TestFailedLoadIsRetried(t *testing.T) {
+	failed := make(chan struct{}, 1)
+	r := newRigLogging(t, channels.HubOptions{Heartbeat: time.Hour}, logWatch{"notification hub: load", failed})
+	s := r.hub.Subscribe(0)
+	defer r.hub.Unsubscribe(s)
+	n := &models.Notification{Title: "delayed", Level: "info"}
+	if err := r.store.CreateNotification(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	// Hide the table, so the hub's load fails, then wake it.
+	if _, err := r.store.SQL().Exec("ALTER TABLE notifications RENAME TO notifications_hidden"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.broker.Publish(context.Background(), channels.NotificationsTopic, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Once the hub has failed, bring the table back, without a wake-up.
+	select {
+	case <-failed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the hub's load did not fail")
+	}
+	if _, err := r.store.SQL().Exec("ALTER TABLE notifications_hidden RENAME TO notifications"); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, s); got.ID != n.ID {
+		t.Fatalf("got %d want %d", got.ID, n.ID)
+	}
+}
+
+// logWatch signals when a log line contains what it watches for.
+type logWatch struct {
+	what string
+	seen chan struct{}
+}
+
+func (w logWatch) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.what) {
+		select {
+		case w.seen <- struct{}{}:
+		default:
+		}
+	}
+	return len(p), nil
 }
