@@ -93,6 +93,8 @@ func parseChatFrame(kind int, data []byte) (body, problem string) {
 		return "", fmt.Sprintf("unknown frame type %q", in.Type)
 	case strings.TrimSpace(in.Body) == "":
 		return "", "the message is empty"
+	case !models.IsText(in.Body):
+		return "", "the message must be text (no NUL characters)"
 	case utf8.RuneCountInString(in.Body) > ChatMaxBody:
 		return "", fmt.Sprintf("the message is over %d characters", ChatMaxBody)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -159,4 +160,33 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// Text a database cannot store (NUL characters, bytes that are not UTF-8)
+// is refused as invalid input on forms and the API, never a 500. (JSON
+// cannot carry invalid UTF-8: Go's decoder replaces it.)
+func TestTextThatCannotBeStoredIsRefused(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app, token := adminApp(t, opts)
+		for _, body := range []map[string]string{
+			{"title": "nul\x00here"},
+			{"title": "ok", "recipient": "a\x00@example.com"},
+		} {
+			if resp, out := postJSON(t, app, token, body); resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("API %q: %d %s", body, resp.StatusCode, out)
+			}
+		}
+		c := app.Client(t)
+		resp, _ := c.PostForm(t, "/signup", url.Values{"name": {"Nul\x00"}, "email": {"n@example.com"}, "password": {"long enough"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("signup with NUL in the name: %d", resp.StatusCode)
+		}
+		resp, _ = c.PostForm(t, "/login", url.Values{"email": {"x\xff@example.com"}, "password": {"whatever"}})
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("login with a non-UTF-8 email: %d", resp.StatusCode)
+		}
+		if n := countNotifications(t, app); n != 0 {
+			t.Errorf("%d notifications stored", n)
+		}
+	})
 }

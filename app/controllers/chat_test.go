@@ -282,6 +282,7 @@ func TestChatRefusesInvalidFramesAndKeepsTheConnection(t *testing.T) {
 		{"blank body", websocket.TextMessage, `{"type":"message","body":" \n\t"}`, "empty"},
 		{"over 2000 characters", websocket.TextMessage, `{"type":"message","body":"` + strings.Repeat("é", 2001) + `"}`, "over 2000"},
 		{"binary", websocket.BinaryMessage, `{"type":"message","body":"hi"}`, "text frames"},
+		{"NUL character", websocket.TextMessage, `{"type":"message","body":"a\u0000b"}`, "must be text"},
 	} {
 		ann.sendRaw(tc.kind, []byte(tc.data))
 		if f := ann.next(); f.Type != "error" || !strings.Contains(f.Error, tc.want) {

@@ -19,6 +19,9 @@ const (
 	maxBody  = 5000
 )
 
+// notText is the error for a field that is not storable text.
+const notText = "must be text (valid UTF-8, no NUL characters)"
+
 // notificationInput is a notification as an admin or an API client sent it.
 type notificationInput struct {
 	Title     string `json:"title" form:"title"`
@@ -31,6 +34,15 @@ type notificationInput struct {
 // notification to store, or the problems by field.
 func (ctl *Controller) validate(ctx context.Context, in notificationInput) (models.Notification, map[string]string, error) {
 	errs := map[string]string{}
+	// Checked first: text a database cannot store must not reach a query.
+	for field, v := range map[string]string{"title": in.Title, "body": in.Body, "level": in.Level, "recipient": in.Recipient} {
+		if !models.IsText(v) {
+			errs[field] = notText
+		}
+	}
+	if len(errs) > 0 {
+		return models.Notification{}, errs, nil
+	}
 	n := models.Notification{
 		Title: strings.TrimSpace(in.Title),
 		Body:  strings.TrimSpace(in.Body),
@@ -61,9 +73,6 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 		default:
 			n.RecipientID, n.Recipient = &u.ID, &u
 		}
-	}
-	if !utf8.ValidString(in.Title + in.Body + in.Recipient) {
-		errs["title"] = "must be valid UTF-8 text"
 	}
 	return n, errs, nil
 }

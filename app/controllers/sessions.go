@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/views/pages"
 )
@@ -38,7 +39,11 @@ func (ctl *Controller) sessionsCreate(c echo.Context) error {
 		msg := fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roughly(wait))
 		return render(c, http.StatusTooManyRequests, pages.Login(ctl.page(c, "Sign in"), email, msg))
 	}
-	u, err := ctl.Store.UserByEmail(ctx, email)
+	var u models.User
+	err = store.ErrNotFound // no account has an email that is not text
+	if models.IsText(email) {
+		u, err = ctl.Store.UserByEmail(ctx, email)
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

@@ -58,18 +58,20 @@ func validateSignup(name, email, password string) map[string]string {
 	switch {
 	case name == "":
 		errs["name"] = "can't be blank"
-	case !utf8.ValidString(name):
-		errs["name"] = "must be valid UTF-8 text"
+	case !models.IsText(name):
+		errs["name"] = notText
 	case utf8.RuneCountInString(name) > maxName:
 		errs["name"] = fmt.Sprintf("is too long (at most %d characters)", maxName)
 	}
 	switch {
 	case email == "":
 		errs["email"] = "can't be blank"
-	case len(email) > maxEmail || !plainEmail(email):
+	case len(email) > maxEmail || !models.IsText(email) || !plainEmail(email):
 		errs["email"] = "is not a valid email address"
 	}
 	switch {
+	case !models.IsText(password):
+		errs["password"] = notText
 	case utf8.RuneCountInString(password) < minPassword:
 		errs["password"] = fmt.Sprintf("is too short (at least %d characters)", minPassword)
 	case len(password) > maxPasswordLen:
