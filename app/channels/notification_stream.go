@@ -10,7 +10,9 @@ import (
 
 // writeTimeout bounds one write to a stream: a browser that stops reading
 // is cut off instead of holding its handler forever.
-const writeTimeout = 10 * time.Second
+// It is shorter than the shutdown grace period, so a stalled stream
+// cannot hold a shutdown past it.
+const writeTimeout = 5 * time.Second
 
 // StreamRequest is what a stream needs to know about its client.
 type StreamRequest struct {

@@ -85,7 +85,12 @@ func serve(ctx context.Context, env Env) error {
 	if hubErr := <-hubDone; hubErr != nil {
 		env.Log.Error("notification hub", "err", hubErr)
 	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Requests still running after the grace period are cut: the
+		// clients retry elsewhere, and the exit is still a clean one.
+		env.Log.Warn("shutdown: grace period over, closing the connections left", "grace", shutdownGrace)
+		_ = srv.Close()
+	} else if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		_ = srv.Close()
 		return fmt.Errorf("shutdown: %w", err)
 	}

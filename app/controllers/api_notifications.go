@@ -104,7 +104,6 @@ func (ctl *Controller) apiNotificationsCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Location", fmt.Sprintf("/api/notifications?after=%d&limit=1", n.ID-1))
 	return c.JSON(http.StatusCreated, p)
 }
 

@@ -241,6 +241,7 @@ func TestChatRefusesBadHandshakes(t *testing.T) {
 		status int
 	}{
 		{"visitor", app.Client(t), "/chat/general/ws", own, http.StatusUnauthorized},
+		{"visitor from a foreign origin", app.Client(t), "/chat/general/ws", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
 		{"foreign origin", ann, "/chat/general/ws", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden},
 		{"no origin", ann, "/chat/general/ws", http.Header{}, http.StatusForbidden},
 		{"null origin", ann, "/chat/general/ws", http.Header{"Origin": {"null"}}, http.StatusForbidden},

@@ -19,12 +19,13 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Origin first: a foreign page gets 403 whoever is signed in.
+	if !allowedOrigin(c.Request(), ctl.AllowedOrigins) {
+		return echo.NewHTTPError(http.StatusForbidden, "The chat may only be opened from this site.")
+	}
 	user := auth.CurrentUser(c)
 	if user == nil {
 		return echo.NewHTTPError(http.StatusUnauthorized, "Sign in to chat.")
-	}
-	if !allowedOrigin(c.Request(), ctl.AllowedOrigins) {
-		return echo.NewHTTPError(http.StatusForbidden, "The chat may only be opened from this site.")
 	}
 	up := websocket.Upgrader{
 		// Checked above, where the refusal is answered like any other.

@@ -18,6 +18,12 @@ func (ctl *Controller) notificationRead(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such notification.")
 	}
+	// Read before marking: a bad value must not answer 400 for a change
+	// that was made.
+	through, err := throughParam(c)
+	if err != nil {
+		return err
+	}
 	uid := auth.UserID(c)
 	err = ctl.Store.MarkRead(c.Request().Context(), uid, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -26,5 +32,5 @@ func (ctl *Controller) notificationRead(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return ctl.readDone(c, uid)
+	return ctl.readDone(c, uid, through)
 }

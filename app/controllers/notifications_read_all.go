@@ -24,7 +24,7 @@ func (ctl *Controller) notificationsReadAll(c echo.Context) error {
 	if err := ctl.Store.MarkAllRead(c.Request().Context(), uid, through); err != nil {
 		return err
 	}
-	return ctl.readDone(c, uid)
+	return ctl.readDone(c, uid, through)
 }
 
 // throughParam reads the optional `through` form field: a notification id.
@@ -43,16 +43,12 @@ func throughParam(c echo.Context) (int64, error) {
 // readDone tells the user's other tabs, then answers a marking: with the
 // unread count for the feed's script (Accept: application/json), else with
 // a redirect back to the feed for a plain form.
-func (ctl *Controller) readDone(c echo.Context, uid int64) error {
+// The script sends through, the newest id it shows, so the count matches
+// its page; notifications that reach it later add to the count there.
+func (ctl *Controller) readDone(c echo.Context, uid, through int64) error {
 	ctl.publishUser(c.Request().Context(), uid)
 	if !wantsJSON(c) {
 		return c.Redirect(http.StatusSeeOther, "/")
-	}
-	// The script sends the newest id it shows, so the count matches its
-	// page; notifications that reach it later add to the count there.
-	through, err := throughParam(c)
-	if err != nil {
-		return err
 	}
 	n, err := ctl.Store.UnreadCount(c.Request().Context(), uid, through)
 	if err != nil {
