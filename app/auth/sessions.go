@@ -33,6 +33,9 @@ func NewSessions(store scs.Store, secret []byte) *Sessions {
 	// scs.New also starts an in-memory store we replace; its idle cleanup
 	// goroutine stays (stopping it at once races inside scs).
 	sm.Store = store
+	// The store keeps a hash of each token, so a leaked sessions table
+	// cannot be replayed as cookies.
+	sm.HashTokenInStore = true
 	sm.Lifetime = sessionLifetime
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("beacon session cookie"))
@@ -122,16 +125,20 @@ func (s *Sessions) verify(value string) (string, bool) {
 }
 
 // Active reports whether the session loaded into ctx still exists in the
-// store: a connection that outlives its request (the chat) asks, so that
-// signing out in one tab ends it too.
+// store: a connection that outlives its request (a stream, the chat) asks,
+// so that signing out in one tab ends it too.
 func (s *Sessions) Active(ctx context.Context) (bool, error) {
 	token := s.sm.Token(ctx)
 	if token == "" {
 		return false, nil
 	}
-	_, found, err := s.sm.Store.Find(token)
+	// Load again into a context of its own: Load keeps a session already
+	// in its context instead of reading the store.
+	fresh, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	loaded, err := s.sm.Load(fresh, token)
 	if err != nil {
-		return false, fmt.Errorf("find session: %w", err)
+		return false, fmt.Errorf("reload session: %w", err)
 	}
-	return found, nil
+	return s.sm.GetInt64(loaded, userIDKey) != 0, nil
 }

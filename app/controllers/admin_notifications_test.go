@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,5 +120,39 @@ func TestLoginRejectsWrongPassword(t *testing.T) {
 	}
 	if resp, _ := c.Get(t, "/admin/notifications"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after failed login, admin page: %d, want 303", resp.StatusCode)
+	}
+}
+
+// A browser's Sec-Fetch-Site header does not stand in for the token.
+func TestSameOriginPostWithoutTokenIsRefused(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	admin := app.Client(t)
+	admin.Login(t, "ada@example.com", "correct horse")
+	req, _ := http.NewRequest(http.MethodPost, app.URL+"/admin/notifications",
+		strings.NewReader(url.Values{"title": {"x"}, "level": {"info"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := admin.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d, want 403", resp.StatusCode)
+	}
+	if n := countNotifications(t, app); n != 0 {
+		t.Fatalf("%d stored", n)
+	}
+	// And the form a browser gets carries a real token, not a placeholder.
+	req, _ = http.NewRequest(http.MethodGet, app.URL+"/admin/notifications/new", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err = admin.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `name="_csrf" value="`+admin.CSRF(t)+`"`) {
+		t.Fatalf("form does not carry the session's token:\n%s", body)
 	}
 }

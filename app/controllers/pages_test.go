@@ -183,3 +183,31 @@ func TestAssetsAreVersionedCachedAndCompressed(t *testing.T) {
 		t.Fatalf("stream compressed: %v", resp.Header)
 	}
 }
+
+// The sessions table keeps hashes of tokens, not the tokens the cookies carry.
+func TestSessionTokensAreStoredHashed(t *testing.T) {
+	app, _ := adminApp(t, apptest.Options{})
+	c := app.Client(t)
+	c.Login(t, "ada@example.com", "correct horse")
+	var cookie string
+	for _, ck := range c.Jar.Cookies(mustURL(t, app.URL)) {
+		if ck.Name == "beacon_session" {
+			cookie = ck.Value
+		}
+	}
+	token, _, _ := strings.Cut(cookie, ".")
+	var stored []string
+	rows, err := app.Store.SQL().Query("SELECT token FROM sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		stored = append(stored, s)
+	}
+	if token == "" || len(stored) != 1 || stored[0] == token {
+		t.Fatalf("cookie token %q, stored %q", token, stored)
+	}
+}
