@@ -276,26 +276,16 @@ func (h *ChatHub) runRoom(ctx context.Context, r *chatRoom) {
 		}
 		return
 	}
-	// As in the notification hub: a failed load is retried on a timer.
-	var retry <-chan time.Time
-	backoff := minRetry
-	deliver := func() {
-		if cursor, err = h.deliverAfter(ctx, r, cursor); err != nil {
-			retry = time.After(backoff)
-			backoff = min(2*backoff, maxRetry)
-			return
-		}
-		retry, backoff = nil, minRetry
-	}
+	var again retry
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake.C():
-			deliver()
-		case <-retry:
-			deliver()
+		case <-again.c:
 		}
+		cursor, err = h.deliverAfter(ctx, r, cursor)
+		again.after(err)
 	}
 }
 

@@ -131,38 +131,22 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(h.opts.Heartbeat)
 	defer ticker.Stop()
-	// After a failed load nothing may wake the hub again for hours: retry
-	// on a timer, backing off, until a load succeeds.
-	var retry <-chan time.Time
-	backoff := minRetry
-	deliver := func() {
-		var err error
-		if h.cursor, err = h.deliverAfter(ctx, h.cursor); err != nil {
-			retry = time.After(backoff)
-			backoff = min(2*backoff, maxRetry)
-			return
-		}
-		retry, backoff = nil, minRetry
-	}
+	var again retry
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-h.wake.C():
-			deliver()
-		case <-retry:
-			deliver()
 		case <-ticker.C:
 			h.broadcast(heartbeat, 0, false)
+			continue
+		case <-h.wake.C():
+		case <-again.c:
 		}
+		var err error
+		h.cursor, err = h.deliverAfter(ctx, h.cursor)
+		again.after(err)
 	}
 }
-
-// Bounds of the wait before a failed load is retried.
-const (
-	minRetry = 500 * time.Millisecond
-	maxRetry = 30 * time.Second
-)
 
 // deliverAfter fans out every notification after cursor and returns the
 // new cursor. On a database error it returns the error and the cursor as

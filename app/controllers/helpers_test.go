@@ -1,9 +1,7 @@
 package controllers_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,25 +27,7 @@ func TestMain(m *testing.M) {
 // postJSON calls the API as another system would.
 func postJSON(t *testing.T, app *apptest.App, token string, body any) (*http.Response, string) {
 	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, app.URL+"/api/notifications", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, string(out)
+	return app.PostAPI(t, token, body)
 }
 
 // adminApp starts the app with an admin and that admin's API token.

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,24 +36,9 @@ func adminApp(t *testing.T) (*apptest.App, models.User, string) {
 // would, and returns its id.
 func notify(t *testing.T, app *apptest.App, token string, n map[string]string) int64 {
 	t.Helper()
-	b, err := json.Marshal(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, app.URL+"/api/notifications", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := app.Server.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	resp, out := app.PostAPI(t, token, n)
 	var created struct{ ID int64 }
-	if resp.StatusCode != http.StatusCreated || json.Unmarshal(out, &created) != nil || created.ID == 0 {
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(out), &created) != nil || created.ID == 0 {
 		t.Fatalf("POST /api/notifications: %d %s", resp.StatusCode, out)
 	}
 	return created.ID
