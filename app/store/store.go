@@ -60,7 +60,7 @@ func Open(url string) (*Store, error) {
 		db, err = gorm.Open(postgres.Open(url), cfg)
 	} else {
 		dialect = migrations.SQLite
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg)
+		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(url)}), cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -80,16 +80,13 @@ func Open(url string) (*Store, error) {
 	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
 }
 
-// sqliteDSN adds what concurrent writers need: WAL so readers never wait,
-// a busy timeout, and transactions that take the write lock when they
-// begin, so two writers queue instead of failing with "database is locked".
-func sqliteDSN(path string) string {
+// sqliteFile turns a path into a file: URI ready for parameters.
+func sqliteFile(path string) string {
 	path = strings.TrimPrefix(path, "sqlite://")
-	params := "_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=on&_synchronous=NORMAL"
 	if strings.Contains(path, "?") {
-		return "file:" + path + "&" + params
+		return "file:" + path + "&"
 	}
-	return "file:" + path + "?" + params
+	return "file:" + path + "?"
 }
 
 // Dialect is the SQL flavour of the database.
@@ -111,6 +108,14 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pool.
 func (s *Store) Close() error {
 	return s.sqlDB.Close()
+}
+
+// duplicate reports whether err is a unique-constraint violation. GORM
+// translates the errors of mattn/go-sqlite3 and pgx; the cgo-free SQLite
+// driver's it does not know, so its message is checked too.
+func duplicate(err error) bool {
+	return errors.Is(err, gorm.ErrDuplicatedKey) ||
+		err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 func notFound(err error) error {

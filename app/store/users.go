@@ -20,7 +20,7 @@ func NormalizeEmail(email string) string {
 func (s *Store) CreateUser(ctx context.Context, u *models.User) error {
 	u.Email = NormalizeEmail(u.Email)
 	err := s.db.WithContext(ctx).Create(u).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
+	if duplicate(err) {
 		return ErrEmailTaken
 	}
 	if err != nil {
