@@ -20,6 +20,9 @@
   // The newest notification id this page knows: the stream resumes after
   // it, and "mark all as read" stops at it.
   var newest = feed ? parseInt(feed.dataset.lastId || "0", 10) : 0;
+  // How many unread notifications arrived live: a marking answered with a
+  // count as of its submission adds those that arrived while it was sent.
+  var arrivals = 0;
 
   // --- The header
 
@@ -113,8 +116,9 @@
     var single = form.classList && form.classList.contains("mark-read");
     if (!countEl || !window.fetch || !(single || form === markAll)) return;
     e.preventDefault();
+    var at = newest, seen = arrivals;
     var body = new URLSearchParams(new FormData(form));
-    body.set("through", String(newest));
+    body.set("through", String(at));
     fetch(form.action, {
       method: "POST",
       body: body,
@@ -133,9 +137,9 @@
           item.focus();
         }
       } else {
-        markItemsRead(newest);
+        markItemsRead(at);
       }
-      setUnread(data.unread);
+      setUnread(data.unread + arrivals - seen);
     }).catch(function () {
       form.submit();
     });
@@ -172,19 +176,34 @@
     });
   }
 
+  // Arrivals within a moment (a replay after a night away) make one
+  // desktop notification, not one each.
+  var toNotify = [];
+  var notifyTimer = null;
   function desktopNotify(n) {
     if (!canNotify || Notification.permission !== "granted" || !document.hidden) return;
-    var icon = document.querySelector("link[rel=icon]");
-    try {
-      var note = new Notification(n.title, { body: n.body || "", tag: "beacon-" + n.id, icon: icon ? icon.href : undefined });
-      note.onclick = function () {
-        window.focus();
-        note.close();
-      };
-    } catch (err) {
-      // Some browsers allow notifications only from a service worker.
-    }
+    toNotify.push(n);
+    if (notifyTimer) return;
+    notifyTimer = setTimeout(function () {
+      notifyTimer = null;
+      var ns = toNotify;
+      toNotify = [];
+      var last = ns[ns.length - 1];
+      var title = ns.length === 1 ? last.title : ns.length + " new notifications";
+      var body = ns.length === 1 ? (last.body || "") : "The newest: " + last.title;
+      var icon = document.querySelector("link[rel=icon]");
+      try {
+        var note = new Notification(title, { body: body, tag: "beacon-" + last.id, icon: icon ? icon.href : undefined });
+        note.onclick = function () {
+          window.focus();
+          note.close();
+        };
+      } catch (err) {
+        // Some browsers allow notifications only from a service worker.
+      }
+    }, 250);
   }
+
 
   // --- The stream
 
@@ -207,6 +226,7 @@
         item.appendChild(form);
       }
       setUnread(unread() + 1);
+      arrivals++;
     }
     refreshTimes(item);
     list.insertBefore(item, list.firstChild);

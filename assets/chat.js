@@ -86,6 +86,13 @@
     };
     socket.onclose = function (e) {
       socket = null;
+      // Signed out (here or in another tab): coming back would only be
+      // refused. Say so and stop.
+      if (e.code === 1008 && /^session ended/.test(e.reason)) {
+        setConnection("offline", "Signed out: reload the page to sign in again.");
+        showError("You were signed out. Reload the page to sign in again.");
+        return;
+      }
       // Exponential backoff up to 30 s, with full jitter so that a whole
       // room does not come back at the same instant after a restart.
       var ceiling = Math.min(30000, 1000 * Math.pow(2, attempt));

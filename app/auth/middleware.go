@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -101,6 +102,8 @@ func CSRF() echo.MiddlewareFunc {
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,
+		// As long as a session: a tab open for days must still post.
+		CookieMaxAge: int(sessionLifetime / time.Second),
 		Skipper: func(c echo.Context) bool {
 			return strings.HasPrefix(c.Path(), "/api/")
 		},

@@ -36,6 +36,7 @@ type NotificationSource interface {
 	AllNotificationsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error)
 	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	LastNotificationID(ctx context.Context) (int64, error)
+	LastVisibleNotificationID(ctx context.Context, userID int64) (int64, error)
 	AddDeliveries(ctx context.Context, id, n int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }

@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -132,7 +133,10 @@ func (h *NotificationHub) addUnread(ctx context.Context, out *streamWriter, user
 func (h *NotificationHub) Unavailable(w http.ResponseWriter) error {
 	setStreamHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(retryFrame(h.opts.Retry))
+	// A longer, spread retry: every browser must not come back at once to
+	// a database that is recovering.
+	wait := 5*time.Second + rand.N(10*time.Second)
+	_, err := w.Write(retryFrame(wait))
 	return err
 }
 
@@ -155,8 +159,14 @@ func (h *NotificationHub) replay(ctx context.Context, out *streamWriter, req Str
 	after, ok := parseID(req.LastEventID)
 	if !ok || after > last {
 		// An id we cannot resume from (a reset database, a forged header):
-		// tell the client where "now" is so it reloads once.
-		out.add(encodeEvent(last, "reset", fmt.Appendf(nil, `{"last_id":%d}`, last)))
+		// tell the client where "now" is so it reloads once. Where "now"
+		// is for this user: the newest id overall would tell anyone when
+		// notifications for others are posted.
+		visible, err := h.source.LastVisibleNotificationID(ctx, req.UserID)
+		if err != nil {
+			return 0, err
+		}
+		out.add(encodeEvent(visible, "reset", fmt.Appendf(nil, `{"last_id":%d}`, visible)))
 		return last, nil
 	}
 	for {

@@ -181,9 +181,11 @@ func TestTextThatCannotBeStoredIsRefused(t *testing.T) {
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("signup with NUL in the name: %d", resp.StatusCode)
 		}
-		resp, _ = c.PostForm(t, "/login", url.Values{"email": {"x\xff@example.com"}, "password": {"whatever"}})
-		if resp.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("login with a non-UTF-8 email: %d", resp.StatusCode)
+		for _, email := range []string{"x\xff@example.com", "nul\x00@example.com", strings.Repeat("e", 20000) + "@example.com"} {
+			resp, _ = c.PostForm(t, "/login", url.Values{"email": {email}, "password": {"whatever"}})
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("login with email %.20q…: %d", email, resp.StatusCode)
+			}
 		}
 		if n := countNotifications(t, app); n != 0 {
 			t.Errorf("%d notifications stored", n)

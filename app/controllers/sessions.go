@@ -28,6 +28,11 @@ func (ctl *Controller) sessionsNew(c echo.Context) error {
 func (ctl *Controller) sessionsCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
+	if !models.IsText(email) || len(email) > maxEmail {
+		// No account has such an email, and it must not reach the
+		// database, not even as a throttle subject.
+		return render(c, http.StatusUnprocessableEntity, pages.Login(ctl.page(c, "Sign in"), "", "Invalid email or password."))
+	}
 	key, addr := store.NormalizeEmail(email), c.RealIP()
 	attempt, wait, err := ctl.Throttle.Begin(ctx, key, addr)
 	if err != nil {
@@ -39,11 +44,7 @@ func (ctl *Controller) sessionsCreate(c echo.Context) error {
 		msg := fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roughly(wait))
 		return render(c, http.StatusTooManyRequests, pages.Login(ctl.page(c, "Sign in"), email, msg))
 	}
-	var u models.User
-	err = store.ErrNotFound // no account has an email that is not text
-	if models.IsText(email) {
-		u, err = ctl.Store.UserByEmail(ctx, email)
-	}
+	u, err := ctl.Store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

@@ -157,3 +157,16 @@ func TestSignOutEndsTheUsersStreams(t *testing.T) {
 		}
 	}
 }
+
+// A reset tells a client the newest id it may see, not the newest overall,
+// which would tell anyone when notifications for others are posted.
+func TestResetDoesNotRevealOthersNotifications(t *testing.T) {
+	app, token := adminApp(t, apptest.Options{})
+	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
+	public := notify(t, app, token, map[string]string{"title": "for everyone"})
+	notify(t, app, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
+	ev := open(t, app.Client(t), "99999").NextEvent(t, wait)
+	if want := fmt.Sprintf(`{"last_id":%d}`, public); ev.Event != "reset" || ev.Data != want || ev.ID != fmt.Sprint(public) {
+		t.Fatalf("got %+v, want reset to %s", ev, want)
+	}
+}

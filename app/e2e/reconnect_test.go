@@ -144,3 +144,29 @@ func TestChatBetweenTwoBrowsers(t *testing.T) {
 		t.Fatalf("%d messages after the restart, want 3, each once", n)
 	}
 }
+
+// Signed out in another tab, the chat says so at its next message and
+// stops reconnecting: it would only be refused.
+func TestChatStopsWhenSignedOut(t *testing.T) {
+	needBrowser(t)
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	app.CreateUser(t, "Bea", userEmail, userPassword, false)
+	tab := newTab(t)
+	signIn(t, tab, app, userEmail, userPassword)
+	open(t, tab, app.URL+"/chat", http.StatusOK)
+	waitUntil(t, tab, "the chat goes live", `document.getElementById("connection").dataset.state === "live"`, 5*time.Second)
+
+	// Sign out as another tab of the same browser would: same cookies.
+	do(t, tab, "sign out elsewhere", chromedp.Evaluate[chromedp.Void](`(() => {
+		const body = new URLSearchParams({ _csrf: document.querySelector("input[name=_csrf]").value });
+		fetch("/logout", { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
+			.then(() => { window.__signedOut = true; });
+	})()`))
+	waitUntil(t, tab, "the sign-out answered", `window.__signedOut === true`, 5*time.Second)
+	do(t, tab, "say something", chromedp.SendKeys(chromedp.ID("chat-body"), "still there?\r"))
+	waitUntil(t, tab, "the chat says so", `document.getElementById("chat-error").textContent.includes("signed out")`, 5*time.Second)
+	if state := eval[string](t, tab, `document.getElementById("connection").dataset.state`); state != "offline" {
+		t.Fatalf("indicator %q, want offline", state)
+	}
+}

@@ -139,6 +139,7 @@ func TestSignedInFeedFollowsLiveAndMarksRead(t *testing.T) {
 		h.Announced != "New notification: Deploy finished" || h.Connection != "live" {
 		t.Fatalf("header after one notification: %+v", h)
 	}
+	waitUntil(t, user, "the desktop notification", `window.__shown.length > 0`, time.Second)
 	shown := eval[[]map[string]string](t, user, `window.__shown`)
 	if len(shown) != 1 || shown[0]["title"] != "Deploy finished" || shown[0]["body"] != "v1.2 is live" {
 		t.Fatalf("desktop notifications while hidden: %v, want the one posted", shown)

@@ -115,6 +115,18 @@ func (s *Store) LastNotificationID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
+// LastVisibleNotificationID is the greatest id of a notification user
+// userID (0: a visitor) may see, or 0.
+func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (int64, error) {
+	var id int64
+	err := s.db.WithContext(ctx).Model(&models.Notification{}).Scopes(visibleTo(userID)).
+		Select("COALESCE(MAX(id), 0)").Scan(&id).Error
+	if err != nil {
+		return 0, fmt.Errorf("last notification id for user %d: %w", userID, err)
+	}
+	return id, nil
+}
+
 // AddDeliveries counts n more live deliveries of notification id.
 func (s *Store) AddDeliveries(ctx context.Context, id, n int64) error {
 	err := s.db.WithContext(ctx).Model(&models.Notification{}).Where("id = ?", id).
