@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
@@ -35,6 +37,19 @@ type Store interface {
 	MarkAllRead(ctx context.Context, userID, through int64) error
 }
 
+// NotificationStreams serves the live side of notifications: the SSE
+// stream and the long poll.
+type NotificationStreams interface {
+	Stream(ctx context.Context, w http.ResponseWriter, req channels.StreamRequest) error
+	Unavailable(w http.ResponseWriter) error
+	Wait(ctx context.Context, userID, after int64, limit int, timeout time.Duration) ([]models.Notification, error)
+}
+
+// ChatRooms serves chat connections.
+type ChatRooms interface {
+	Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, signedIn func() bool)
+}
+
 // Publisher tells every hub that a row was committed.
 type Publisher interface {
 	Publish(ctx context.Context, topic string, id int64) error
@@ -50,8 +65,8 @@ type LoginThrottle interface {
 type Controller struct {
 	Store         Store
 	Publisher     Publisher
-	Notifications *channels.NotificationHub
-	Chat          *channels.ChatHub
+	Notifications NotificationStreams
+	Chat          ChatRooms
 	Sessions      *auth.Sessions
 	Throttle      LoginThrottle
 	Render        channels.Renderer
