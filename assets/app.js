@@ -245,15 +245,26 @@
   var failures = 0;
   var source = null;
   var reopenTimer = null;
+  // A stream counts as live once it has lasted a moment or sent an event:
+  // a server that answers and at once ends the stream (its database is
+  // down) must not flip the indicator to "live" between failures.
+  var liveTimer = null;
+  function live() {
+    clearTimeout(liveTimer);
+    liveTimer = null;
+    failures = 0;
+    setConnection("live", "Live: new notifications appear as they are posted.");
+  }
 
   function open() {
     reopenTimer = null;
     source = new EventSource("/notifications/stream?last_event_id=" + encodeURIComponent(String(newest)));
     source.onopen = function () {
-      failures = 0;
-      setConnection("live", "Live: new notifications appear as they are posted.");
+      liveTimer = setTimeout(live, 1000);
     };
     source.onerror = function () {
+      clearTimeout(liveTimer);
+      liveTimer = null;
       failures++;
       var offline = failures >= offlineAfter || navigator.onLine === false;
       if (source.readyState === EventSource.CLOSED) {
@@ -265,11 +276,13 @@
         offline ? "Offline: what is posted meanwhile appears when the connection is back." : "Reconnecting…");
     };
     source.addEventListener("notification", function (e) {
+      live();
       show(JSON.parse(e.data));
     });
     // The count, as of the last notification the stream sent: after a
     // (re)connect, and when this user reads some in another tab.
     source.addEventListener("unread", function (e) {
+      live();
       var n = JSON.parse(e.data).unread;
       setUnread(n);
       if (n === 0) markItemsRead();

@@ -70,16 +70,20 @@
     timer = null;
     if (!attempt) setConnection("connecting");
     socket = new WebSocket(url);
-    socket.onopen = function () {
-      attempt = 0;
-      setConnection("live", "Live: connected to #" + chat.dataset.room + ".");
-    };
+    // Live once the room's history arrives, not at the handshake: a room
+    // that cannot be loaded is closed right after it, and that must count
+    // as a failure for the backoff.
     socket.onmessage = function (e) {
       var f;
       try { f = JSON.parse(e.data); } catch (err) { return; }
       switch (f.type) {
         case "message": add(f); break;
-        case "history": f.messages.forEach(add); list.scrollTop = list.scrollHeight; break;
+        case "history":
+          attempt = 0;
+          setConnection("live", "Live: connected to #" + chat.dataset.room + ".");
+          f.messages.forEach(add);
+          list.scrollTop = list.scrollHeight;
+          break;
         case "presence": showOnline(f.online); break;
         case "error": showError(f.error); break;
       }

@@ -170,3 +170,24 @@ func TestChatStopsWhenSignedOut(t *testing.T) {
 		t.Fatalf("indicator %q, want offline", state)
 	}
 }
+
+// A server that stays away turns the indicator from "reconnecting" to
+// "offline"; when it is back, the feed is live again.
+func TestFeedGoesOfflineThenLiveAgain(t *testing.T) {
+	needBrowser(t)
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{Retry: 100 * time.Millisecond})
+	tab := newTab(t)
+	open(t, tab, app.URL+"/", http.StatusOK)
+	waitUntil(t, tab, "the feed goes live", `document.getElementById("connection").dataset.state === "live"`, 5*time.Second)
+	do(t, tab, "record the indicator", chromedp.Evaluate[chromedp.Void](recordConnection))
+
+	app.Down(t)
+	waitUntil(t, tab, "the indicator says offline", `document.getElementById("connection").dataset.state === "offline"`, 15*time.Second)
+	app.Up(t)
+	waitUntil(t, tab, "the feed is live again", `document.getElementById("connection").dataset.state === "live"`, 15*time.Second)
+	states := eval[[]string](t, tab, `window.__states`)
+	if want := []string{"live", "reconnecting", "offline", "live"}; !slices.Equal(states, want) {
+		t.Fatalf("indicator states %v, want %v", states, want)
+	}
+}
