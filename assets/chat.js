@@ -69,7 +69,11 @@
   function connect() {
     timer = null;
     if (!attempt) setConnection("connecting");
-    socket = new WebSocket(url);
+    // Say what this page has, the newest message shown: the history that
+    // comes back is what it missed (after a reconnect, or since the page
+    // was rendered), not just the last 50.
+    var last = list.lastElementChild ? Number(list.lastElementChild.dataset.id) : 0;
+    socket = new WebSocket(last > 0 ? url + "?after=" + last : url);
     // Live once the room's history arrives, not at the handshake: a room
     // that cannot be loaded is closed right after it, and that must count
     // as a failure for the backoff.

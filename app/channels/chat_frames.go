@@ -51,10 +51,15 @@ func encodeChatMessage(ctx context.Context, render ChatRenderer, m models.ChatMe
 }
 
 // historyFrame lists message frames, oldest first.
-func historyFrame(messages [][]byte) []byte {
+func historyFrame(messages []chatFrame) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"type":"history","messages":[`)
-	b.Write(bytes.Join(messages, []byte(",")))
+	for i, m := range messages {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(m.frame)
+	}
 	b.WriteString("]}")
 	return b.Bytes()
 }

@@ -162,11 +162,12 @@ func (h *ChatHub) Connections() int {
 // a rule, falls behind, its session ends, or the hub shuts down. The
 // caller's goroutine is the read pump; Serve starts the write pump and
 // returns once both have ended and conn is closed. signedIn is asked
-// before each message is stored and at each ping.
-func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, signedIn func() bool) {
+// before each message is stored and at each ping. after, when not 0, is
+// the last message id the client has: its history is what it missed.
+func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool) {
 	c := newChatClient(conn, user, &h.opts)
 	c.signedIn = signedIn
-	r, err := h.join(ctx, c, room)
+	r, err := h.join(ctx, c, room, after)
 	if err != nil {
 		code, reason := websocket.CloseInternalServerErr, "the room is unavailable, try again"
 		if errors.Is(err, errChatClosed) || h.ctx.Err() != nil {
@@ -204,7 +205,7 @@ func (h *ChatHub) post(ctx context.Context, c *chatClient, room, body string) er
 
 // join adds c to room, starting the room when it is the first. On success
 // c has its history and presence queued; the caller must call leave.
-func (h *ChatHub) join(ctx context.Context, c *chatClient, name string) (*chatRoom, error) {
+func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after int64) (*chatRoom, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -234,8 +235,12 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string) (*chatRo
 		return nil, ctx.Err()
 	}
 	err := r.err
+	var missed []chatFrame
+	if err == nil && after > 0 {
+		missed, err = h.missedSince(ctx, name, after)
+	}
 	if err == nil {
-		err = r.add(c)
+		err = r.add(c, missed)
 	}
 	if err != nil {
 		h.leave(r, c)
@@ -289,6 +294,28 @@ func (h *ChatHub) runRoom(ctx context.Context, r *chatRoom) {
 	}
 }
 
+// ChatCatchUp is the most messages a reconnecting client is sent to catch
+// up; one that missed more gets the last ChatHistory, as a new one does.
+const ChatCatchUp = 500
+
+// missedSince loads room's messages after id for a client that
+// reconnects, or returns nil when it missed more than ChatCatchUp.
+func (h *ChatHub) missedSince(ctx context.Context, room string, after int64) ([]chatFrame, error) {
+	ms, err := h.source.ChatMessagesAfter(ctx, room, after, ChatCatchUp+1)
+	if err != nil || len(ms) > ChatCatchUp {
+		return nil, err
+	}
+	missed := make([]chatFrame, 0, len(ms))
+	for _, m := range ms {
+		frame, err := encodeChatMessage(ctx, h.render, m)
+		if err != nil {
+			return nil, err
+		}
+		missed = append(missed, chatFrame{m.ID, frame})
+	}
+	return missed, nil
+}
+
 func (h *ChatHub) loadRecent(ctx context.Context, r *chatRoom) (int64, error) {
 	ms, err := h.source.RecentChatMessages(ctx, r.name, ChatHistory)
 	if err != nil {
@@ -300,7 +327,7 @@ func (h *ChatHub) loadRecent(ctx context.Context, r *chatRoom) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		r.recent = append(r.recent, frame)
+		r.recent = append(r.recent, chatFrame{m.ID, frame})
 		cursor = m.ID
 	}
 	return cursor, nil
@@ -324,7 +351,7 @@ func (h *ChatHub) deliverAfter(ctx context.Context, r *chatRoom, cursor int64) (
 			if err != nil {
 				h.log.Error("chat: render", "id", m.ID, "err", err)
 			} else {
-				r.deliver(frame)
+				r.deliver(m.ID, frame)
 			}
 			cursor = m.ID
 		}

@@ -17,29 +17,50 @@ type chatRoom struct {
 	mu       sync.Mutex
 	closed   bool
 	clients  map[*chatClient]struct{}
-	recent   [][]byte // the last ChatHistory message frames, oldest first
-	history  []byte   // the history frame for recent; nil when stale
-	online   []string // the names last sent in a presence frame
-	presence []byte   // that frame
+	recent   []chatFrame // the last ChatHistory messages, oldest first
+	history  []byte      // the history frame for recent; nil when stale
+	online   []string    // the names last sent in a presence frame
+	presence []byte      // that frame
 }
 
 func newChatRoom(name string) *chatRoom {
 	return &chatRoom{name: name, ready: make(chan struct{}), clients: make(map[*chatClient]struct{})}
 }
 
+// chatFrame is one message's rendered frame.
+type chatFrame struct {
+	id    int64
+	frame []byte
+}
+
 // add queues the history and the online list for c, then lets it receive
 // live messages. Under one lock with deliver, so c gets no message twice
-// and misses none.
-func (r *chatRoom) add(c *chatClient) error {
+// and misses none. missed, when not nil, is what c asked to catch up on
+// (read from the database, oldest first): its history is that, followed
+// by the recent messages after it, instead of the last ChatHistory.
+func (r *chatRoom) add(c *chatClient, missed []chatFrame) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return errChatClosed
 	}
-	if r.history == nil {
-		r.history = historyFrame(r.recent)
+	if missed != nil {
+		var last int64
+		if len(missed) > 0 {
+			last = missed[len(missed)-1].id
+		}
+		for _, f := range r.recent {
+			if f.id > last {
+				missed = append(missed, f)
+			}
+		}
+		c.offer(historyFrame(missed)) // its queue is empty: this cannot fail
+	} else {
+		if r.history == nil {
+			r.history = historyFrame(r.recent)
+		}
+		c.offer(r.history) // its queue is empty: this cannot fail
 	}
-	c.offer(r.history) // its queue is empty: this cannot fail
 	r.clients[c] = struct{}{}
 	if !r.syncPresenceLocked() {
 		c.offer(r.presence)
@@ -57,10 +78,10 @@ func (r *chatRoom) remove(c *chatClient) {
 }
 
 // deliver records a new message frame and offers it to every client.
-func (r *chatRoom) deliver(frame []byte) {
+func (r *chatRoom) deliver(id int64, frame []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.recent = append(r.recent, frame)
+	r.recent = append(r.recent, chatFrame{id, frame})
 	if len(r.recent) > ChatHistory {
 		r.recent = slices.Delete(r.recent, 0, len(r.recent)-ChatHistory)
 	}

@@ -249,3 +249,36 @@ func TestChatShutdownClosesWithGoingAway(t *testing.T) {
 		t.Fatal("the hubs did not stop")
 	}
 }
+
+// A client that reconnects with ?after=ID gets what it missed as its
+// history, even more than the 50 a new client gets, each message once.
+func TestChatReconnectCatchesUpOnWhatItMissed(t *testing.T) {
+	app := apptest.New(t, apptest.Options{ChatRate: 1000, ChatBurst: 1000})
+	ann, bea := chatUser(t, app, "Ann"), chatUser(t, app, "Bea")
+	talker, _, _ := join(t, bea, "general")
+	talker.say("seen by Ann")
+	seen := talker.nextOf("message")
+
+	for i := range 60 {
+		talker.say(fmt.Sprint("missed ", i))
+		talker.nextOf("message")
+	}
+	conn, resp, err := ann.DialChatRaw(fmt.Sprintf("/chat/general/ws?after=%d", seen.ID), http.Header{"Origin": {app.Origin()}}, nil)
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	defer conn.Close()
+	back := &chatter{t: t, conn: conn}
+	h := back.next()
+	if h.Type != "history" || len(h.Messages) != 60 || h.Messages[0].Body != "missed 0" || h.Messages[59].Body != "missed 59" {
+		t.Fatalf("history of %d, first %+v", len(h.Messages), h.Messages[0])
+	}
+	for i := 1; i < len(h.Messages); i++ {
+		if h.Messages[i].ID <= h.Messages[i-1].ID {
+			t.Fatalf("history out of order at %d", i)
+		}
+	}
+	if _, resp, _ := ann.DialChatRaw("/chat/general/ws?after=x", http.Header{"Origin": {app.Origin()}}, nil); resp == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("?after=x: %v, want 400", resp)
+	}
+}

@@ -27,6 +27,12 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	if user == nil {
 		return echo.NewHTTPError(http.StatusUnauthorized, "Sign in to chat.")
 	}
+	// ?after=ID: a client that reconnects says what it has, and gets what
+	// it missed instead of the last messages.
+	after, err := intParam(c, "after", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
 	up := websocket.Upgrader{
 		// Checked above, where the refusal is answered like any other.
 		CheckOrigin: func(*http.Request) bool { return true },
@@ -37,7 +43,7 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 		return nil
 	}
 	ctx := c.Request().Context()
-	ctl.Chat.Serve(ctx, conn, *user, room, func() bool { return ctl.sessionActive(ctx) })
+	ctl.Chat.Serve(ctx, conn, *user, room, after, func() bool { return ctl.sessionActive(ctx) })
 	return nil
 }
 

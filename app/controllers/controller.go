@@ -47,7 +47,7 @@ type NotificationStreams interface {
 
 // ChatRooms serves chat connections.
 type ChatRooms interface {
-	Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, signedIn func() bool)
+	Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool)
 }
 
 // Publisher tells every hub that a row was committed.
