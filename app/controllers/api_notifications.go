@@ -31,11 +31,7 @@ type notificationList struct {
 
 // apiNotificationsIndex lists what the caller may see after ?after=, ascending.
 func (ctl *Controller) apiNotificationsIndex(c echo.Context) error {
-	after, err := intParam(c, "after", 0, 0, 1<<62)
-	if err != nil {
-		return err
-	}
-	limit, err := intParam(c, "limit", defaultListLimit, 1, maxListLimit)
+	after, limit, err := listParams(c)
 	if err != nil {
 		return err
 	}
@@ -49,11 +45,7 @@ func (ctl *Controller) apiNotificationsIndex(c echo.Context) error {
 // apiNotificationsPoll answers at once when there is something after
 // ?after=, else waits up to ?timeout= seconds for it.
 func (ctl *Controller) apiNotificationsPoll(c echo.Context) error {
-	after, err := intParam(c, "after", 0, 0, 1<<62)
-	if err != nil {
-		return err
-	}
-	limit, err := intParam(c, "limit", defaultListLimit, 1, maxListLimit)
+	after, limit, err := listParams(c)
 	if err != nil {
 		return err
 	}
@@ -105,6 +97,15 @@ func (ctl *Controller) apiNotificationsCreate(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, p)
+}
+
+// listParams reads the cursor and page size the list and the poll share.
+func listParams(c echo.Context) (after, limit int64, err error) {
+	if after, err = intParam(c, "after", 0, 0, 1<<62); err != nil {
+		return 0, 0, err
+	}
+	limit, err = intParam(c, "limit", defaultListLimit, 1, maxListLimit)
+	return after, limit, err
 }
 
 // intParam reads an optional integer query parameter within [lo, hi].
