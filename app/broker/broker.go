@@ -1,11 +1,11 @@
-// Package broker carries "something new at id N on topic T" from whoever
-// stored it to every hub that serves it. A message is only a wake-up: the
-// database's ids are the truth, so a hub that wakes reads everything after
-// the last id it handled, and a wake-up that is coalesced or arrives out of
-// order loses nothing.
+// Package broker carries wake-ups: "something changed on topic T" from
+// whoever committed it to every hub that serves T. A wake-up carries no
+// data: the database is the truth, so a hub that wakes reads everything
+// after its own cursor, and a wake-up that is coalesced, late or lost
+// (see Postgres, which wakes everyone after it reconnects) loses nothing.
 //
-// Memory serves one process. A PostgreSQL LISTEN/NOTIFY broker for several
-// instances will hand out the same Subscription.
+// Memory serves one process; Postgres reaches every instance on one
+// database. Both hand out the same Subscription.
 package broker
 
 import (
@@ -13,72 +13,96 @@ import (
 	"sync"
 )
 
-// Subscription receives the ids published on one topic.
+// Subscription receives the wake-ups of one topic.
 type Subscription struct {
-	c       chan int64
+	c       chan struct{}
 	release func(*Subscription)
 	once    sync.Once
 }
 
-func newSubscription(release func(*Subscription)) *Subscription {
-	// One slot: a wake-up that is already pending covers later ones.
-	return &Subscription{c: make(chan int64, 1), release: release}
-}
-
-// C delivers published ids. It is never closed; select on your own
-// context to stop.
-func (s *Subscription) C() <-chan int64 { return s.c }
+// C fires when the topic was published to since the last receive. It is
+// never closed; select on your own context to stop.
+func (s *Subscription) C() <-chan struct{} { return s.c }
 
 // Close stops delivery to s.
 func (s *Subscription) Close() {
 	s.once.Do(func() { s.release(s) })
 }
 
-// wake offers id to s without ever blocking the publisher.
-func (s *Subscription) wake(id int64) {
+// wake signals s without ever blocking the publisher. One slot: a wake-up
+// that is already pending covers later ones.
+func (s *Subscription) wake() {
 	select {
-	case s.c <- id:
+	case s.c <- struct{}{}:
 	default:
 	}
 }
 
-// Memory is an in-process broker.
-type Memory struct {
+// local is the subscriptions of this process, by topic. Both brokers
+// deliver through it.
+type local struct {
 	mu   sync.Mutex
 	subs map[string]map[*Subscription]struct{}
 }
 
+func newLocal() local {
+	return local{subs: make(map[string]map[*Subscription]struct{})}
+}
+
+// wakeTopic wakes every subscriber of topic in this process.
+func (l *local) wakeTopic(topic string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for s := range l.subs[topic] {
+		s.wake()
+	}
+}
+
+// wakeAll wakes every subscriber of every topic: after wake-ups may have
+// been lost, each re-reads from its cursor.
+func (l *local) wakeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, subs := range l.subs {
+		for s := range subs {
+			s.wake()
+		}
+	}
+}
+
+// Subscribe starts delivery of topic's wake-ups.
+func (l *local) Subscribe(topic string) *Subscription {
+	s := &Subscription{c: make(chan struct{}, 1)}
+	s.release = func(s *Subscription) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.subs[topic], s)
+		if len(l.subs[topic]) == 0 {
+			delete(l.subs, topic)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.subs[topic] == nil {
+		l.subs[topic] = make(map[*Subscription]struct{})
+	}
+	l.subs[topic][s] = struct{}{}
+	return s
+}
+
+// Memory is an in-process broker.
+type Memory struct {
+	local
+}
+
 // NewMemory returns an empty in-process broker.
 func NewMemory() *Memory {
-	return &Memory{subs: make(map[string]map[*Subscription]struct{})}
+	return &Memory{local: newLocal()}
 }
 
-// Publish wakes every subscriber of topic. Call it after the row with this
-// id is committed.
-func (m *Memory) Publish(_ context.Context, topic string, id int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for s := range m.subs[topic] {
-		s.wake(id)
-	}
+// Publish wakes every subscriber of topic. Call it after what changed is
+// committed.
+func (m *Memory) Publish(_ context.Context, topic string) error {
+	m.wakeTopic(topic)
 	return nil
-}
-
-// Subscribe starts delivery of topic's ids.
-func (m *Memory) Subscribe(topic string) *Subscription {
-	s := newSubscription(func(s *Subscription) {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		delete(m.subs[topic], s)
-		if len(m.subs[topic]) == 0 {
-			delete(m.subs, topic)
-		}
-	})
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.subs[topic] == nil {
-		m.subs[topic] = make(map[*Subscription]struct{})
-	}
-	m.subs[topic][s] = struct{}{}
-	return s
 }

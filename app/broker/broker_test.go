@@ -11,8 +11,8 @@ func TestPublishWakesOnlyTheTopicsSubscribersWithoutBlocking(t *testing.T) {
 	defer b.Close()
 	ctx := context.Background()
 	// Many publishes with nobody reading must not block: wake-ups coalesce.
-	for id := int64(1); id <= 100; id++ {
-		if err := m.Publish(ctx, "notifications", id); err != nil {
+	for range 100 {
+		if err := m.Publish(ctx, "notifications"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -22,13 +22,13 @@ func TestPublishWakesOnlyTheTopicsSubscribersWithoutBlocking(t *testing.T) {
 		t.Fatal("subscriber was not woken")
 	}
 	select {
-	case id := <-b.C():
-		t.Fatalf("other topic woken with %d", id)
+	case <-b.C():
+		t.Fatal("other topic woken")
 	default:
 	}
 	a.Close()
 	a.Close() // closing twice is harmless
-	m.Publish(ctx, "notifications", 101)
+	m.Publish(ctx, "notifications")
 	select {
 	case <-a.C():
 		t.Fatal("closed subscription still woken")
@@ -36,5 +36,20 @@ func TestPublishWakesOnlyTheTopicsSubscribersWithoutBlocking(t *testing.T) {
 	}
 	if len(m.subs["notifications"]) != 0 {
 		t.Fatal("closed subscription still registered")
+	}
+}
+
+func TestWakeAllWakesEveryTopic(t *testing.T) {
+	m := NewMemory()
+	a, b := m.Subscribe("notifications"), m.Subscribe("chat:general")
+	defer a.Close()
+	defer b.Close()
+	m.wakeAll()
+	for _, s := range []*Subscription{a, b} {
+		select {
+		case <-s.C():
+		default:
+			t.Fatal("a subscriber was not woken")
+		}
 	}
 }

@@ -27,10 +27,10 @@ type ChatSource interface {
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
 }
 
-// ChatBroker carries "new message id" wake-ups between instances.
+// ChatBroker carries "new messages in this room" wake-ups between instances.
 type ChatBroker interface {
 	Subscriber
-	Publish(ctx context.Context, topic string, id int64) error
+	Publish(ctx context.Context, topic string) error
 }
 
 // ChatOptions tune a ChatHub; zero values take the defaults.
@@ -196,7 +196,7 @@ func (h *ChatHub) post(ctx context.Context, c *chatClient, room, body string) er
 	if err := h.source.CreateChatMessage(ctx, &m); err != nil {
 		return err
 	}
-	if err := h.broker.Publish(ctx, ChatTopic(room), m.ID); err != nil {
+	if err := h.broker.Publish(ctx, ChatTopic(room)); err != nil {
 		// Stored: the room's next wake-up delivers it.
 		h.log.Warn("chat: publish", "room", room, "id", m.ID, "err", err)
 	}

@@ -95,7 +95,7 @@ func benchFanout(b *testing.B, n int) {
 		got.Store(0)
 		b.StartTimer()
 		published.Store(time.Now().UnixNano())
-		if err := r.broker.Publish(ctx, channels.NotificationsTopic, note.ID); err != nil {
+		if err := r.broker.Publish(ctx, channels.NotificationsTopic); err != nil {
 			b.Fatal(err)
 		}
 		select {

@@ -16,16 +16,18 @@ import (
 	"beacon/app/models"
 )
 
-// NotificationsTopic is the broker topic that carries new notification ids.
+// NotificationsTopic is the broker topic that wakes the notification hubs
+// when notifications were committed.
 const NotificationsTopic = "notifications"
 
-// UserTopic is the broker topic that wakes one user's streams when that
-// user's state changes: they marked notifications read, or signed out.
+// UserTopic is the broker topic that wakes one user's streams and sockets
+// when that user's state changes: they marked notifications read, or
+// signed out.
 // One topic per user: the broker coalesces pending wake-ups per
 // subscription, which is only safe when any of them means the same thing
 // ("look at this user again").
 func UserTopic(userID int64) string {
-	return "reads." + strconv.FormatInt(userID, 10)
+	return "user." + strconv.FormatInt(userID, 10)
 }
 
 // fetchBatch bounds how many rows one query loads, for the hub and replays.

@@ -82,7 +82,7 @@ func (r *rig) post(t testing.TB, title string) int64 {
 	if err := r.store.CreateNotification(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.broker.Publish(context.Background(), channels.NotificationsTopic, n.ID); err != nil {
+	if err := r.broker.Publish(context.Background(), channels.NotificationsTopic); err != nil {
 		t.Fatal(err)
 	}
 	return n.ID
@@ -187,7 +187,7 @@ func TestFailedLoadIsRetried(t *testing.T) {
 	if _, err := r.store.SQL().Exec("ALTER TABLE notifications RENAME TO notifications_hidden"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.broker.Publish(context.Background(), channels.NotificationsTopic, n.ID); err != nil {
+	if err := r.broker.Publish(context.Background(), channels.NotificationsTopic); err != nil {
 		t.Fatal(err)
 	}
 	// Once the hub has failed, bring the table back, without a wake-up.

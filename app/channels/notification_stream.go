@@ -46,7 +46,7 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 	sub := h.Subscribe(req.UserID)
 	defer h.Unsubscribe(sub)
 	// Visitors have no read state: a nil channel never fires.
-	var reads <-chan int64
+	var reads <-chan struct{}
 	if req.UserID != 0 {
 		rs := h.broker.Subscribe(UserTopic(req.UserID))
 		defer rs.Close()

@@ -50,9 +50,9 @@ type ChatRooms interface {
 	Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool)
 }
 
-// Publisher tells every hub that a row was committed.
+// Publisher wakes every hub serving a topic once a change is committed.
 type Publisher interface {
-	Publish(ctx context.Context, topic string, id int64) error
+	Publish(ctx context.Context, topic string) error
 }
 
 // LoginThrottle limits guessing at passwords.

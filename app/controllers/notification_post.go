@@ -85,7 +85,7 @@ func (ctl *Controller) post(ctx context.Context, n *models.Notification) error {
 	}
 	// The row is committed: a failed wake-up delays delivery until the next
 	// one, and streams recover by Last-Event-ID, so it is logged, not failed.
-	if err := ctl.Publisher.Publish(ctx, channels.NotificationsTopic, n.ID); err != nil {
+	if err := ctl.Publisher.Publish(ctx, channels.NotificationsTopic); err != nil {
 		ctl.Log.Error("publish notification", "id", n.ID, "err", err)
 	}
 	return nil

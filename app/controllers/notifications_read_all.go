@@ -61,7 +61,7 @@ func (ctl *Controller) readDone(c echo.Context, uid, through int64) error {
 // new unread count, or end if their session did. What changed is already
 // committed: a lost wake-up only delays other tabs.
 func (ctl *Controller) publishUser(ctx context.Context, uid int64) {
-	if err := ctl.Publisher.Publish(ctx, channels.UserTopic(uid), uid); err != nil {
+	if err := ctl.Publisher.Publish(ctx, channels.UserTopic(uid)); err != nil {
 		ctl.Log.Error("publish user change", "user", uid, "err", err)
 	}
 }
