@@ -14,7 +14,8 @@ import (
 	"beacon/app/models"
 )
 
-// The chat WebSocket's JSON frames, and nothing else.
+// The chat WebSocket's JSON frames, and nothing else (the presence frame
+// is with the rest of presence, in chat_presence.go).
 
 // ChatMaxBody is the longest message body accepted, in characters.
 const ChatMaxBody = 2000
@@ -62,14 +63,6 @@ func historyFrame(messages []chatFrame) []byte {
 	}
 	b.WriteString("]}")
 	return b.Bytes()
-}
-
-func presenceFrame(online []string) []byte {
-	b, _ := json.Marshal(struct {
-		Type   string   `json:"type"`
-		Online []string `json:"online"`
-	}{"presence", online})
-	return b
 }
 
 func errorFrame(msg string) []byte {

@@ -106,31 +106,6 @@ func (r *chatRoom) broadcastLocked(frame []byte) bool {
 	return evicted
 }
 
-// syncPresenceLocked sends the online list to everyone when it changed,
-// and reports whether it did.
-func (r *chatRoom) syncPresenceLocked() bool {
-	sent := false
-	for {
-		seen := make(map[int64]bool, len(r.clients))
-		online := []string{}
-		for c := range r.clients {
-			if !seen[c.user.ID] {
-				seen[c.user.ID] = true
-				online = append(online, c.user.Name)
-			}
-		}
-		slices.Sort(online)
-		if r.presence != nil && slices.Equal(online, r.online) {
-			return sent
-		}
-		r.online, r.presence = online, presenceFrame(online)
-		sent = true
-		if !r.broadcastLocked(r.presence) {
-			return sent
-		}
-	}
-}
-
 // closeAll drops every client with code and refuses new ones.
 func (r *chatRoom) closeAll(code int, reason string) {
 	r.mu.Lock()
