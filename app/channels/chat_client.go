@@ -15,12 +15,24 @@ import (
 	"beacon/app/models"
 )
 
-// ChatReadLimit is the largest frame a client may send; a bigger one
-// closes the connection with 1009.
-const ChatReadLimit = 8 << 10
-
-// strikeRefill is how fast a throttled client earns back a strike.
-const strikeRefill = rate.Limit(1)
+// A chat connection's bounds and timing, as gorilla's chat example names
+// them.
+const (
+	// chatReadLimit is the largest frame a client may send; a bigger one
+	// closes the connection with 1009.
+	chatReadLimit = 8 << 10
+	// sendBuffer is how many frames a client may have pending before it
+	// is evicted.
+	sendBuffer = 256
+	writeWait  = 10 * time.Second // bound on one write
+	pingPeriod = 30 * time.Second
+	pongWait   = pingPeriod * 3 / 2 // silence after which a client is dropped
+	closeGrace = time.Second        // how long a close waits for the peer's answer
+	// floodStrikes is how many refused messages a client may send (one
+	// strike comes back each 1/strikeRefill) before it is disconnected.
+	floodStrikes = 20
+	strikeRefill = rate.Limit(1)
+)
 
 // sessionEnded is the close reason when the user signed out elsewhere.
 const sessionEnded = "session ended: sign in again"
@@ -49,7 +61,7 @@ type chatClient struct {
 }
 
 func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
-	return &chatClient{conn: conn, user: user, opts: opts, send: make(chan []byte, opts.SendBuffer), done: make(chan struct{})}
+	return &chatClient{conn: conn, user: user, opts: opts, send: make(chan []byte, sendBuffer), done: make(chan struct{})}
 }
 
 // offer queues frame without blocking and reports whether there was room.
@@ -92,12 +104,12 @@ func (c *chatClient) refuse(msg string) {
 // and hands each valid message body to post.
 func (c *chatClient) readPump(ctx context.Context, post func(body string) error) {
 	conn := c.conn
-	conn.SetReadLimit(ChatReadLimit)
-	alive := func(string) error { return conn.SetReadDeadline(time.Now().Add(c.opts.PongWait)) }
+	conn.SetReadLimit(chatReadLimit)
+	alive := func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) }
 	_ = alive("")
 	conn.SetPongHandler(alive)
 	allowed := rate.NewLimiter(c.opts.MessageRate, c.opts.MessageBurst)
-	strikes := rate.NewLimiter(strikeRefill, c.opts.FloodStrikes)
+	strikes := rate.NewLimiter(strikeRefill, floodStrikes)
 	for {
 		kind, data, err := conn.ReadMessage()
 		switch {
@@ -147,13 +159,12 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 // write fails, then closes the connection.
 func (c *chatClient) writePump(readerDone <-chan struct{}) {
 	defer c.conn.Close()
-	ping := time.NewTicker(c.opts.PingPeriod)
+	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
 	for {
 		select {
 		case frame := <-c.send:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
-			if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+			if err := c.write(frame); err != nil {
 				return
 			}
 		case <-ping.C:
@@ -161,7 +172,7 @@ func (c *chatClient) writePump(readerDone <-chan struct{}) {
 				c.drop(websocket.ClosePolicyViolation, sessionEnded)
 				continue // the done case closes
 			}
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteWait)); err != nil {
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				return
 			}
 		case <-c.done:
@@ -181,19 +192,17 @@ func (c *chatClient) close(readerDone <-chan struct{}) {
 	for flushing := !c.evicted; flushing; {
 		select {
 		case frame := <-c.send:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteWait))
-			if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+			if err := c.write(frame); err != nil {
 				return
 			}
 		default:
 			flushing = false
 		}
 	}
-	msg := websocket.FormatCloseMessage(c.closeCode, c.closeReason)
-	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.opts.WriteWait))
-	grace := time.Now().Add(c.opts.CloseGrace)
+	c.writeClose(c.closeCode, c.closeReason)
+	grace := time.Now().Add(closeGrace)
 	// The reader ends when the peer answers with its close frame.
-	t := time.NewTimer(c.opts.CloseGrace)
+	t := time.NewTimer(closeGrace)
 	defer t.Stop()
 	select {
 	case <-readerDone:
@@ -212,7 +221,18 @@ func (c *chatClient) close(readerDone <-chan struct{}) {
 
 // closeNow closes a connection that never started its pumps.
 func (c *chatClient) closeNow(code int, reason string) {
-	msg := websocket.FormatCloseMessage(code, reason)
-	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.opts.WriteWait))
+	c.writeClose(code, reason)
 	_ = c.conn.Close()
+}
+
+// write writes one text frame, bounded by writeWait.
+func (c *chatClient) write(frame []byte) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return c.conn.WriteMessage(websocket.TextMessage, frame)
+}
+
+// writeClose sends a close frame, bounded by writeWait.
+func (c *chatClient) writeClose(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
 }

@@ -17,8 +17,8 @@ import (
 // The chat WebSocket's JSON frames, and nothing else (the presence frame
 // is with the rest of presence, in chat_presence.go).
 
-// ChatMaxBody is the longest message body accepted, in characters.
-const ChatMaxBody = 2000
+// chatMaxBody is the longest message body accepted, in characters.
+const chatMaxBody = 2000
 
 // ChatRenderer renders the HTML fragment of a chat message: the same one
 // the chat page shows.
@@ -93,8 +93,8 @@ func parseChatFrame(kind int, data []byte) (body, problem string) {
 		return "", "the message is empty"
 	case !models.IsText(in.Body):
 		return "", "the message must be text (no NUL characters)"
-	case utf8.RuneCountInString(in.Body) > ChatMaxBody:
-		return "", fmt.Sprintf("the message is over %d characters", ChatMaxBody)
+	case utf8.RuneCountInString(in.Body) > chatMaxBody:
+		return "", fmt.Sprintf("the message is over %d characters", chatMaxBody)
 	}
 	return in.Body, ""
 }

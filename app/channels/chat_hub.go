@@ -33,45 +33,12 @@ type ChatBroker interface {
 	Publish(ctx context.Context, topic string) error
 }
 
-// ChatOptions tune a ChatHub; zero values take the defaults.
+// ChatOptions are the chat's settings that a deployment chooses.
+// Both must be positive; config holds their defaults (CHAT_RATE_LIMIT,
+// CHAT_RATE_BURST).
 type ChatOptions struct {
-	SendBuffer   int           // frames a client may have pending before it is dropped, default 256
-	WriteWait    time.Duration // bound on one write, default 10s
-	PingPeriod   time.Duration // default 30s
-	PongWait     time.Duration // silence after which a client is dropped, default 45s
-	CloseGrace   time.Duration // how long a close waits for the peer's answer, default 1s
-	MessageRate  rate.Limit    // messages per second a client may send, default 10
-	MessageBurst int           // messages it may send at once, default 2×MessageRate
-	// FloodStrikes is how many refused messages a client may send (one
-	// strike comes back per second) before it is disconnected, default 20.
-	FloodStrikes int
-}
-
-func (o *ChatOptions) setDefaults() {
-	if o.SendBuffer <= 0 {
-		o.SendBuffer = 256
-	}
-	if o.WriteWait <= 0 {
-		o.WriteWait = 10 * time.Second
-	}
-	if o.PingPeriod <= 0 {
-		o.PingPeriod = 30 * time.Second
-	}
-	if o.PongWait <= o.PingPeriod {
-		o.PongWait = o.PingPeriod * 3 / 2
-	}
-	if o.CloseGrace <= 0 {
-		o.CloseGrace = time.Second
-	}
-	if o.MessageRate <= 0 {
-		o.MessageRate = 10
-	}
-	if o.MessageBurst <= 0 {
-		o.MessageBurst = max(1, int(2*o.MessageRate))
-	}
-	if o.FloodStrikes <= 0 {
-		o.FloodStrikes = 20
-	}
+	MessageRate  rate.Limit // messages per second a client may send
+	MessageBurst int        // messages it may send at once
 }
 
 // errChatClosed refuses connections once the hub is shutting down.
@@ -103,7 +70,9 @@ type ChatHub struct {
 
 // NewChatHub returns a hub; call Run to serve until shutdown.
 func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.Logger, opts ChatOptions) *ChatHub {
-	opts.setDefaults()
+	if opts.MessageRate <= 0 || opts.MessageBurst <= 0 {
+		panic("channels: ChatOptions needs a positive MessageRate and MessageBurst")
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	return &ChatHub{
 		source: source, render: render, broker: b, log: log, opts: opts,
@@ -134,7 +103,7 @@ func (h *ChatHub) Run(ctx context.Context) error {
 		h.wg.Wait()
 		close(done)
 	}()
-	force := time.NewTimer(2 * h.opts.CloseGrace)
+	force := time.NewTimer(2 * closeGrace)
 	defer force.Stop()
 	select {
 	case <-done:
@@ -294,15 +263,15 @@ func (h *ChatHub) runRoom(ctx context.Context, r *chatRoom) {
 	}
 }
 
-// ChatCatchUp is the most messages a reconnecting client is sent to catch
+// chatCatchUp is the most messages a reconnecting client is sent to catch
 // up; one that missed more gets the last ChatHistory, as a new one does.
-const ChatCatchUp = 500
+const chatCatchUp = 500
 
 // missedSince loads room's messages after id for a client that
-// reconnects, or returns nil when it missed more than ChatCatchUp.
+// reconnects, or returns nil when it missed more than chatCatchUp.
 func (h *ChatHub) missedSince(ctx context.Context, room string, after int64) ([]chatFrame, error) {
-	ms, err := h.source.ChatMessagesAfter(ctx, room, after, ChatCatchUp+1)
-	if err != nil || len(ms) > ChatCatchUp {
+	ms, err := h.source.ChatMessagesAfter(ctx, room, after, chatCatchUp+1)
+	if err != nil || len(ms) > chatCatchUp {
 		return nil, err
 	}
 	missed := make([]chatFrame, 0, len(ms))
