@@ -55,17 +55,23 @@ type ChatHub struct {
 	log    *slog.Logger
 	opts   ChatOptions
 
-	// ctx ends when Run's context does; rooms run under it.
-	ctx  context.Context
-	stop context.CancelFunc
 	// wg counts room goroutines and connections, so Run returns only when
 	// every one has ended.
 	wg sync.WaitGroup
 
 	mu     sync.Mutex
-	rooms  map[string]*chatRoom
+	rooms  map[string]*runningRoom
 	conns  map[*chatClient]struct{} // every connection, evicted or not, until it ends
-	closed bool
+	closed bool                     // Run's context ended: no one joins any more
+}
+
+// runningRoom is the hub's record of a room it runs, guarded by ChatHub.mu:
+// the room's goroutine ends when the last connection leaves (or Run stops
+// it), and a room is looked up and joined under the same lock.
+type runningRoom struct {
+	room *chatRoom
+	refs int                // connections joined or joining
+	stop context.CancelFunc // ends the room's goroutine
 }
 
 // NewChatHub returns a hub; call Run to serve until shutdown.
@@ -73,31 +79,31 @@ func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.
 	if opts.MessageRate <= 0 || opts.MessageBurst <= 0 {
 		panic("channels: ChatOptions needs a positive MessageRate and MessageBurst")
 	}
-	ctx, stop := context.WithCancel(context.Background())
 	return &ChatHub{
 		source: source, render: render, broker: b, log: log, opts: opts,
-		ctx: ctx, stop: stop, rooms: make(map[string]*chatRoom), conns: make(map[*chatClient]struct{}),
+		rooms: make(map[string]*runningRoom), conns: make(map[*chatClient]struct{}),
 	}
 }
 
 // Run waits for ctx to end, then closes every connection with "going
-// away" (1001), so that clients reconnect elsewhere, and returns once
-// they are closed. http.Server.Shutdown does not track hijacked
-// connections: this is what ends them.
+// away" (1001), so that clients reconnect elsewhere, stops every room,
+// and returns once they have ended. ctx is the hub's one stop signal.
+// http.Server.Shutdown does not track hijacked connections: this is what
+// ends them.
 func (h *ChatHub) Run(ctx context.Context) error {
 	<-ctx.Done()
 	h.mu.Lock()
 	h.closed = true
-	rooms := make([]*chatRoom, 0, len(h.rooms))
+	rooms := make([]*runningRoom, 0, len(h.rooms))
 	for _, r := range h.rooms {
 		rooms = append(rooms, r)
 	}
 	h.mu.Unlock()
 
 	for _, r := range rooms {
-		r.closeAll(websocket.CloseGoingAway, "server shutting down")
+		r.room.closeAll(websocket.CloseGoingAway, "server shutting down")
+		r.stop()
 	}
-	h.stop()
 	done := make(chan struct{})
 	go func() {
 		h.wg.Wait()
@@ -120,6 +126,13 @@ func (h *ChatHub) Run(ctx context.Context) error {
 	return nil
 }
 
+// shuttingDown reports whether Run's context has ended.
+func (h *ChatHub) shuttingDown() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}
+
 // Connections is how many chat connections this instance holds.
 func (h *ChatHub) Connections() int {
 	h.mu.Lock()
@@ -139,7 +152,7 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 	r, err := h.join(ctx, c, room, after)
 	if err != nil {
 		code, reason := websocket.CloseInternalServerErr, "the room is unavailable, try again"
-		if errors.Is(err, errChatClosed) || h.ctx.Err() != nil {
+		if errors.Is(err, errChatClosed) || h.shuttingDown() {
 			code, reason = websocket.CloseGoingAway, "server shutting down"
 		}
 		c.closeNow(code, reason)
@@ -174,7 +187,7 @@ func (h *ChatHub) post(ctx context.Context, c *chatClient, room, body string) er
 
 // join adds c to room, starting the room when it is the first. On success
 // c has its history and presence queued; the caller must call leave.
-func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after int64) (*chatRoom, error) {
+func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after int64) (*runningRoom, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -182,14 +195,13 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 	}
 	r := h.rooms[name]
 	if r == nil {
-		r = newChatRoom(name)
+		roomCtx, stop := context.WithCancel(context.Background())
+		r = &runningRoom{room: newChatRoom(name), stop: stop}
 		h.rooms[name] = r
-		roomCtx, stop := context.WithCancel(h.ctx)
-		r.stop = stop
 		h.wg.Add(1)
 		go func() {
 			defer h.wg.Done()
-			h.runRoom(roomCtx, r)
+			h.runRoom(roomCtx, r.room)
 		}()
 	}
 	r.refs++
@@ -198,18 +210,18 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 	h.mu.Unlock()
 
 	select {
-	case <-r.ready:
+	case <-r.room.ready:
 	case <-ctx.Done():
 		h.leave(r, c)
 		return nil, ctx.Err()
 	}
-	err := r.err
+	err := r.room.err
 	var missed []chatFrame
 	if err == nil && after > 0 {
 		missed, err = h.missedSince(ctx, name, after)
 	}
 	if err == nil {
-		err = r.add(c, missed)
+		err = r.room.add(c, missed)
 	}
 	if err != nil {
 		h.leave(r, c)
@@ -219,14 +231,14 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 }
 
 // leave removes c from r, and stops r when no one is left in it.
-func (h *ChatHub) leave(r *chatRoom, c *chatClient) {
-	r.remove(c)
+func (h *ChatHub) leave(r *runningRoom, c *chatClient) {
+	r.room.remove(c)
 	h.mu.Lock()
 	r.refs--
 	delete(h.conns, c)
 	if r.refs == 0 {
-		if h.rooms[r.name] == r {
-			delete(h.rooms, r.name)
+		if h.rooms[r.room.name] == r {
+			delete(h.rooms, r.room.name)
 		}
 		r.stop()
 	}

@@ -1,7 +1,6 @@
 package channels
 
 import (
-	"context"
 	"slices"
 	"sync"
 )
@@ -9,8 +8,6 @@ import (
 // chatRoom is one room's clients, its recent history and who is online.
 type chatRoom struct {
 	name  string
-	refs  int // guarded by ChatHub.mu: connections joined or joining
-	stop  context.CancelFunc
 	ready chan struct{} // closed once recent is loaded, or err set
 	err   error
 
