@@ -262,17 +262,10 @@ func (h *ChatHub) runRoom(ctx context.Context, r *chatRoom) {
 		}
 		return
 	}
-	var again retry
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-wake.C():
-		case <-again.c:
-		}
+	follow(ctx, wake.C(), func(ctx context.Context) (err error) {
 		cursor, err = h.deliverAfter(ctx, r, cursor)
-		again.after(err)
-	}
+		return err
+	}, nil, nil)
 }
 
 // chatCatchUp is the most messages a reconnecting client is sent to catch

@@ -134,21 +134,11 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(h.opts.Heartbeat)
 	defer ticker.Stop()
-	var again retry
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-			h.broadcast(heartbeat, 0, false)
-			continue
-		case <-h.wake.C():
-		case <-again.c:
-		}
-		var err error
+	follow(ctx, h.wake.C(), func(ctx context.Context) (err error) {
 		h.cursor, err = h.deliverAfter(ctx, h.cursor)
-		again.after(err)
-	}
+		return err
+	}, ticker.C, func() { h.broadcast(heartbeat, 0, false) })
+	return nil
 }
 
 // deliverAfter fans out every notification after cursor and returns the
