@@ -1,4 +1,4 @@
-package controllers_test
+package channels_test
 
 import (
 	"encoding/json"
@@ -13,14 +13,15 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"beacon/app/apptest"
+	"beacon/app/channels"
+	"beacon/app/models"
 )
 
 // TestChatLoad measures delivery in one busy room: 1,000 clients, 50
 // messages a second from 10 of them (5 each, within the flood limit) for
 // 20 seconds. It is a measurement, not a CI test:
 //
-//	BEACON_CHAT_LOAD=1 go test -run TestChatLoad -v -count=1 ./app/controllers/
+//	BEACON_CHAT_LOAD=1 go test -run TestChatLoad -v -count=1 ./app/channels/
 func TestChatLoad(t *testing.T) {
 	if os.Getenv("BEACON_CHAT_LOAD") == "" {
 		t.Skip("set BEACON_CHAT_LOAD=1 to run the chat load measurement")
@@ -32,10 +33,10 @@ func TestChatLoad(t *testing.T) {
 		rate     = 50 // messages a second, all senders together
 		duration = 20 * time.Second
 	)
-	app := apptest.New(t, apptest.Options{})
-	var logins []*apptest.Client
+	r := newChatRig(t, channels.ChatOptions{})
+	var logins []models.User
 	for i := range users {
-		logins = append(logins, chatUser(t, app, fmt.Sprintf("User%02d", i)))
+		logins = append(logins, r.user(t, fmt.Sprintf("User%02d", i)))
 	}
 
 	conns := make([]*websocket.Conn, clients)
@@ -47,7 +48,7 @@ func TestChatLoad(t *testing.T) {
 		go func() {
 			defer dials.Done()
 			for i := w; i < clients; i += 20 {
-				c, _, err := logins[i%users].DialChatRaw("/chat/load/ws", map[string][]string{"Origin": {app.Origin()}}, nil)
+				c, err := r.connect(logins[i%users], "load", 0, nil)
 				if err != nil {
 					dialMu.Lock()
 					dialErr = err
@@ -156,7 +157,7 @@ func TestChatLoad(t *testing.T) {
 		lost += total - r.got
 		all = append(all, r.latencies...)
 	}
-	stored := len(storedMessages(t, app, "load")) - senders // without the ends
+	stored := len(r.stored(t, "load")) - senders // without the ends
 	slices.Sort(all)
 	pct := func(p float64) time.Duration {
 		if len(all) == 0 {

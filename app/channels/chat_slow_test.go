@@ -1,6 +1,6 @@
 //go:build unix
 
-package controllers_test
+package channels_test
 
 import (
 	"encoding/json"
@@ -16,12 +16,13 @@ import (
 	"github.com/gorilla/websocket"
 
 	"beacon/app/apptest"
+	"beacon/app/channels"
 )
 
 // A client that never reads is evicted once its queue fills, and the
 // readers meanwhile get every message without waiting for it.
 func TestChatClientThatDoesNotReadDoesNotDelayOthers(t *testing.T) {
-	app := apptest.New(t, apptest.Options{ChatRate: 100000, ChatBurst: 100000})
+	rig := newChatRig(t, channels.ChatOptions{MessageRate: 100000, MessageBurst: 100000})
 	// A tiny receive buffer, set before connecting so the window never
 	// grows: the stalled socket fills after a few frames, not megabytes.
 	small := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
@@ -34,22 +35,17 @@ func TestChatClientThatDoesNotReadDoesNotDelayOthers(t *testing.T) {
 		return err
 	}}
 	stall := &websocket.Dialer{NetDialContext: small.DialContext}
-	staller := chatUser(t, app, "Stan")
-	conn, _, err := staller.DialChatRaw("/chat/general/ws", map[string][]string{"Origin": {app.Origin()}}, stall)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	rig.dial(t, rig.user(t, "Stan"), "general", 0, stall)
 
 	type result struct {
 		latencies []time.Duration
 		err       error
 	}
-	var readers []*chatter
+	var readers []*apptest.Chatter
 	results := make(chan result, 2)
 	stanGone := make(chan struct{})
 	for i, name := range []string{"Ann", "Bob"} {
-		c, _, _ := join(t, chatUser(t, app, name), "general")
+		c, _, _ := rig.join(t, rig.user(t, name), "general")
 		readers = append(readers, c)
 		watch := i == 0
 		go func() {
@@ -58,13 +54,13 @@ func TestChatClientThatDoesNotReadDoesNotDelayOthers(t *testing.T) {
 			defer func() { results <- r }()
 			sawStan := false
 			for {
-				_ = c.conn.SetReadDeadline(time.Now().Add(wait))
-				_, data, err := c.conn.ReadMessage()
+				_ = c.Conn.SetReadDeadline(time.Now().Add(wait))
+				_, data, err := c.Conn.ReadMessage()
 				if err != nil {
 					r.err = err
 					return
 				}
-				var f chatFrame
+				var f apptest.ChatFrame
 				if err := json.Unmarshal(data, &f); err != nil {
 					r.err = err
 					return
@@ -106,11 +102,11 @@ func TestChatClientThatDoesNotReadDoesNotDelayOthers(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("Stan not evicted after %d messages", sent)
 		case <-tick.C:
-			readers[0].say(fmt.Sprintf("%d %s", time.Now().UnixNano(), pad))
+			readers[0].Say(fmt.Sprintf("%d %s", time.Now().UnixNano(), pad))
 			sent++
 		}
 	}
-	readers[0].say("end")
+	readers[0].Say("end")
 
 	var all []time.Duration
 	for range readers {

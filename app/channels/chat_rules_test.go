@@ -1,0 +1,113 @@
+package channels_test
+
+// The chat's rules: which frames are refused, and how a connection is
+// closed. Who may connect is the controller's (controllers/chat_ws_test.go).
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"beacon/app/apptest"
+	"beacon/app/channels"
+)
+
+func TestChatRefusesInvalidFramesAndKeepsTheConnection(t *testing.T) {
+	r := newChatRig(t, channels.ChatOptions{})
+	ann, _, _ := r.join(t, r.user(t, "Ann"), "general")
+	for _, tc := range []struct {
+		name string
+		kind int
+		data string
+		want string
+	}{
+		{"not JSON", websocket.TextMessage, "hello", "not JSON"},
+		{"wrong shape", websocket.TextMessage, `{"type":"message","body":5}`, "not JSON"},
+		{"unknown type", websocket.TextMessage, `{"type":"shout","body":"hi"}`, "unknown frame type"},
+		{"empty body", websocket.TextMessage, `{"type":"message","body":""}`, "empty"},
+		{"blank body", websocket.TextMessage, `{"type":"message","body":" \n\t"}`, "empty"},
+		{"over 2000 characters", websocket.TextMessage, `{"type":"message","body":"` + strings.Repeat("é", 2001) + `"}`, "over 2000"},
+		{"binary", websocket.BinaryMessage, `{"type":"message","body":"hi"}`, "text frames"},
+		{"NUL character", websocket.TextMessage, `{"type":"message","body":"a\u0000b"}`, "must be text"},
+	} {
+		ann.SendRaw(tc.kind, []byte(tc.data))
+		if f := ann.Next(); f.Type != "error" || !strings.Contains(f.Error, tc.want) {
+			t.Errorf("%s: got %+v, want an error about %q", tc.name, f, tc.want)
+		}
+	}
+	long := strings.Repeat("é", 2000)
+	ann.Say(long)
+	if m := ann.NextOf("message"); m.Body != long {
+		t.Fatalf("2000 characters refused: %+v", m)
+	}
+	if ms := r.stored(t, "general"); len(ms) != 1 {
+		t.Fatalf("%d messages stored, want only the valid one", len(ms))
+	}
+}
+
+func TestChatCloseCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+		code int
+	}{
+		{"frame over 8 KiB", []byte(`{"type":"message","body":"` + strings.Repeat("a", 9000) + `"}`), websocket.CloseMessageTooBig},
+		{"text that is not UTF-8", []byte("{\"type\":\"message\",\"body\":\"\xff\xfe\"}"), websocket.CloseInvalidFramePayloadData},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newChatRig(t, channels.ChatOptions{})
+			ann, _, _ := r.join(t, r.user(t, "Ann"), "general")
+			ann.SendRaw(websocket.TextMessage, tc.data)
+			if code := ann.Closed(); code != tc.code {
+				t.Fatalf("close code %d, want %d", code, tc.code)
+			}
+			if n := len(r.stored(t, "general")); n != 0 {
+				t.Fatalf("%d messages stored", n)
+			}
+		})
+	}
+}
+
+func TestChatThrottlesThenDisconnectsAFlood(t *testing.T) {
+	r := newChatRig(t, channels.ChatOptions{}) // config's 10 a second, 20 at once
+	ann, _, _ := r.join(t, r.user(t, "Ann"), "general")
+	const sent = 200
+	go func() {
+		// Writes fail once the server has closed: that is the point.
+		for i := range sent {
+			data := fmt.Appendf(nil, `{"type":"message","body":"flood %d"}`, i)
+			if ann.Conn.WriteMessage(websocket.TextMessage, data) != nil {
+				return
+			}
+		}
+	}()
+	delivered, throttled := 0, 0
+	_ = ann.Conn.SetReadDeadline(time.Now().Add(wait))
+	for {
+		_, data, err := ann.Conn.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+				t.Fatalf("connection ended with %v, want close 1008", err)
+			}
+			break
+		}
+		var f apptest.ChatFrame
+		_ = json.Unmarshal(data, &f)
+		switch {
+		case f.Type == "message":
+			delivered++
+		case f.Type == "error" && strings.Contains(f.Error, "too many messages"):
+			throttled++
+		}
+	}
+	stored := len(r.stored(t, "general"))
+	if throttled == 0 || stored == 0 || stored >= 40 || delivered > stored {
+		t.Fatalf("stored %d, delivered %d, throttled %d of %d sent", stored, delivered, throttled, sent)
+	}
+}
