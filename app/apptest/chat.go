@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"beacon/app/models"
+	"beacon/app/store"
 )
 
 // Origin is the Origin header a page of the app under test sends.
@@ -140,4 +144,14 @@ func (c *Chatter) Closed() int {
 			return ce.Code
 		}
 	}
+}
+
+// ChatMessages returns every message stored in room, oldest first.
+func ChatMessages(t testing.TB, st *store.Store, room string) []models.ChatMessage {
+	t.Helper()
+	ms, err := st.RecentChatMessages(context.Background(), room, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }

@@ -164,15 +164,6 @@ func (r *chatRig) join(t testing.TB, u models.User, room string) (*apptest.Chatt
 	return apptest.Join(t, r.dial(t, u, room, 0, nil))
 }
 
-func (r *chatRig) stored(t testing.TB, room string) []models.ChatMessage {
-	t.Helper()
-	ms, err := r.store.RecentChatMessages(context.Background(), room, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ms
-}
-
 func TestChatTwoUsersTalkAndAnotherRoomHearsNothing(t *testing.T) {
 	r := newChatRig(t, channels.ChatOptions{})
 	ann, _, _ := r.join(t, r.user(t, "Ann"), "general")
@@ -198,7 +189,7 @@ func TestChatTwoUsersTalkAndAnotherRoomHearsNothing(t *testing.T) {
 	if m := cy.NextOf("message"); m.Body != "anyone here?" || m.Room != "other" {
 		t.Fatalf("other room got %+v", m)
 	}
-	if ms := r.stored(t, "general"); len(ms) != 1 || ms[0].Body != "hello <script>alert(1)</script>" {
+	if ms := apptest.ChatMessages(t, r.store, "general"); len(ms) != 1 || ms[0].Body != "hello <script>alert(1)</script>" {
 		t.Fatalf("stored %+v", ms)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"beacon/app/apptest"
 	"beacon/app/channels"
 	"beacon/app/models"
 )
@@ -157,7 +158,7 @@ func TestChatLoad(t *testing.T) {
 		lost += total - r.got
 		all = append(all, r.latencies...)
 	}
-	stored := len(r.stored(t, "load")) - senders // without the ends
+	stored := len(apptest.ChatMessages(t, r.store, "load")) - senders // without the ends
 	slices.Sort(all)
 	pct := func(p float64) time.Duration {
 		if len(all) == 0 {

@@ -45,7 +45,7 @@ func TestChatRefusesInvalidFramesAndKeepsTheConnection(t *testing.T) {
 	if m := ann.NextOf("message"); m.Body != long {
 		t.Fatalf("2000 characters refused: %+v", m)
 	}
-	if ms := r.stored(t, "general"); len(ms) != 1 {
+	if ms := apptest.ChatMessages(t, r.store, "general"); len(ms) != 1 {
 		t.Fatalf("%d messages stored, want only the valid one", len(ms))
 	}
 }
@@ -66,7 +66,7 @@ func TestChatCloseCodes(t *testing.T) {
 			if code := ann.Closed(); code != tc.code {
 				t.Fatalf("close code %d, want %d", code, tc.code)
 			}
-			if n := len(r.stored(t, "general")); n != 0 {
+			if n := len(apptest.ChatMessages(t, r.store, "general")); n != 0 {
 				t.Fatalf("%d messages stored", n)
 			}
 		})
@@ -106,7 +106,7 @@ func TestChatThrottlesThenDisconnectsAFlood(t *testing.T) {
 			throttled++
 		}
 	}
-	stored := len(r.stored(t, "general"))
+	stored := len(apptest.ChatMessages(t, r.store, "general"))
 	if throttled == 0 || stored == 0 || stored >= 40 || delivered > stored {
 		t.Fatalf("stored %d, delivered %d, throttled %d of %d sent", stored, delivered, throttled, sent)
 	}

@@ -4,7 +4,6 @@ package controllers_test
 // rules once connected are the hub's (channels/chat_*_test.go).
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"beacon/app/apptest"
-	"beacon/app/models"
 )
 
 // chatUser creates a user, signs them in and returns their client.
@@ -23,15 +21,6 @@ func chatUser(t testing.TB, app *apptest.App, name string) *apptest.Client {
 	c := app.Client(t)
 	c.Login(t, email, "correct horse")
 	return c
-}
-
-func storedMessages(t *testing.T, app *apptest.App, room string) []models.ChatMessage {
-	t.Helper()
-	ms, err := app.Store.RecentChatMessages(context.Background(), room, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ms
 }
 
 func TestChatRefusesBadHandshakes(t *testing.T) {
@@ -68,7 +57,7 @@ func TestChatRefusesBadHandshakes(t *testing.T) {
 			}
 		})
 	}
-	if n := len(storedMessages(t, app, "general")); n != 0 {
+	if n := len(apptest.ChatMessages(t, app.Store, "general")); n != 0 {
 		t.Fatalf("%d messages stored", n)
 	}
 }
@@ -91,7 +80,7 @@ func TestChatClosesWhenTheSessionEnds(t *testing.T) {
 	if code := ch.Closed(); code != websocket.ClosePolicyViolation {
 		t.Fatalf("close code %d, want 1008", code)
 	}
-	if ms := storedMessages(t, app, "general"); len(ms) != 1 {
+	if ms := apptest.ChatMessages(t, app.Store, "general"); len(ms) != 1 {
 		t.Fatalf("%d messages stored, want only the one sent before logout", len(ms))
 	}
 }
