@@ -116,7 +116,7 @@ func (h *ChatHub) Run(ctx context.Context) error {
 		return nil
 	case <-force.C:
 	}
-	// A client stuck in a write would hold shutdown for WriteWait: cut it.
+	// A client stuck in a write would hold shutdown for writeWait: cut it.
 	h.mu.Lock()
 	for c := range h.conns {
 		_ = c.conn.Close()
@@ -309,7 +309,7 @@ func (h *ChatHub) loadRecent(ctx context.Context, r *chatRoom) (int64, error) {
 
 // deliverAfter fans out the room's messages after cursor and returns the
 // new cursor. On a database error it returns the error and the cursor as
-// far as it got; runRoom retries.
+// far as it got; follow retries.
 func (h *ChatHub) deliverAfter(ctx context.Context, r *chatRoom, cursor int64) (int64, error) {
 	for {
 		ms, err := h.source.ChatMessagesAfter(ctx, r.name, cursor, fetchBatch)
