@@ -119,11 +119,11 @@ type run struct {
 // ctx) still reports what it saw, with TimedOut set.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	opts.setDefaults()
-	if err := opts.check(); err != nil {
-		return nil, err
-	}
 	target, err := parseTarget(ctx, opts.URL, opts.AllowRemote)
 	if err != nil {
+		return nil, err
+	}
+	if err := opts.check(); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
