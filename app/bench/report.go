@@ -135,23 +135,23 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	var tracks []*TrackReport
-	head := "\t"
+	head := []string{""}
 	for _, t := range []struct {
 		name string
 		rep  *TrackReport
 	}{{"sse", rep.SSE}, {"chat", rep.Chat}} {
 		if t.rep != nil {
 			tracks = append(tracks, t.rep)
-			head += t.name + "\t"
+			head = append(head, t.name)
 		}
 	}
-	fmt.Fprintln(tw, head)
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	row := func(label string, cell func(*TrackReport) string) {
-		line := label + "\t"
+		line := []string{label}
 		for _, t := range tracks {
-			line += cell(t) + "\t"
+			line = append(line, cell(t))
 		}
-		fmt.Fprintln(tw, line)
+		fmt.Fprintln(tw, strings.Join(line, "\t"))
 	}
 	num := func(f func(*TrackReport) int64) func(*TrackReport) string {
 		return func(t *TrackReport) string { return fmt.Sprint(f(t)) }
