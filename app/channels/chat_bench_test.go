@@ -43,7 +43,8 @@ func benchChatBroadcast(b *testing.B, n int) {
 	if err := r.store.CreateUser(ctx, &user); err != nil {
 		b.Fatal(err)
 	}
-	hub := channels.NewChatHub(r.store, components.ChatMessageHTML, r.broker, slog.New(slog.DiscardHandler), channels.ChatOptions{})
+	hub := channels.NewChatHub(r.store, components.ChatMessageHTML, r.broker, slog.New(slog.DiscardHandler),
+		channels.ChatOptions{MessageRate: 10, MessageBurst: 20})
 	hubCtx, stopHub := context.WithCancel(ctx)
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(hubCtx) }()
