@@ -29,7 +29,8 @@ commands:
   serve                     run the web server (the default)
   migrate [up|down|status]  apply, roll back one, or list migrations
   admin create EMAIL        create or promote an admin (password from ADMIN_PASSWORD or stdin)
-  token create EMAIL        print a new API token for that admin`
+  token create EMAIL        print a new API token for that admin
+  bench [flags]             load a running Beacon and report (beacon bench -h)`
 
 // ErrUsage is returned for a command line Beacon does not understand.
 var ErrUsage = errors.New(usage)
@@ -52,6 +53,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return adminCreate(ctx, env, rest[1])
 	case cmd == "token" && len(rest) == 2 && rest[0] == "create":
 		return tokenCreate(ctx, env, rest[1])
+	case cmd == "bench":
+		return benchCmd(ctx, env, rest)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		_, err := fmt.Fprintln(env.Stdout, usage)
 		return err

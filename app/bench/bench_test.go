@@ -1,0 +1,134 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"beacon/app/apptest"
+	"beacon/app/bench"
+)
+
+// Where a future limit on streams per address or user exists, the smoke
+// runs must not meet it.
+var unlimited = map[string]string{"STREAM_LIMIT_ADDRESS": "0", "STREAM_LIMIT_USER": "0"}
+
+// A small run of the real tool against the real app: 200 streams, 20
+// notifications through the API, every one delivered once to each.
+func TestBenchSSESmoke(t *testing.T) {
+	app := apptest.New(t, apptest.Options{Env: unlimited})
+	admin := app.CreateUser(t, "Ops", "ops@example.com", "correct horse", true)
+	rep, err := bench.Run(t.Context(), bench.Options{
+		URL: app.URL, SSEClients: 200, Messages: 20, Rate: 100,
+		Hold: 10 * time.Second, Timeout: 15 * time.Second,
+		Token: app.Token(t, admin), PID: os.Getpid(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logReport(t, rep)
+	s := rep.SSE
+	if rep.TimedOut || s.Connected != 200 || s.ConnectFailures != 0 || s.Published != 20 || s.PublishFailures != 0 {
+		t.Fatalf("connected %d (%d failed), published %d (%d failed), timed out %v: %v",
+			s.Connected, s.ConnectFailures, s.Published, s.PublishFailures, rep.TimedOut, s.Errors)
+	}
+	if s.Expected != 200*20 || s.Delivered != 200*20 || s.Lost != 0 || s.Duplicates != 0 || s.Disconnects != 0 {
+		t.Fatalf("expected %d, delivered %d, lost %d, duplicates %d, disconnects %d",
+			s.Expected, s.Delivered, s.Lost, s.Duplicates, s.Disconnects)
+	}
+	if s.FromSend.Count != 200*20 || s.FromSend.P50 <= 0 || s.FromSend.Max < s.FromSend.P99 || s.PublishCall.Count != 20 {
+		t.Fatalf("latencies: %+v, publish calls: %+v", s.FromSend, s.PublishCall)
+	}
+	if rep.Server == nil || rep.Server.RSSBeforeKiB <= 0 || rep.Server.CPURunSeconds < 0 {
+		t.Fatalf("server figures: %+v", rep.Server)
+	}
+}
+
+// The same for chat sockets: 20 clients signed in through the login form,
+// 10 messages, every one delivered once to each.
+func TestBenchChatSmoke(t *testing.T) {
+	app := apptest.New(t, apptest.Options{Env: unlimited, ChatRate: 1000, ChatBurst: 1000})
+	app.CreateUser(t, "Bench", "bench@example.com", "correct horse", false)
+	rep, err := bench.Run(t.Context(), bench.Options{
+		URL: app.URL, ChatClients: 20, Messages: 10, Rate: 50,
+		Hold: 10 * time.Second, Timeout: 15 * time.Second,
+		Email: "bench@example.com", Password: "correct horse",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logReport(t, rep)
+	c := rep.Chat
+	if rep.TimedOut || c.Connected != 20 || c.Published != 10 || c.PublishFailures != 0 || c.Refused != 0 {
+		t.Fatalf("connected %d, published %d (%d failed, %d refused), timed out %v: %v",
+			c.Connected, c.Published, c.PublishFailures, c.Refused, rep.TimedOut, c.Errors)
+	}
+	if c.Expected != 20*10 || c.Delivered != 20*10 || c.Lost != 0 || c.Duplicates != 0 {
+		t.Fatalf("expected %d, delivered %d, lost %d, duplicates %d", c.Expected, c.Delivered, c.Lost, c.Duplicates)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Chat struct {
+			Delivered int64 `json:"delivered"`
+		} `json:"chat"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back.Chat.Delivered != 200 {
+		t.Fatalf("JSON report: %v\n%s", err, buf.String())
+	}
+}
+
+func TestBenchRefusesWhatItShouldNot(t *testing.T) {
+	ctx := context.Background()
+	if _, err := bench.Run(ctx, bench.Options{URL: "http://192.0.2.1:8080", SSEClients: 1}); !errors.Is(err, bench.ErrRemote) {
+		t.Errorf("a remote target: %v", err)
+	}
+	for _, o := range []bench.Options{
+		{URL: "http://127.0.0.1:1"},
+		{URL: "http://127.0.0.1:1", SSEClients: 1, Messages: 1},
+		{URL: "http://127.0.0.1:1", ChatClients: 1},
+		{URL: "ftp://127.0.0.1", SSEClients: 1},
+	} {
+		if _, err := bench.Run(ctx, o); err == nil {
+			t.Errorf("%+v ran", o)
+		}
+	}
+}
+
+// A target that refuses connections is a report of failures, not a hang.
+func TestBenchReportsConnectFailures(t *testing.T) {
+	rep, err := bench.Run(t.Context(), bench.Options{URL: "http://127.0.0.1:1", SSEClients: 3, Messages: 0, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SSE.ConnectFailures != 3 || rep.SSE.Connected != 0 || len(rep.SSE.Errors) != 1 {
+		t.Fatalf("%+v", rep.SSE)
+	}
+}
+
+func logReport(t *testing.T, rep *bench.Report) {
+	t.Helper()
+	var b strings.Builder
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + b.String())
+}
+
+// Every run ends its goroutines: readers, publishers, connections.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		// scs.New starts a memory store's cleanup loop before the app replaces the store.
+		goleak.IgnoreTopFunction("github.com/alexedwards/scs/v2/memstore.(*MemStore).startCleanup"),
+	)
+}

@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// schedule runs send(seq, at) for seq 0..n-1, each no earlier than
+// start + seq/rate (all at once when rate is 0), on workers goroutines.
+// A worker that falls behind sends at once: "behind schedule" is measured,
+// not hidden.
+func schedule(ctx context.Context, n int, rate float64, start time.Time, workers int, send func(worker, seq int, at time.Time)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			timer := time.NewTimer(0)
+			defer timer.Stop()
+			for {
+				seq := int(next.Add(1) - 1)
+				if seq >= n || ctx.Err() != nil {
+					return
+				}
+				at := start
+				if rate > 0 {
+					at = start.Add(time.Duration(float64(seq) / rate * float64(time.Second)))
+				}
+				if d := time.Until(at); d > 0 {
+					timer.Reset(d)
+					select {
+					case <-timer.C:
+					case <-ctx.Done():
+						return
+					}
+				}
+				send(w, seq, at)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// apiPublisher posts notifications through the JSON API with a token.
+type apiPublisher struct {
+	url    string
+	token  string
+	client *http.Client
+}
+
+func newAPIPublisher(r *run) *apiPublisher {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = r.opts.Publishers
+	return &apiPublisher{
+		url:    r.target.String() + "/api/notifications",
+		token:  r.opts.Token,
+		client: &http.Client{Transport: tr, Timeout: 30 * time.Second},
+	}
+}
+
+func (p *apiPublisher) publish(ctx context.Context, t *track, seq int, scheduled time.Time) {
+	sent := time.Now()
+	body := []byte(`{"title":"` + marker(t.run, seq, scheduled, sent) + `","body":"beacon bench","level":"info"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	if err != nil {
+		t.publishFailed(err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.publishFailed(err)
+		}
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	t.publish.record(time.Since(sent))
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		hint := ""
+		if resp.StatusCode == http.StatusUnauthorized {
+			hint = " (check --token or BEACON_TOKEN)"
+		}
+		t.publishFailed(fmt.Errorf("POST /api/notifications: %s%s", resp.Status, hint))
+		return
+	}
+	t.markPublished(seq)
+}
+
+// chatSender writes messages on its own socket; its reader counts the
+// frames the server refused. gorilla allows one writer beside one reader.
+type chatSender struct {
+	conn *websocket.Conn
+	buf  []byte
+}
+
+func (s *chatSender) publish(t *track, seq int, scheduled time.Time, wait time.Duration) {
+	sent := time.Now()
+	s.buf = append(s.buf[:0], `{"type":"message","body":"`...)
+	s.buf = append(s.buf, marker(t.run, seq, scheduled, sent)...)
+	s.buf = append(s.buf, `"}`...)
+	_ = s.conn.SetWriteDeadline(sent.Add(wait))
+	if err := s.conn.WriteMessage(websocket.TextMessage, s.buf); err != nil {
+		t.publishFailed(fmt.Errorf("chat send: %w", err))
+		return
+	}
+	t.publish.record(time.Since(sent))
+	t.markPublished(seq)
+}
+
+// rateString says a rate for the log.
+func rateString(rate float64) string {
+	if rate <= 0 {
+		return "at once"
+	}
+	return "at " + strconv.FormatFloat(rate, 'g', -1, 64) + "/s"
+}

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"beacon/app/bench"
+)
+
+const benchUsage = `usage: beacon bench [flags]
+
+Opens --sse streams and/or --chat sockets against a running Beacon, publishes
+--messages notifications (through the API) and/or chat messages at --rate,
+and reports delivery latency, deliveries/s, lost and duplicate deliveries, and,
+with --pid, the server's RSS per connection and CPU time. Loopback targets only,
+unless --allow-remote.
+
+The API token comes from --token or BEACON_TOKEN; the chat user's password from
+BEACON_PASSWORD (or --password). For large runs, start the server with
+STREAM_LIMIT_ADDRESS=0 STREAM_LIMIT_USER=0, and for chat rates over 10/s with
+CHAT_RATE_LIMIT and CHAT_RATE_BURST raised.
+
+flags:`
+
+// benchCmd runs `beacon bench`.
+func benchCmd(ctx context.Context, env Env, args []string) error {
+	opts := bench.Options{
+		Token:    env.Getenv("BEACON_TOKEN"),
+		Email:    env.Getenv("BEACON_EMAIL"),
+		Password: env.Getenv("BEACON_PASSWORD"),
+		Log:      env.Log,
+	}
+	var asJSON bool
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&opts.URL, "url", "http://127.0.0.1:8080", "the Beacon to load")
+	fs.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address (your own deployment)")
+	fs.IntVar(&opts.SSEClients, "sse", 0, "notification streams to open")
+	fs.IntVar(&opts.ChatClients, "chat", 0, "chat WebSockets to open (they need --email and BEACON_PASSWORD)")
+	fs.IntVar(&opts.Messages, "messages", 15, "notifications (and chat messages) to publish")
+	fs.Float64Var(&opts.Rate, "rate", 1, "messages per second; 0 sends them all at once")
+	fs.DurationVar(&opts.Settle, "settle", 0, "wait after connecting, before publishing (RSS is read then)")
+	fs.DurationVar(&opts.Hold, "hold", 0, "longest wait for deliveries after the last publish (default 5s)")
+	fs.DurationVar(&opts.Timeout, "timeout", 0, "bound on the whole run (default 10m)")
+	fs.IntVar(&opts.ConnectConcurrency, "connect-concurrency", 0, "connections opened at once (default 200)")
+	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 0, "bound on opening one connection (default 10s)")
+	fs.IntVar(&opts.Publishers, "publishers", 0, "concurrent API calls (default 8)")
+	fs.StringVar(&opts.Token, "token", opts.Token, "API token (default $BEACON_TOKEN)")
+	fs.StringVar(&opts.Email, "email", opts.Email, "the user the chat clients sign in as (default $BEACON_EMAIL)")
+	fs.StringVar(&opts.Password, "password", opts.Password, "that user's password (default $BEACON_PASSWORD; prefer the variable)")
+	fs.StringVar(&opts.Room, "room", "bench", "chat room")
+	fs.IntVar(&opts.ChatSenders, "chat-senders", 0, "chat sockets that send, besides --chat (default one per 5 messages/s)")
+	fs.IntVar(&opts.PID, "pid", 0, "a local server's pid: report its RSS per connection and CPU time")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return printBenchUsage(env.Stdout, fs)
+		}
+		return fmt.Errorf("%w\n\n%v", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w\n\nbeacon bench takes flags only, not %q", ErrUsage, fs.Arg(0))
+	}
+	limit, err := bench.RaiseFileLimit()
+	if err != nil {
+		env.Log.Warn("bench: could not raise the open-file limit", "err", err)
+	}
+	if need := uint64(opts.SSEClients+opts.ChatClients) + 64; limit > 0 && limit < need {
+		env.Log.Warn("bench: the open-file limit is below the clients wanted: raise the hard limit (ulimit -Hn)", "limit", limit, "need", need)
+	}
+	rep, err := bench.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	rep.FileLimit = limit
+	if asJSON {
+		return rep.WriteJSON(env.Stdout)
+	}
+	return rep.WriteTable(env.Stdout)
+}
+
+func printBenchUsage(w io.Writer, fs *flag.FlagSet) error {
+	var b strings.Builder
+	b.WriteString(benchUsage + "\n")
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	_, err := io.WriteString(w, b.String())
+	return err
+}
