@@ -63,6 +63,7 @@ type Postgres struct {
 	heard      time.Time // the last notification or passed check
 	pid        uint32    // the listening connection's backend
 	reconnects int64
+	listened   bool // a connection has been up before
 }
 
 // Health is what the listener can say about itself.
@@ -138,9 +139,9 @@ func (p *Postgres) Health() Health {
 // shown by Health, and the instance keeps serving what it has.
 func (p *Postgres) Run(ctx context.Context) error {
 	backoff := minBackoff
-	for attempt := 0; ; attempt++ {
+	for {
 		started := time.Now()
-		err := p.listen(ctx, attempt > 0)
+		err := p.listen(ctx)
 		p.setConnected(false, 0)
 		if ctx.Err() != nil {
 			return nil
@@ -163,7 +164,7 @@ func (p *Postgres) Run(ctx context.Context) error {
 
 // listen connects, LISTENs, wakes every subscriber, then delivers
 // notifications until the connection fails or ctx ends.
-func (p *Postgres) listen(ctx context.Context, again bool) error {
+func (p *Postgres) listen(ctx context.Context) error {
 	conn, err := pgx.ConnectConfig(ctx, p.config)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -176,11 +177,7 @@ func (p *Postgres) listen(ctx context.Context, again bool) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{p.channel}.Sanitize()); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	p.setConnected(true, conn.PgConn().PID())
-	if again {
-		p.mu.Lock()
-		p.reconnects++
-		p.mu.Unlock()
+	if p.setConnected(true, conn.PgConn().PID()) {
 		p.log.Info("broker: listener reconnected", "channel", p.channel)
 	}
 	// Whatever was committed while nobody listened is read now: each
@@ -213,13 +210,21 @@ func (p *Postgres) listen(ctx context.Context, again bool) error {
 	}
 }
 
-func (p *Postgres) setConnected(c bool, pid uint32) {
+// setConnected records the listener's state and reports whether this
+// connection is a reconnect: one after an earlier connection was up.
+func (p *Postgres) setConnected(c bool, pid uint32) (again bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.connected, p.pid = c, pid
 	if c {
 		p.heard = time.Now()
+		again = p.listened
+		p.listened = true
+		if again {
+			p.reconnects++
+		}
 	}
+	return again
 }
 
 func (p *Postgres) heardNow() {
