@@ -38,11 +38,27 @@ type Server struct {
 	notifications *channels.NotificationHub
 	chat          *channels.ChatHub
 	stopSessions  func()
+	listener      *broker.Postgres // nil on SQLite
 }
 
 // New builds the app over an open, migrated store.
 func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
-	b := broker.NewMemory()
+	// On PostgreSQL every instance on the database hears every other's
+	// wake-ups; on SQLite there is one instance, and the broker is in-process.
+	var b interface {
+		channels.ChatBroker
+		controllers.Publisher
+	}
+	var listener *broker.Postgres
+	if st.Dialect() == migrations.Postgres {
+		pg, err := broker.NewPostgres(cfg.DatabaseURL, st.SQL(), log)
+		if err != nil {
+			return nil, err
+		}
+		b, listener = pg, pg
+	} else {
+		b = broker.NewMemory()
+	}
 	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationHTML, b, log, channels.HubOptions{
 		Heartbeat: cfg.Heartbeat,
 		Retry:     cfg.Retry,
@@ -80,6 +96,9 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 			Help: "Open chat WebSockets on this instance.",
 		}, func() float64 { return float64(chat.Connections()) }),
 	)
+	if listener != nil {
+		reg.MustRegister(listenerMetrics(listener)...)
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -103,7 +122,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
 	ctl.Routes(e, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop}, nil
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener}, nil
 }
 
 // Handler is the app's HTTP handler.
@@ -120,5 +139,32 @@ func (s *Server) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.notifications.Run(ctx) })
 	g.Go(func() error { return s.chat.Run(ctx) })
+	if s.listener != nil {
+		g.Go(func() error { return s.listener.Run(ctx) })
+	}
 	return g.Wait()
+}
+
+// listenerMetrics are the PostgreSQL listener's health figures, the same
+// that /healthz reports.
+func listenerMetrics(p *broker.Postgres) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "beacon_listener_connected",
+			Help: "1 while this instance's LISTEN connection to PostgreSQL is up.",
+		}, func() float64 {
+			if p.Health().Connected {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "beacon_listener_last_heard_seconds",
+			Help: "Seconds since the LISTEN connection last delivered a notification or passed a check.",
+		}, func() float64 { return p.Health().Since.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "beacon_listener_reconnects_total",
+			Help: "Times the LISTEN connection was opened again after it dropped.",
+		}, func() float64 { return float64(p.Health().Reconnects) }),
+	}
 }
