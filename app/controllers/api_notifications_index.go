@@ -1,12 +1,9 @@
 package controllers
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,12 +12,10 @@ import (
 	"beacon/app/models"
 )
 
+// Bounds of a page of the list API and the long poll.
 const (
 	defaultListLimit = 50
 	maxListLimit     = 500
-	defaultPollWait  = 25
-	maxPollWait      = 55
-	maxAPIBody       = 64 << 10
 )
 
 // notificationList is the shape of the list API and the long poll.
@@ -42,25 +37,6 @@ func (ctl *Controller) apiNotificationsIndex(c echo.Context) error {
 	return ctl.writeList(c, ns, after)
 }
 
-// apiNotificationsPoll answers at once when there is something after
-// ?after=, else waits up to ?timeout= seconds for it.
-func (ctl *Controller) apiNotificationsPoll(c echo.Context) error {
-	after, limit, err := listParams(c)
-	if err != nil {
-		return err
-	}
-	wait, err := intParam(c, "timeout", defaultPollWait, 0, maxPollWait)
-	if err != nil {
-		return err
-	}
-	ns, err := ctl.Notifications.Wait(c.Request().Context(), auth.UserID(c), after, int(limit), time.Duration(wait)*time.Second)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return ctl.writeList(c, ns, after)
-}
-
 func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after int64) error {
 	out := notificationList{Notifications: make([]channels.NotificationJSON, 0, len(ns)), LastID: after}
 	for _, n := range ns {
@@ -72,31 +48,6 @@ func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after
 		out.LastID = n.ID
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// apiNotificationsCreate posts a notification for another system.
-func (ctl *Controller) apiNotificationsCreate(c echo.Context) error {
-	var in notificationInput
-	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxAPIBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object with title, body, level and recipient: "+err.Error())
-	}
-	n, errs, err := ctl.validate(c.Request().Context(), in)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
-	}
-	if err := ctl.post(c.Request().Context(), &n); err != nil {
-		return err
-	}
-	p, err := channels.NewNotificationJSON(c.Request().Context(), ctl.Render, n)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, p)
 }
 
 // listParams reads the cursor and page size the list and the poll share.

@@ -2,21 +2,28 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/labstack/echo/v4"
+
 	"beacon/app/channels"
 	"beacon/app/models"
 	"beacon/app/store"
+	"beacon/views/pages"
 )
 
 // Limits on a notification's fields.
 const (
-	maxTitle = 200
-	maxBody  = 5000
+	maxTitle   = 200
+	maxBody    = 5000
+	maxAPIBody = 64 << 10 // bytes of JSON one API call may send
 )
 
 // notText is the error for a field that is not storable text.
@@ -28,6 +35,55 @@ type notificationInput struct {
 	Body      string `json:"body" form:"body"`
 	Level     string `json:"level" form:"level"`
 	Recipient string `json:"recipient" form:"recipient"`
+}
+
+// notificationCreate posts a notification from the admin form
+// (POST /admin/notifications).
+func (ctl *Controller) notificationCreate(c echo.Context) error {
+	in := notificationInput{
+		Title:     c.FormValue("title"),
+		Body:      c.FormValue("body"),
+		Level:     c.FormValue("level"),
+		Recipient: c.FormValue("recipient"),
+	}
+	n, errs, err := ctl.validate(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		form := pages.NotificationForm{Title: in.Title, Body: in.Body, Level: in.Level, Recipient: in.Recipient, Errors: errs}
+		return render(c, http.StatusUnprocessableEntity, pages.NewNotification(ctl.page(c, "New notification"), form))
+	}
+	if err := ctl.post(c.Request().Context(), &n); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/notifications")
+}
+
+// apiNotificationCreate posts a notification for another system
+// (POST /api/notifications, bearer token).
+func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
+	var in notificationInput
+	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxAPIBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object with title, body, level and recipient: "+err.Error())
+	}
+	n, errs, err := ctl.validate(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
+	}
+	if err := ctl.post(c.Request().Context(), &n); err != nil {
+		return err
+	}
+	p, err := channels.NewNotificationJSON(c.Request().Context(), ctl.Render, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, p)
 }
 
 // validate checks in and resolves its recipient. It returns the
