@@ -5,7 +5,6 @@ package channels
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -83,14 +82,18 @@ type HubOptions struct {
 	QueueSize int           // frames a subscriber may have pending, default 128
 }
 
+// NotificationEncoder encodes a notification's wire JSON on one line: the
+// stream's data field, the same bytes the API sends for it.
+type NotificationEncoder func(ctx context.Context, n models.Notification) ([]byte, error)
+
 // NotificationHub loads each new notification once, renders its frame
 // once, and hands the same bytes to every subscription allowed to see it.
 type NotificationHub struct {
-	source NotificationSource
-	render Renderer
-	broker Subscriber
-	log    *slog.Logger
-	opts   HubOptions
+	source     NotificationSource
+	encodeJSON NotificationEncoder
+	broker     Subscriber
+	log        *slog.Logger
+	opts       HubOptions
 
 	wake   *broker.Subscription
 	cursor int64 // the last id fanned out; only Run touches it after New
@@ -103,7 +106,7 @@ type NotificationHub struct {
 // NewNotificationHub returns a hub; call Run to start it. It listens to the
 // broker before it reads the newest id, so a notification committed in
 // between is still announced to Run.
-func NewNotificationHub(ctx context.Context, source NotificationSource, render Renderer, b Subscriber, log *slog.Logger, opts HubOptions) (*NotificationHub, error) {
+func NewNotificationHub(ctx context.Context, source NotificationSource, encode NotificationEncoder, b Subscriber, log *slog.Logger, opts HubOptions) (*NotificationHub, error) {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 15 * time.Second
 	}
@@ -120,7 +123,7 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, render R
 		return nil, fmt.Errorf("notification hub: %w", err)
 	}
 	return &NotificationHub{
-		source: source, render: render, broker: b, log: log, opts: opts,
+		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
 		wake: wake, cursor: cursor,
 		subs: make(map[*Subscription]struct{}),
 	}, nil
@@ -166,7 +169,7 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 		}
 		deliveries := make(map[int64]int, len(ns))
 		for _, n := range ns {
-			ev, err := h.Encode(ctx, n)
+			ev, err := h.encode(ctx, n)
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "err", err)
 				continue
@@ -193,13 +196,9 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 	}
 }
 
-// Encode renders n's stream frame.
-func (h *NotificationHub) Encode(ctx context.Context, n models.Notification) (*Event, error) {
-	p, err := NewNotificationJSON(ctx, h.render, n)
-	if err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(p)
+// encode renders n's stream frame.
+func (h *NotificationHub) encode(ctx context.Context, n models.Notification) (*Event, error) {
+	data, err := h.encodeJSON(ctx, n)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func newRigLogging(t testing.TB, opts channels.HubOptions, logs io.Writer) *rig 
 	}
 	b := broker.NewMemory()
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	hub, err := channels.NewNotificationHub(context.Background(), st, components.NotificationHTML, b, log, opts)
+	hub, err := channels.NewNotificationHub(context.Background(), st, components.NotificationJSON, b, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -8,8 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
-	"beacon/app/channels"
 	"beacon/app/models"
+	"beacon/views/components"
 )
 
 // Bounds of a page of the list API and the long poll.
@@ -19,9 +20,10 @@ const (
 )
 
 // notificationList is the shape of the list API and the long poll.
+// Each notification is components.NotificationJSON, as the stream sends it.
 type notificationList struct {
-	Notifications []channels.NotificationJSON `json:"notifications"`
-	LastID        int64                       `json:"last_id"`
+	Notifications []json.RawMessage `json:"notifications"`
+	LastID        int64             `json:"last_id"`
 }
 
 // apiNotificationsIndex lists what the caller may see after ?after=, ascending.
@@ -38,9 +40,9 @@ func (ctl *Controller) apiNotificationsIndex(c echo.Context) error {
 }
 
 func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after int64) error {
-	out := notificationList{Notifications: make([]channels.NotificationJSON, 0, len(ns)), LastID: after}
+	out := notificationList{Notifications: make([]json.RawMessage, 0, len(ns)), LastID: after}
 	for _, n := range ns {
-		p, err := channels.NewNotificationJSON(c.Request().Context(), ctl.Render, n)
+		p, err := components.NotificationJSON(c.Request().Context(), n)
 		if err != nil {
 			return err
 		}

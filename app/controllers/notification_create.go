@@ -16,6 +16,7 @@ import (
 	"beacon/app/channels"
 	"beacon/app/models"
 	"beacon/app/store"
+	"beacon/views/components"
 	"beacon/views/pages"
 )
 
@@ -79,11 +80,11 @@ func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
 	if err := ctl.post(c.Request().Context(), &n); err != nil {
 		return err
 	}
-	p, err := channels.NewNotificationJSON(c.Request().Context(), ctl.Render, n)
+	p, err := components.NotificationJSON(c.Request().Context(), n)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, p)
+	return c.JSON(http.StatusCreated, json.RawMessage(p))
 }
 
 // validate checks in and resolves its recipient. It returns the

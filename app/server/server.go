@@ -43,7 +43,7 @@ type Server struct {
 // New builds the app over an open, migrated store.
 func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
 	b := broker.NewMemory()
-	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationHTML, b, log, channels.HubOptions{
+	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationJSON, b, log, channels.HubOptions{
 		Heartbeat: cfg.Heartbeat,
 		Retry:     cfg.Retry,
 	})
@@ -98,7 +98,6 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
 		Throttle:       auth.NewLoginThrottle(st, nil),
 		Signup:         cfg.Signup,
-		Render:         components.NotificationHTML,
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
