@@ -137,13 +137,7 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 // post stores n, then tells every hub. Once it returns, n is on its way to
 // every browser that may see it.
 func (ctl *Controller) post(ctx context.Context, n *models.Notification) error {
-	if err := ctl.Store.CreateNotification(ctx, n); err != nil {
-		return err
-	}
-	// The row is committed: a failed wake-up delays delivery until the next
-	// one, and streams recover by Last-Event-ID, so it is logged, not failed.
-	if err := ctl.Publisher.Publish(ctx, channels.NotificationsTopic); err != nil {
-		ctl.Log.Error("publish notification", "id", n.ID, "err", err)
-	}
-	return nil
+	return channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
+		return ctl.Store.CreateNotification(ctx, n)
+	})
 }
