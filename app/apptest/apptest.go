@@ -37,6 +37,7 @@ type App struct {
 	stop   context.CancelFunc
 	done   chan error
 	cfg    config.Config
+	tune   server.Tuning
 	log    *slog.Logger
 }
 
@@ -80,9 +81,6 @@ func New(t testing.TB, opts Options) *App {
 	if opts.ChatRate > 0 {
 		cfg.ChatRate = opts.ChatRate
 	}
-	if opts.Retry > 0 {
-		cfg.Retry = opts.Retry
-	}
 	if opts.ChatBurst > 0 {
 		cfg.ChatBurst = opts.ChatBurst
 	}
@@ -98,7 +96,7 @@ func New(t testing.TB, opts Options) *App {
 	if err := st.Migrate(context.Background(), log); err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Store: st, cfg: cfg, log: log}
+	a := &App{Store: st, cfg: cfg, tune: server.Tuning{StreamRetry: opts.Retry}, log: log}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +114,7 @@ func New(t testing.TB, opts Options) *App {
 // start runs a new instance of the app, hubs and HTTP server, on ln.
 func (a *App) start(t testing.TB, ln net.Listener) {
 	t.Helper()
-	srv, err := server.New(context.Background(), a.cfg, a.Store, a.log)
+	srv, err := server.New(context.Background(), a.cfg, a.Store, a.log, a.tune)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

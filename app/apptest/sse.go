@@ -142,19 +142,3 @@ func (s *Stream) NextEvent(t testing.TB, timeout time.Duration) Event {
 		}
 	}
 }
-
-// Ended waits for the server to end the stream and reports whether it did
-// within timeout.
-func (s *Stream) Ended(timeout time.Duration) bool {
-	deadline := time.After(timeout)
-	for {
-		select {
-		case _, ok := <-s.events:
-			if !ok {
-				return true
-			}
-		case <-deadline:
-			return false
-		}
-	}
-}

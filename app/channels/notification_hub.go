@@ -5,6 +5,7 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -75,11 +76,23 @@ func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 func (s *Subscription) drop() { s.once.Do(func() { close(s.done) }) }
 
-// HubOptions tune a NotificationHub; zero values take the defaults.
+// What no setting reaches: tests alone change them, through HubOptions.
+const (
+	// streamRetry is the reconnect delay every stream tells EventSource
+	// (its first frame, "retry: 2000").
+	streamRetry = 2 * time.Second
+	// queueSize is how many frames a subscriber may have pending before
+	// it is dropped.
+	queueSize = 128
+)
+
+// HubOptions tune a NotificationHub. Heartbeat is a deployment's setting
+// (HEARTBEAT_INTERVAL, whose default is config's) and must be set; Retry
+// and QueueSize are for tests, and zero keeps streamRetry and queueSize.
 type HubOptions struct {
-	Heartbeat time.Duration // ": ping" interval, default 15s
-	Retry     time.Duration // EventSource reconnect delay, default 2s
-	QueueSize int           // frames a subscriber may have pending, default 128
+	Heartbeat time.Duration // ": ping" interval
+	Retry     time.Duration // EventSource reconnect delay
+	QueueSize int           // frames a subscriber may have pending
 }
 
 // NotificationEncoder encodes a notification's wire JSON on one line: the
@@ -108,13 +121,13 @@ type NotificationHub struct {
 // between is still announced to Run.
 func NewNotificationHub(ctx context.Context, source NotificationSource, encode NotificationEncoder, b Subscriber, log *slog.Logger, opts HubOptions) (*NotificationHub, error) {
 	if opts.Heartbeat <= 0 {
-		opts.Heartbeat = 15 * time.Second
+		return nil, errors.New("notification hub: HubOptions needs a positive Heartbeat")
 	}
 	if opts.Retry <= 0 {
-		opts.Retry = 2 * time.Second
+		opts.Retry = streamRetry
 	}
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 128
+		opts.QueueSize = queueSize
 	}
 	wake := b.Subscribe(NotificationsTopic)
 	cursor, err := source.LastNotificationID(ctx)

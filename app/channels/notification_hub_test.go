@@ -168,7 +168,7 @@ func TestShutdownDropsEverySubscription(t *testing.T) {
 // A shutdown that comes as soon as the hub starts is a shutdown, not a
 // failure: `beacon serve` must exit 0 on an early SIGTERM.
 func TestHubStoppedAtOnceReturnsNil(t *testing.T) {
-	r := newRig(t, channels.HubOptions{})
+	r := newRig(t, channels.HubOptions{Heartbeat: time.Hour})
 	r.stop(t) // fails the test if Run returned an error
 }
 

@@ -19,8 +19,6 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Log    *slog.Logger
-	// Ready, when set, is told the address serve listens on (for tests).
-	Ready func(addr string)
 }
 
 const usage = `usage: beacon [command]

@@ -37,7 +37,7 @@ func serve(ctx context.Context, env Env) error {
 		return err
 	}
 
-	app, err := server.New(ctx, cfg, st, env.Log)
+	app, err := server.New(ctx, cfg, st, env.Log, server.Tuning{})
 	if err != nil {
 		return err
 	}
@@ -63,9 +63,6 @@ func serve(ctx context.Context, env Env) error {
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	env.Log.Info("beacon listening", "addr", ln.Addr().String(), "database", dbKind(cfg))
-	if env.Ready != nil {
-		env.Ready(ln.Addr().String())
-	}
 
 	select {
 	case <-ctx.Done():

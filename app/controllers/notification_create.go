@@ -30,12 +30,13 @@ const (
 // notText is the error for a field that is not storable text.
 const notText = "must be text (valid UTF-8, no NUL characters)"
 
-// notificationInput is a notification as an admin or an API client sent it.
+// notificationInput is a notification as an admin or an API client sent
+// it: the API decodes it from JSON, the form handler fills it field by field.
 type notificationInput struct {
-	Title     string `json:"title" form:"title"`
-	Body      string `json:"body" form:"body"`
-	Level     string `json:"level" form:"level"`
-	Recipient string `json:"recipient" form:"recipient"`
+	Title     string `json:"title"`
+	Body      string `json:"body"`
+	Level     string `json:"level"`
+	Recipient string `json:"recipient"`
 }
 
 // notificationCreate posts a notification from the admin form

@@ -44,11 +44,6 @@ func (n Notification) RecipientEmail() string {
 	return n.Recipient.Email
 }
 
-// VisibleTo reports whether the user with id userID (0 for a visitor) may see n.
-func (n Notification) VisibleTo(userID int64) bool {
-	return n.RecipientID == nil || (userID != 0 && *n.RecipientID == userID)
-}
-
 // ChatMessage is one message said in a chat room. Its ID orders the room's
 // history and is the chat hubs' cursor.
 type ChatMessage struct {

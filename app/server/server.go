@@ -40,12 +40,18 @@ type Server struct {
 	stopSessions  func()
 }
 
+// Tuning is what tests shorten beyond the configuration: no setting reaches
+// it. Production passes the zero value, which keeps channels' defaults.
+type Tuning struct {
+	StreamRetry time.Duration // the reconnect delay streams tell browsers
+}
+
 // New builds the app over an open, migrated store.
-func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, tune Tuning) (*Server, error) {
 	b := broker.NewMemory()
 	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationJSON, b, log, channels.HubOptions{
 		Heartbeat: cfg.Heartbeat,
-		Retry:     cfg.Retry,
+		Retry:     tune.StreamRetry,
 	})
 	if err != nil {
 		return nil, err
