@@ -27,9 +27,6 @@ const (
 	maxAPIBody = 64 << 10 // bytes of JSON one API call may send
 )
 
-// notText is the error for a field that is not storable text.
-const notText = "must be text (valid UTF-8, no NUL characters)"
-
 // notificationInput is a notification as an admin or an API client sent
 // it: the API decodes it from JSON, the form handler fills it field by field.
 type notificationInput struct {
@@ -95,7 +92,7 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 	// Checked first: text a database cannot store must not reach a query.
 	for field, v := range map[string]string{"title": in.Title, "body": in.Body, "level": in.Level, "recipient": in.Recipient} {
 		if !models.IsText(v) {
-			errs[field] = notText
+			errs[field] = models.NotText
 		}
 	}
 	if len(errs) > 0 {
