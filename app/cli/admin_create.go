@@ -23,16 +23,11 @@ func adminCreate(ctx context.Context, env Env, email string) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	cfg, st, err := openStore(env)
+	_, st, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if cfg.Migrate {
-		if err := st.Migrate(ctx, env.Log); err != nil {
-			return err
-		}
-	}
 	u, err := ensureAdmin(ctx, st, email, password)
 	if err != nil {
 		return err

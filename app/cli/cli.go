@@ -66,3 +66,19 @@ func openStore(env Env) (config.Config, *store.Store, error) {
 	st, err := store.Open(cfg.DatabaseURL)
 	return cfg, st, err
 }
+
+// openMigrated is openStore, then the pending migrations unless
+// MIGRATE=false: what serve and admin create start with.
+func openMigrated(ctx context.Context, env Env) (config.Config, *store.Store, error) {
+	cfg, st, err := openStore(env)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if cfg.Migrate {
+		if err := st.Migrate(ctx, env.Log); err != nil {
+			st.Close()
+			return cfg, nil, err
+		}
+	}
+	return cfg, st, nil
+}

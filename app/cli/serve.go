@@ -20,18 +20,13 @@ const shutdownGrace = 8 * time.Second
 // serve runs `beacon serve` until ctx ends (SIGTERM), then shuts down:
 // stop accepting, end every stream so browsers reconnect elsewhere, drain.
 func serve(ctx context.Context, env Env) error {
-	cfg, st, err := openStore(env)
+	cfg, st, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	if cfg.SecretMissing {
 		env.Log.Warn("SECRET_KEY_BASE is not set: generated one for this run, so sessions end when it stops")
-	}
-	if cfg.Migrate {
-		if err := st.Migrate(ctx, env.Log); err != nil {
-			return err
-		}
 	}
 	if err := bootstrapAdmin(ctx, env, cfg, st); err != nil {
 		return err
