@@ -20,12 +20,8 @@ import (
 	"beacon/views/pages"
 )
 
-// Limits on a notification's fields.
-const (
-	maxTitle   = 200
-	maxBody    = 5000
-	maxAPIBody = 64 << 10 // bytes of JSON one API call may send
-)
+// maxAPIBody is how many bytes of JSON one API call may send.
+const maxAPIBody = 64 << 10
 
 // notificationInput is a notification as an admin or an API client sent
 // it: the API decodes it from JSON, the form handler fills it field by field.
@@ -106,11 +102,11 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 	switch {
 	case n.Title == "":
 		errs["title"] = "can't be blank"
-	case utf8.RuneCountInString(n.Title) > maxTitle:
-		errs["title"] = fmt.Sprintf("is too long (at most %d characters)", maxTitle)
+	case utf8.RuneCountInString(n.Title) > models.MaxTitle:
+		errs["title"] = fmt.Sprintf("is too long (at most %d characters)", models.MaxTitle)
 	}
-	if utf8.RuneCountInString(n.Body) > maxBody {
-		errs["body"] = fmt.Sprintf("is too long (at most %d characters)", maxBody)
+	if utf8.RuneCountInString(n.Body) > models.MaxBody {
+		errs["body"] = fmt.Sprintf("is too long (at most %d characters)", models.MaxBody)
 	}
 	if n.Level == "" {
 		n.Level = "info"

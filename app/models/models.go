@@ -4,6 +4,13 @@ package models
 
 import "time"
 
+// Limits on a notification's fields, in characters: the admin form's
+// maxlength and the server's check.
+const (
+	MaxTitle = 200
+	MaxBody  = 5000
+)
+
 // Levels a notification may have, in the order the admin form lists them.
 var Levels = []string{"info", "success", "warning", "error"}
 
