@@ -195,3 +195,23 @@ func TestSessionTokensAreStoredHashed(t *testing.T) {
 		t.Fatalf("cookie token %q, stored %q", token, stored)
 	}
 }
+
+// Pages and the API depend on the cookie, and say so once.
+func TestVaryCookieOnce(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	c := app.Client(t)
+	for _, path := range []string{"/", "/login", "/api/notifications"} {
+		resp, _ := c.Get(t, path)
+		n := 0
+		for _, v := range resp.Header.Values("Vary") {
+			for _, f := range strings.Split(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
+					n++
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: Vary %q names Cookie %d times, want once", path, resp.Header.Values("Vary"), n)
+		}
+	}
+}
