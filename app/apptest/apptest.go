@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,56 +38,58 @@ type App struct {
 	stop   context.CancelFunc
 	done   chan error
 	cfg    config.Config
+	tune   server.Tuning
 	log    *slog.Logger
 }
 
-// Options change how the app under test is configured.
+// Options change how the app under test is configured. Settings travel
+// the one way production's do, as environment variables read by
+// config.Load: the fields below are shorthands for some of them.
 type Options struct {
-	Heartbeat   time.Duration // default 15s, as in production
-	DatabaseURL string        // default: a new SQLite file in t.TempDir()
-	// ChatRate and ChatBurst override the chat's flood limits (10/s, 20).
-	ChatRate  float64
-	ChatBurst int
-	// AllowedOrigins may open the chat WebSocket besides the app's own.
-	AllowedOrigins []string
-	// Env adds environment settings, such as "SIGNUP": "false".
+	// Env is the app's environment, such as "SIGNUP": "false" or
+	// "HEARTBEAT_INTERVAL": "20ms". SECRET_KEY_BASE is set for every test.
 	Env map[string]string
-	// Retry is the reconnect delay streams tell browsers (default 2s).
+	// DatabaseURL is DATABASE_URL; default: a new SQLite file in t.TempDir().
+	DatabaseURL string
+	// ChatRate, ChatBurst and AllowedOrigins are CHAT_RATE_LIMIT,
+	// CHAT_RATE_BURST and ALLOWED_ORIGINS.
+	ChatRate       float64
+	ChatBurst      int
+	AllowedOrigins []string
+	// Retry shortens the reconnect delay streams tell browsers (default
+	// 2s), which no setting reaches.
 	Retry time.Duration
+}
+
+// environment is the app's environment under opts.
+func (opts Options) environment(t testing.TB) map[string]string {
+	env := map[string]string{"SECRET_KEY_BASE": "test-secret", "DATABASE_URL": opts.DatabaseURL}
+	if env["DATABASE_URL"] == "" {
+		env["DATABASE_URL"] = filepath.Join(t.TempDir(), "beacon.db")
+	}
+	if opts.ChatRate > 0 {
+		env["CHAT_RATE_LIMIT"] = strconv.FormatFloat(opts.ChatRate, 'g', -1, 64)
+	}
+	if opts.ChatBurst > 0 {
+		env["CHAT_RATE_BURST"] = strconv.Itoa(opts.ChatBurst)
+	}
+	if len(opts.AllowedOrigins) > 0 {
+		env["ALLOWED_ORIGINS"] = strings.Join(opts.AllowedOrigins, ",")
+	}
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	return env
 }
 
 // New starts the app and stops it when the test ends.
 func New(t testing.TB, opts Options) *App {
 	t.Helper()
-	url := opts.DatabaseURL
-	if url == "" {
-		url = filepath.Join(t.TempDir(), "beacon.db")
-	}
-	cfg, err := config.Load(func(k string) string {
-		switch k {
-		case "DATABASE_URL":
-			return url
-		case "SECRET_KEY_BASE":
-			return "test-secret"
-		}
-		return opts.Env[k]
-	})
+	env := opts.environment(t)
+	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Heartbeat > 0 {
-		cfg.Heartbeat = opts.Heartbeat
-	}
-	if opts.ChatRate > 0 {
-		cfg.ChatRate = opts.ChatRate
-	}
-	if opts.Retry > 0 {
-		cfg.Retry = opts.Retry
-	}
-	if opts.ChatBurst > 0 {
-		cfg.ChatBurst = opts.ChatBurst
-	}
-	cfg.AllowedOrigins = opts.AllowedOrigins
 	st, err := store.Open(cfg.DatabaseURL)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +101,7 @@ func New(t testing.TB, opts Options) *App {
 	if err := st.Migrate(context.Background(), log); err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Store: st, cfg: cfg, log: log}
+	a := &App{Store: st, cfg: cfg, tune: server.Tuning{StreamRetry: opts.Retry}, log: log}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +119,7 @@ func New(t testing.TB, opts Options) *App {
 // start runs a new instance of the app, hubs and HTTP server, on ln.
 func (a *App) start(t testing.TB, ln net.Listener) {
 	t.Helper()
-	srv, err := server.New(context.Background(), a.cfg, a.Store, a.log)
+	srv, err := server.New(context.Background(), a.cfg, a.Store, a.log, a.tune)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
@@ -191,6 +194,33 @@ func (a *App) CreateUser(t testing.TB, name, email, password string, admin bool)
 		t.Fatal(err)
 	}
 	return u
+}
+
+// The admin WithAdmin creates.
+const (
+	AdminEmail    = "ada@example.com"
+	AdminPassword = "correct horse"
+)
+
+// WithAdmin starts the app with an admin, Ada (AdminEmail, AdminPassword),
+// and returns her with an API token of hers.
+func WithAdmin(t testing.TB, opts Options) (*App, models.User, string) {
+	t.Helper()
+	a := New(t, opts)
+	admin := a.CreateUser(t, "Ada", AdminEmail, AdminPassword, true)
+	return a, admin, a.Token(t, admin)
+}
+
+// Notify posts a notification through the JSON API, as another system
+// would, and returns its id; anything but 201 fails the test.
+func (a *App) Notify(t testing.TB, token string, n map[string]string) int64 {
+	t.Helper()
+	resp, out := a.PostAPI(t, token, n)
+	var created struct{ ID int64 }
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(out), &created) != nil || created.ID == 0 {
+		t.Fatalf("POST /api/notifications: %d %s", resp.StatusCode, out)
+	}
+	return created.ID
 }
 
 // Token stores a new API token for u and returns it.

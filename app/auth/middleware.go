@@ -119,38 +119,3 @@ func CSRF() echo.MiddlewareFunc {
 		}
 	}
 }
-
-// RequireAPIAdmin authenticates API calls by bearer token; the token must
-// belong to an admin. Anything else is 401 with WWW-Authenticate.
-func RequireAPIAdmin(users Users) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			token := bearerToken(c.Request())
-			if token == "" {
-				return unauthorized(c, "missing bearer token")
-			}
-			u, err := users.UserByTokenHash(c.Request().Context(), HashAPIToken(token))
-			if errors.Is(err, store.ErrNotFound) || err == nil && !u.Admin {
-				return unauthorized(c, "invalid bearer token")
-			}
-			if err != nil {
-				return fmt.Errorf("check api token: %w", err)
-			}
-			c.Set(userKey, &u)
-			return next(c)
-		}
-	}
-}
-
-func unauthorized(c echo.Context, msg string) error {
-	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="beacon"`)
-	return echo.NewHTTPError(http.StatusUnauthorized, msg)
-}
-
-func bearerToken(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
-}

@@ -55,9 +55,24 @@ func (s *Sessions) Load(next echo.HandlerFunc) echo.HandlerFunc {
 			return fmt.Errorf("load session: %w", err)
 		}
 		c.SetRequest(c.Request().WithContext(ctx))
-		c.Response().Header().Add("Vary", "Cookie")
+		// Every answer depends on the cookie. Echo's CSRF check says so too
+		// on the routes it guards, so it is added once, just before the
+		// header is written, where it is missing.
+		c.Response().Before(func() { varyCookie(c.Response().Header()) })
 		return next(c)
 	}
+}
+
+// varyCookie adds "Vary: Cookie" to h unless it is there already.
+func varyCookie(h http.Header) {
+	for _, v := range h.Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
 }
 
 // UserID is the signed-in user's id, or 0.

@@ -4,7 +4,18 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"beacon/app/store"
 )
+
+// API tokens: how they are made and kept, and the bearer check of the
+// JSON API.
 
 // NewAPIToken returns a new random token and the hash to store for it. The
 // token is shown once and never kept.
@@ -18,4 +29,39 @@ func NewAPIToken() (token, hash string) {
 func HashAPIToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// RequireAPIAdmin authenticates API calls by bearer token; the token must
+// belong to an admin. Anything else is 401 with WWW-Authenticate.
+func RequireAPIAdmin(users Users) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			token := bearerToken(c.Request())
+			if token == "" {
+				return unauthorized(c, "missing bearer token")
+			}
+			u, err := users.UserByTokenHash(c.Request().Context(), HashAPIToken(token))
+			if errors.Is(err, store.ErrNotFound) || err == nil && !u.Admin {
+				return unauthorized(c, "invalid bearer token")
+			}
+			if err != nil {
+				return fmt.Errorf("check api token: %w", err)
+			}
+			c.Set(userKey, &u)
+			return next(c)
+		}
+	}
+}
+
+func unauthorized(c echo.Context, msg string) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="beacon"`)
+	return echo.NewHTTPError(http.StatusUnauthorized, msg)
+}
+
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }

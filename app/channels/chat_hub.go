@@ -175,14 +175,9 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 // is the truth, the broker only says where to look.
 func (h *ChatHub) post(ctx context.Context, c *chatClient, room, body string) error {
 	m := models.ChatMessage{Room: room, UserID: c.user.ID, Body: body}
-	if err := h.source.CreateChatMessage(ctx, &m); err != nil {
-		return err
-	}
-	if err := h.broker.Publish(ctx, ChatTopic(room)); err != nil {
-		// Stored: the room's next wake-up delivers it.
-		h.log.Warn("chat: publish", "room", room, "id", m.ID, "err", err)
-	}
-	return nil
+	return SaveThenPublish(ctx, h.broker, h.log, ChatTopic(room), func(ctx context.Context) error {
+		return h.source.CreateChatMessage(ctx, &m)
+	})
 }
 
 // join adds c to room, starting the room when it is the first. On success

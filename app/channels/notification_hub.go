@@ -5,7 +5,7 @@ package channels
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -76,21 +76,37 @@ func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 func (s *Subscription) drop() { s.once.Do(func() { close(s.done) }) }
 
-// HubOptions tune a NotificationHub; zero values take the defaults.
+// What no setting reaches: tests alone change them, through HubOptions.
+const (
+	// streamRetry is the reconnect delay every stream tells EventSource
+	// (its first frame, "retry: 2000").
+	streamRetry = 2 * time.Second
+	// queueSize is how many frames a subscriber may have pending before
+	// it is dropped.
+	queueSize = 128
+)
+
+// HubOptions tune a NotificationHub. Heartbeat is a deployment's setting
+// (HEARTBEAT_INTERVAL, whose default is config's) and must be set; Retry
+// and QueueSize are for tests, and zero keeps streamRetry and queueSize.
 type HubOptions struct {
-	Heartbeat time.Duration // ": ping" interval, default 15s
-	Retry     time.Duration // EventSource reconnect delay, default 2s
-	QueueSize int           // frames a subscriber may have pending, default 128
+	Heartbeat time.Duration // ": ping" interval
+	Retry     time.Duration // EventSource reconnect delay
+	QueueSize int           // frames a subscriber may have pending
 }
+
+// NotificationEncoder encodes a notification's wire JSON on one line: the
+// stream's data field, the same bytes the API sends for it.
+type NotificationEncoder func(ctx context.Context, n models.Notification) ([]byte, error)
 
 // NotificationHub loads each new notification once, renders its frame
 // once, and hands the same bytes to every subscription allowed to see it.
 type NotificationHub struct {
-	source NotificationSource
-	render Renderer
-	broker Subscriber
-	log    *slog.Logger
-	opts   HubOptions
+	source     NotificationSource
+	encodeJSON NotificationEncoder
+	broker     Subscriber
+	log        *slog.Logger
+	opts       HubOptions
 
 	wake   *broker.Subscription
 	cursor int64 // the last id fanned out; only Run touches it after New
@@ -103,15 +119,15 @@ type NotificationHub struct {
 // NewNotificationHub returns a hub; call Run to start it. It listens to the
 // broker before it reads the newest id, so a notification committed in
 // between is still announced to Run.
-func NewNotificationHub(ctx context.Context, source NotificationSource, render Renderer, b Subscriber, log *slog.Logger, opts HubOptions) (*NotificationHub, error) {
+func NewNotificationHub(ctx context.Context, source NotificationSource, encode NotificationEncoder, b Subscriber, log *slog.Logger, opts HubOptions) (*NotificationHub, error) {
 	if opts.Heartbeat <= 0 {
-		opts.Heartbeat = 15 * time.Second
+		return nil, errors.New("notification hub: HubOptions needs a positive Heartbeat")
 	}
 	if opts.Retry <= 0 {
-		opts.Retry = 2 * time.Second
+		opts.Retry = streamRetry
 	}
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 128
+		opts.QueueSize = queueSize
 	}
 	wake := b.Subscribe(NotificationsTopic)
 	cursor, err := source.LastNotificationID(ctx)
@@ -120,7 +136,7 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, render R
 		return nil, fmt.Errorf("notification hub: %w", err)
 	}
 	return &NotificationHub{
-		source: source, render: render, broker: b, log: log, opts: opts,
+		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
 		wake: wake, cursor: cursor,
 		subs: make(map[*Subscription]struct{}),
 	}, nil
@@ -156,7 +172,7 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 		}
 		deliveries := make(map[int64]int, len(ns))
 		for _, n := range ns {
-			ev, err := h.Encode(ctx, n)
+			ev, err := h.encode(ctx, n)
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "err", err)
 				continue
@@ -183,13 +199,9 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 	}
 }
 
-// Encode renders n's stream frame.
-func (h *NotificationHub) Encode(ctx context.Context, n models.Notification) (*Event, error) {
-	p, err := NewNotificationJSON(ctx, h.render, n)
-	if err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(p)
+// encode renders n's stream frame.
+func (h *NotificationHub) encode(ctx context.Context, n models.Notification) (*Event, error) {
+	data, err := h.encodeJSON(ctx, n)
 	if err != nil {
 		return nil, err
 	}

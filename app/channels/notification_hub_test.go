@@ -49,7 +49,7 @@ func newRigLogging(t testing.TB, opts channels.HubOptions, logs io.Writer) *rig 
 	}
 	b := broker.NewMemory()
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	hub, err := channels.NewNotificationHub(context.Background(), st, components.NotificationHTML, b, log, opts)
+	hub, err := channels.NewNotificationHub(context.Background(), st, components.NotificationJSON, b, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestShutdownDropsEverySubscription(t *testing.T) {
 // A shutdown that comes as soon as the hub starts is a shutdown, not a
 // failure: `beacon serve` must exit 0 on an early SIGTERM.
 func TestHubStoppedAtOnceReturnsNil(t *testing.T) {
-	r := newRig(t, channels.HubOptions{})
+	r := newRig(t, channels.HubOptions{Heartbeat: time.Hour})
 	r.stop(t) // fails the test if Run returned an error
 }
 

@@ -175,7 +175,7 @@ func (h *NotificationHub) replay(ctx context.Context, out *streamWriter, req Str
 			return after, err
 		}
 		for _, n := range ns {
-			ev, err := h.Encode(ctx, n)
+			ev, err := h.encode(ctx, n)
 			if err != nil {
 				return after, err
 			}

@@ -5,17 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
-	"unicode/utf8"
 
 	"beacon/app/auth"
 	"beacon/app/models"
 	"beacon/app/store"
 )
-
-// MinPasswordLength is the shortest password Beacon accepts.
-const MinPasswordLength = 8
 
 // adminCreate runs `beacon admin create EMAIL`.
 func adminCreate(ctx context.Context, env Env, email string) error {
@@ -28,16 +23,11 @@ func adminCreate(ctx context.Context, env Env, email string) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	cfg, st, err := openStore(env)
+	_, st, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if cfg.Migrate {
-		if err := st.Migrate(ctx, env.Log); err != nil {
-			return err
-		}
-	}
 	u, err := ensureAdmin(ctx, st, email, password)
 	if err != nil {
 		return err
@@ -46,20 +36,20 @@ func adminCreate(ctx context.Context, env Env, email string) error {
 	return nil
 }
 
-// ensureAdmin checks the email and password, then creates or promotes the admin.
+// ensureAdmin checks the email and password by the account rules sign-up
+// follows, then creates or promotes the admin.
 func ensureAdmin(ctx context.Context, st *store.Store, email, password string) (models.User, error) {
-	var out models.User
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != strings.TrimSpace(email) {
-		return out, fmt.Errorf("admin: %q is not an email address", email)
+	email = strings.TrimSpace(email)
+	if !auth.ValidEmail(email) {
+		return models.User{}, fmt.Errorf("admin: %q is not an email address", email)
 	}
-	if utf8.RuneCountInString(password) < MinPasswordLength {
-		return out, fmt.Errorf("admin: the password must have at least %d characters", MinPasswordLength)
+	if p := auth.PasswordProblem(password); p != "" {
+		return models.User{}, fmt.Errorf("admin: the password %s", p)
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
-		return out, err
+		return models.User{}, err
 	}
-	name, _, _ := strings.Cut(addr.Address, "@")
-	return st.SaveAdmin(ctx, addr.Address, name, hash)
+	name, _, _ := strings.Cut(email, "@")
+	return st.SaveAdmin(ctx, email, name, hash)
 }

@@ -19,8 +19,6 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Log    *slog.Logger
-	// Ready, when set, is told the address serve listens on (for tests).
-	Ready func(addr string)
 }
 
 const usage = `usage: beacon [command]
@@ -70,4 +68,20 @@ func openStore(env Env) (config.Config, *store.Store, error) {
 	}
 	st, err := store.Open(cfg.DatabaseURL)
 	return cfg, st, err
+}
+
+// openMigrated is openStore, then the pending migrations unless
+// MIGRATE=false: what serve and admin create start with.
+func openMigrated(ctx context.Context, env Env) (config.Config, *store.Store, error) {
+	cfg, st, err := openStore(env)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if cfg.Migrate {
+		if err := st.Migrate(ctx, env.Log); err != nil {
+			st.Close()
+			return cfg, nil, err
+		}
+	}
+	return cfg, st, nil
 }

@@ -20,7 +20,7 @@ const shutdownGrace = 8 * time.Second
 // serve runs `beacon serve` until ctx ends (SIGTERM), then shuts down:
 // stop accepting, end every stream so browsers reconnect elsewhere, drain.
 func serve(ctx context.Context, env Env) error {
-	cfg, st, err := openStore(env)
+	cfg, st, err := openMigrated(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -28,16 +28,11 @@ func serve(ctx context.Context, env Env) error {
 	if cfg.SecretMissing {
 		env.Log.Warn("SECRET_KEY_BASE is not set: generated one for this run, so sessions end when it stops")
 	}
-	if cfg.Migrate {
-		if err := st.Migrate(ctx, env.Log); err != nil {
-			return err
-		}
-	}
 	if err := bootstrapAdmin(ctx, env, cfg, st); err != nil {
 		return err
 	}
 
-	app, err := server.New(ctx, cfg, st, env.Log)
+	app, err := server.New(ctx, cfg, st, env.Log, server.Tuning{})
 	if err != nil {
 		return err
 	}
@@ -63,9 +58,6 @@ func serve(ctx context.Context, env Env) error {
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	env.Log.Info("beacon listening", "addr", ln.Addr().String(), "database", dbKind(cfg))
-	if env.Ready != nil {
-		env.Ready(ln.Addr().String())
-	}
 
 	select {
 	case <-ctx.Done():

@@ -30,8 +30,6 @@ type Config struct {
 	TrustProxy bool
 	// Heartbeat is how often streams get a ": ping" comment.
 	Heartbeat time.Duration
-	// Retry is the reconnect delay, in milliseconds, sent to EventSource clients.
-	Retry time.Duration
 	// ChatRate is how many messages per second one chat connection may
 	// send over time, ChatBurst how many at once; beyond that it is
 	// throttled, then disconnected.
@@ -48,7 +46,6 @@ func Load(getenv func(string) string) (Config, error) {
 		AdminEmail:    strings.TrimSpace(getenv("ADMIN_EMAIL")),
 		AdminPassword: getenv("ADMIN_PASSWORD"),
 		Heartbeat:     15 * time.Second,
-		Retry:         2 * time.Second,
 		ChatRate:      10,
 		ChatBurst:     20,
 	}

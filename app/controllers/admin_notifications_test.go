@@ -21,7 +21,7 @@ func countNotifications(t *testing.T, app *apptest.App) int {
 }
 
 func TestAdminPostsNotificationThroughForm(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
 	admin := app.Client(t)
 	admin.Login(t, "ada@example.com", "correct horse")
@@ -87,7 +87,7 @@ func TestAdminPostsNotificationThroughForm(t *testing.T) {
 }
 
 func TestAdminPagesNeedAnAdmin(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
 
 	visitor := app.Client(t)
@@ -112,7 +112,7 @@ func TestAdminPagesNeedAnAdmin(t *testing.T) {
 }
 
 func TestLoginRejectsWrongPassword(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	resp, body := c.PostForm(t, "/login", url.Values{"email": {"ada@example.com"}, "password": {"wrong"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Invalid email or password") {
@@ -125,7 +125,7 @@ func TestLoginRejectsWrongPassword(t *testing.T) {
 
 // A browser's Sec-Fetch-Site header does not stand in for the token.
 func TestSameOriginPostWithoutTokenIsRefused(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	admin := app.Client(t)
 	admin.Login(t, "ada@example.com", "correct horse")
 	req, _ := http.NewRequest(http.MethodPost, app.URL+"/admin/notifications",

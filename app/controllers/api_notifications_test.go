@@ -38,7 +38,7 @@ func ids(l list) []int64 {
 }
 
 func TestAPICreateAnswers(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	bob := app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
 	bobToken := app.Token(t, bob)
 
@@ -78,10 +78,10 @@ func TestAPICreateAnswers(t *testing.T) {
 }
 
 func TestAPIListFollowsCursor(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	var want []int64
 	for i := range 5 {
-		want = append(want, notify(t, app, token, map[string]string{"title": fmt.Sprint("n", i)}))
+		want = append(want, app.Notify(t, token, map[string]string{"title": fmt.Sprint("n", i)}))
 	}
 	c := app.Client(t)
 
@@ -105,9 +105,9 @@ func TestAPIListFollowsCursor(t *testing.T) {
 }
 
 func TestPollAnswersAtOnceOnPostAndOnTimeout(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
-	first := notify(t, app, token, map[string]string{"title": "first"})
+	first := app.Notify(t, token, map[string]string{"title": "first"})
 
 	t.Run("at once when newer ones exist", func(t *testing.T) {
 		start := time.Now()
@@ -124,7 +124,7 @@ func TestPollAnswersAtOnceOnPostAndOnTimeout(t *testing.T) {
 		}()
 		// The poll may subscribe before or after this post: either way it answers with it.
 		waitFor(t, func() bool { return app.Subscribers() > 0 })
-		second := notify(t, app, token, map[string]string{"title": "second"})
+		second := app.Notify(t, token, map[string]string{"title": "second"})
 		select {
 		case l := <-got:
 			if fmt.Sprint(ids(l)) != fmt.Sprint([]int64{second}) || l.LastID != second {
@@ -167,7 +167,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // cannot carry invalid UTF-8: Go's decoder replaces it.)
 func TestTextThatCannotBeStoredIsRefused(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
-		app, token := adminApp(t, opts)
+		app, _, token := apptest.WithAdmin(t, opts)
 		for _, body := range []map[string]string{
 			{"title": "nul\x00here"},
 			{"title": "ok", "recipient": "a\x00@example.com"},

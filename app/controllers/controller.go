@@ -69,7 +69,6 @@ type Controller struct {
 	Chat          ChatRooms
 	Sessions      *auth.Sessions
 	Throttle      LoginThrottle
-	Render        channels.Renderer
 	Log           *slog.Logger
 	// AllowedOrigins may open the chat WebSocket besides the request's own host.
 	AllowedOrigins []string

@@ -25,7 +25,7 @@ func inLayout(body string) bool {
 // errors_internal_test.go.
 func TestErrorPagesRenderInTheLayout(t *testing.T) {
 	t.Parallel()
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bea", "bea@example.com", "long enough", false)
 	bea := app.Client(t)
 	bea.Login(t, "bea@example.com", "long enough")

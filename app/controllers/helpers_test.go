@@ -30,28 +30,6 @@ func postJSON(t *testing.T, app *apptest.App, token string, body any) (*http.Res
 	return app.PostAPI(t, token, body)
 }
 
-// adminApp starts the app with an admin and that admin's API token.
-func adminApp(t *testing.T, opts apptest.Options) (*apptest.App, string) {
-	t.Helper()
-	app := apptest.New(t, opts)
-	admin := app.CreateUser(t, "Ada", "ada@example.com", "correct horse", true)
-	return app, app.Token(t, admin)
-}
-
-// notify posts a broadcast through the API and returns its id.
-func notify(t *testing.T, app *apptest.App, token string, body map[string]string) int64 {
-	t.Helper()
-	resp, out := postJSON(t, app, token, body)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /api/notifications: %d %s", resp.StatusCode, out)
-	}
-	var n struct{ ID int64 }
-	if err := json.Unmarshal([]byte(out), &n); err != nil || n.ID == 0 {
-		t.Fatalf("POST /api/notifications: bad body %q: %v", out, err)
-	}
-	return n.ID
-}
-
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

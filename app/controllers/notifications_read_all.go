@@ -1,14 +1,12 @@
 package controllers
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
-	"beacon/app/channels"
 	"beacon/app/store"
 )
 
@@ -55,13 +53,4 @@ func (ctl *Controller) readDone(c echo.Context, uid, through int64) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]int64{"unread": n})
-}
-
-// publishUser wakes the user's streams so that they look again: send the
-// new unread count, or end if their session did. What changed is already
-// committed: a lost wake-up only delays other tabs.
-func (ctl *Controller) publishUser(ctx context.Context, uid int64) {
-	if err := ctl.Publisher.Publish(ctx, channels.UserTopic(uid)); err != nil {
-		ctl.Log.Error("publish user change", "user", uid, "err", err)
-	}
 }

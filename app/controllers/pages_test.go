@@ -10,13 +10,13 @@ import (
 )
 
 func TestFeedShowsNewestFirstAndWhereTheStreamResumes(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	if _, body := c.Get(t, "/"); !strings.Contains(body, "No notifications yet") || !strings.Contains(body, `data-last-id="0"`) {
 		t.Fatalf("empty feed:\n%s", body)
 	}
-	notify(t, app, token, map[string]string{"title": "older"})
-	newest := notify(t, app, token, map[string]string{"title": "newer"})
+	app.Notify(t, token, map[string]string{"title": "older"})
+	newest := app.Notify(t, token, map[string]string{"title": "newer"})
 	resp, body := c.Get(t, "/")
 	if resp.StatusCode != http.StatusOK || strings.Index(body, "newer") > strings.Index(body, "older") {
 		t.Fatalf("not newest first:\n%s", body)
@@ -27,7 +27,7 @@ func TestFeedShowsNewestFirstAndWhereTheStreamResumes(t *testing.T) {
 }
 
 func TestEveryPageSendsSecurityHeaders(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	for _, path := range []string{"/", "/login", "/no-such-page"} {
 		resp, body := c.Get(t, path)
@@ -47,7 +47,7 @@ func TestEveryPageSendsSecurityHeaders(t *testing.T) {
 }
 
 func TestSessionCookieIsHardenedAndRenewedAtLogin(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	csrf := c.CSRF(t)
 	req, _ := http.NewRequest(http.MethodPost, app.URL+"/login",
@@ -83,7 +83,7 @@ func TestSessionCookieIsHardenedAndRenewedAtLogin(t *testing.T) {
 // client) and the stream still answers 200 with a retry, because any other
 // status would make browsers stop reconnecting for good.
 func TestDatabaseDownHealthzAndStream(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	c.Login(t, "ada@example.com", "correct horse")
 	if resp, body := c.Get(t, "/healthz"); resp.StatusCode != 200 || strings.TrimSpace(body) != `{"status":"ok"}` {
@@ -100,9 +100,9 @@ func TestDatabaseDownHealthzAndStream(t *testing.T) {
 }
 
 func TestAdminListCountsLiveDeliveries(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	s1, s2 := open(t, app.Client(t), ""), open(t, app.Client(t), "")
-	notify(t, app, token, map[string]string{"title": "counted"})
+	app.Notify(t, token, map[string]string{"title": "counted"})
 	s1.NextEvent(t, wait)
 	s2.NextEvent(t, wait)
 	admin := app.Client(t)
@@ -114,7 +114,7 @@ func TestAdminListCountsLiveDeliveries(t *testing.T) {
 }
 
 func TestMetricsAreServed(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	open(t, app.Client(t), "")
 	resp, body := app.Client(t).Get(t, "/metrics")
 	if resp.StatusCode != 200 || !strings.Contains(body, "beacon_notification_subscribers 1") {
@@ -123,7 +123,7 @@ func TestMetricsAreServed(t *testing.T) {
 }
 
 func TestAssetsAreVersionedCachedAndCompressed(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	_, page := c.Get(t, "/")
 	m := regexp.MustCompile(`href="(/assets/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(page)
@@ -170,7 +170,7 @@ func TestAssetsAreVersionedCachedAndCompressed(t *testing.T) {
 
 // The sessions table keeps hashes of tokens, not the tokens the cookies carry.
 func TestSessionTokensAreStoredHashed(t *testing.T) {
-	app, _ := adminApp(t, apptest.Options{})
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	c.Login(t, "ada@example.com", "correct horse")
 	var cookie string
@@ -193,5 +193,25 @@ func TestSessionTokensAreStoredHashed(t *testing.T) {
 	}
 	if token == "" || len(stored) != 1 || stored[0] == token {
 		t.Fatalf("cookie token %q, stored %q", token, stored)
+	}
+}
+
+// Pages and the API depend on the cookie, and say so once.
+func TestVaryCookieOnce(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	c := app.Client(t)
+	for _, path := range []string{"/", "/login", "/api/notifications"} {
+		resp, _ := c.Get(t, path)
+		n := 0
+		for _, v := range resp.Header.Values("Vary") {
+			for _, f := range strings.Split(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
+					n++
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: Vary %q names Cookie %d times, want once", path, resp.Header.Values("Vary"), n)
+		}
 	}
 }

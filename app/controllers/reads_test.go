@@ -72,13 +72,13 @@ func readPath(id int64) string { return fmt.Sprintf("/notifications/%d/read", id
 
 func TestFeedReadStateAndMarking(t *testing.T) {
 	t.Parallel()
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bea", "bea@example.com", "long enough", false)
 	app.CreateUser(t, "Cy", "cy@example.com", "long enough", false)
-	b1 := notify(t, app, token, map[string]string{"title": "for all 1"})
-	toBea := notify(t, app, token, map[string]string{"title": "for Bea", "recipient": "bea@example.com"})
-	notify(t, app, token, map[string]string{"title": "for Cy", "recipient": "cy@example.com"})
-	b2 := notify(t, app, token, map[string]string{"title": "for all 2"})
+	b1 := app.Notify(t, token, map[string]string{"title": "for all 1"})
+	toBea := app.Notify(t, token, map[string]string{"title": "for Bea", "recipient": "bea@example.com"})
+	app.Notify(t, token, map[string]string{"title": "for Cy", "recipient": "cy@example.com"})
+	b2 := app.Notify(t, token, map[string]string{"title": "for all 2"})
 
 	bea := app.Client(t)
 	bea.Login(t, "bea@example.com", "long enough")
@@ -123,7 +123,7 @@ func TestFeedReadStateAndMarking(t *testing.T) {
 
 	// Mark all, up to the newest id Bea's page showed: one posted after
 	// that stays unread.
-	b3 := notify(t, app, token, map[string]string{"title": "for all 3"})
+	b3 := app.Notify(t, token, map[string]string{"title": "for all 3"})
 	resp, _ = bea.PostForm(t, "/notifications/read_all", url.Values{"through": {strconv.FormatInt(b2, 10)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("mark all: %d, want 303", resp.StatusCode)
@@ -154,8 +154,8 @@ func TestFeedReadStateAndMarking(t *testing.T) {
 
 func TestMarkingNeedsSignInAndCSRF(t *testing.T) {
 	t.Parallel()
-	app, token := adminApp(t, apptest.Options{})
-	id := notify(t, app, token, map[string]string{"title": "for all"})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	id := app.Notify(t, token, map[string]string{"title": "for all"})
 	visitor := app.Client(t)
 	resp, _ := visitor.PostForm(t, readPath(id), url.Values{})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
@@ -178,7 +178,7 @@ func TestMarkingNeedsSignInAndCSRF(t *testing.T) {
 // like a missing one, and no page, stream, list or poll shows it.
 func TestOthersNotificationIsInvisible(t *testing.T) {
 	t.Parallel()
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bea", "bea@example.com", "long enough", false)
 	app.CreateUser(t, "Cy", "cy@example.com", "long enough", false)
 	bea := app.Client(t)
@@ -188,8 +188,8 @@ func TestOthersNotificationIsInvisible(t *testing.T) {
 		t.Fatalf("first event %+v, want the unread count", ev)
 	}
 
-	secret := notify(t, app, token, map[string]string{"title": "Cy's secret", "recipient": "cy@example.com"})
-	after := notify(t, app, token, map[string]string{"title": "for all"})
+	secret := app.Notify(t, token, map[string]string{"title": "Cy's secret", "recipient": "cy@example.com"})
+	after := app.Notify(t, token, map[string]string{"title": "for all"})
 
 	for _, path := range []string{readPath(secret), readPath(after + 1000), "/notifications/abc/read"} {
 		resp, body := bea.PostForm(t, path, url.Values{})
@@ -253,11 +253,11 @@ func unreadOf(t *testing.T, ev apptest.Event) int {
 
 func TestStreamCarriesUnreadCountAcrossTabs(t *testing.T) {
 	t.Parallel()
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bea", "bea@example.com", "long enough", false)
 	app.CreateUser(t, "Cy", "cy@example.com", "long enough", false)
-	first := notify(t, app, token, map[string]string{"title": "one"})
-	second := notify(t, app, token, map[string]string{"title": "two"})
+	first := app.Notify(t, token, map[string]string{"title": "one"})
+	second := app.Notify(t, token, map[string]string{"title": "two"})
 
 	bea := app.Client(t)
 	bea.Login(t, "bea@example.com", "long enough")
@@ -277,7 +277,7 @@ func TestStreamCarriesUnreadCountAcrossTabs(t *testing.T) {
 		t.Fatalf("unread after marking one %d, want 1", n)
 	}
 	// A new notification comes as itself; the page adds it to the count.
-	third := notify(t, app, token, map[string]string{"title": "three"})
+	third := app.Notify(t, token, map[string]string{"title": "three"})
 	if p := decode(t, tab.NextEvent(t, wait)); p.ID != third {
 		t.Fatalf("got %d, want %d", p.ID, third)
 	}
@@ -285,7 +285,7 @@ func TestStreamCarriesUnreadCountAcrossTabs(t *testing.T) {
 	cy := app.Client(t)
 	cy.Login(t, "cy@example.com", "long enough")
 	cy.PostForm(t, "/notifications/read_all", url.Values{})
-	fourth := notify(t, app, token, map[string]string{"title": "four"})
+	fourth := app.Notify(t, token, map[string]string{"title": "four"})
 	if p := decode(t, tab.NextEvent(t, wait)); p.ID != fourth {
 		t.Fatalf("got %d, want %d", p.ID, fourth)
 	}
@@ -296,7 +296,7 @@ func TestStreamCarriesUnreadCountAcrossTabs(t *testing.T) {
 
 	// A visitor's stream carries no count.
 	visitor := open(t, app.Client(t), strconv.FormatInt(fourth, 10))
-	fifth := notify(t, app, token, map[string]string{"title": "five"})
+	fifth := app.Notify(t, token, map[string]string{"title": "five"})
 	if p := decode(t, visitor.NextEvent(t, wait)); p.ID != fifth {
 		t.Fatalf("visitor got %d, want %d", p.ID, fifth)
 	}

@@ -61,9 +61,9 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	// A hijacked connection: no compression or timeout middleware either.
 	site.GET("/chat/:room/ws", ctl.chatWS)
 
-	site.GET("/login", ctl.sessionsNew)
-	site.POST("/login", ctl.sessionsCreate)
-	site.POST("/logout", ctl.sessionsDestroy)
+	site.GET("/login", ctl.sessionNew)
+	site.POST("/login", ctl.sessionCreate)
+	site.POST("/logout", ctl.sessionDestroy)
 	if ctl.Signup { // SIGNUP=false: no route, so /signup is 404
 		site.GET("/signup", ctl.signupNew)
 		site.POST("/signup", ctl.signupCreate)
@@ -72,10 +72,10 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	api := site.Group("/api")
 	api.GET("/notifications", ctl.apiNotificationsIndex)
 	api.GET("/notifications/poll", ctl.apiNotificationsPoll)
-	api.POST("/notifications", ctl.apiNotificationsCreate, auth.RequireAPIAdmin(ctl.Store))
+	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
 
 	admin := site.Group("/admin", auth.RequireAdmin)
-	admin.GET("/notifications", ctl.adminNotificationsIndex)
-	admin.GET("/notifications/new", ctl.adminNotificationsNew)
-	admin.POST("/notifications", ctl.adminNotificationsCreate)
+	admin.GET("/notifications", ctl.notificationsIndex)
+	admin.GET("/notifications/new", ctl.notificationNew)
+	admin.POST("/notifications", ctl.notificationCreate)
 }

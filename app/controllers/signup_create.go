@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"strings"
 	"unicode/utf8"
 
@@ -14,15 +13,6 @@ import (
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/views/pages"
-)
-
-// Limits on a new account's fields. bcrypt reads at most 72 bytes of a
-// password, so a longer one would be silently cut.
-const (
-	maxName        = 100
-	maxEmail       = 254
-	minPassword    = 8
-	maxPasswordLen = 72
 )
 
 // signupCreate creates an account and signs it in.
@@ -52,41 +42,26 @@ func (ctl *Controller) signupCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
-// validateSignup returns the problems with a sign-up, by field.
+// validateSignup returns the problems with a sign-up, by field, by the
+// account rules in auth.
 func validateSignup(name, email, password string) map[string]string {
 	errs := map[string]string{}
 	switch {
 	case name == "":
 		errs["name"] = "can't be blank"
 	case !models.IsText(name):
-		errs["name"] = notText
-	case utf8.RuneCountInString(name) > maxName:
-		errs["name"] = fmt.Sprintf("is too long (at most %d characters)", maxName)
+		errs["name"] = models.NotText
+	case utf8.RuneCountInString(name) > auth.MaxName:
+		errs["name"] = fmt.Sprintf("is too long (at most %d characters)", auth.MaxName)
 	}
 	switch {
 	case email == "":
 		errs["email"] = "can't be blank"
-	case len(email) > maxEmail || !models.IsText(email) || !plainEmail(email):
+	case !auth.ValidEmail(email):
 		errs["email"] = "is not a valid email address"
 	}
-	switch {
-	case !models.IsText(password):
-		errs["password"] = notText
-	case utf8.RuneCountInString(password) < minPassword:
-		errs["password"] = fmt.Sprintf("is too short (at least %d characters)", minPassword)
-	case len(password) > maxPasswordLen:
-		errs["password"] = fmt.Sprintf("is too long (at most %d bytes)", maxPasswordLen)
+	if p := auth.PasswordProblem(password); p != "" {
+		errs["password"] = p
 	}
 	return errs
-}
-
-// plainEmail accepts a bare address such as a@example.com: no display
-// name, no angle brackets, and a dot in the domain.
-func plainEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return false
-	}
-	_, domain, _ := strings.Cut(s, "@")
-	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }

@@ -16,7 +16,7 @@ import (
 // Last-Event-ID are neither lost nor duplicated.
 func TestReconnectsRacingPostsLoseAndRepeatNothing(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
-		app, token := adminApp(t, opts)
+		app, _, token := apptest.WithAdmin(t, opts)
 		c := app.Client(t)
 		const posts = 150
 
@@ -71,7 +71,7 @@ func TestReconnectsRacingPostsLoseAndRepeatNothing(t *testing.T) {
 // reconnects with Last-Event-ID, as EventSource does, and must lose nothing.
 func TestConcurrentPostsAllStoredAndDelivered(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
-		app, token := adminApp(t, opts)
+		app, _, token := apptest.WithAdmin(t, opts)
 		s := open(t, app.Client(t), "")
 		const posts = 200
 

@@ -59,7 +59,7 @@ func nextNotification(t *testing.T, s *apptest.Stream) payload {
 }
 
 func TestStreamHeadersRetryAndLiveNotification(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	s := app.Client(t).OpenStream(t, "")
 
 	h := s.Resp.Header
@@ -72,7 +72,7 @@ func TestStreamHeadersRetryAndLiveNotification(t *testing.T) {
 		t.Fatalf("first message %+v has no retry", first)
 	}
 
-	id := notify(t, app, token, map[string]string{"title": "Deploy finished", "body": "v1.2 is live", "level": "success"})
+	id := app.Notify(t, token, map[string]string{"title": "Deploy finished", "body": "v1.2 is live", "level": "success"})
 	ev := s.NextEvent(t, wait)
 	p := decode(t, ev)
 	if ev.Event != "notification" || p.ID != id || p.Title != "Deploy finished" || p.Body != "v1.2 is live" ||
@@ -85,7 +85,7 @@ func TestStreamHeadersRetryAndLiveNotification(t *testing.T) {
 }
 
 func TestStreamHeartbeat(t *testing.T) {
-	app := apptest.New(t, apptest.Options{Heartbeat: 20 * time.Millisecond})
+	app := apptest.New(t, apptest.Options{Env: map[string]string{"HEARTBEAT_INTERVAL": "20ms"}})
 	s := app.Client(t).OpenStream(t, "")
 	for {
 		ev, ok := s.Next(t, wait)
@@ -100,13 +100,13 @@ func TestStreamHeartbeat(t *testing.T) {
 
 func TestStreamReplaysMissedNotificationsInOrder(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
-		app, token := adminApp(t, opts)
+		app, _, token := apptest.WithAdmin(t, opts)
 		c := app.Client(t)
-		before := notify(t, app, token, map[string]string{"title": "seen"})
+		before := app.Notify(t, token, map[string]string{"title": "seen"})
 
 		var want []int64
 		for i := range 50 {
-			want = append(want, notify(t, app, token, map[string]string{"title": fmt.Sprintf("missed %d", i)}))
+			want = append(want, app.Notify(t, token, map[string]string{"title": fmt.Sprintf("missed %d", i)}))
 		}
 		s := open(t, c, strconv.FormatInt(before, 10))
 		for i, id := range want {
@@ -115,7 +115,7 @@ func TestStreamReplaysMissedNotificationsInOrder(t *testing.T) {
 				t.Fatalf("replay %d: got id %d %q, want %d", i, p.ID, p.Title, id)
 			}
 		}
-		live := notify(t, app, token, map[string]string{"title": "live"})
+		live := app.Notify(t, token, map[string]string{"title": "live"})
 		if p := decode(t, s.NextEvent(t, wait)); p.ID != live {
 			t.Fatalf("after replay got %d, want live %d", p.ID, live)
 		}

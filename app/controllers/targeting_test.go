@@ -13,7 +13,7 @@ import (
 // A notification with a recipient reaches that user alone, on every route.
 func TestTargetedNotificationReachesOnlyItsRecipient(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
-		app, token := adminApp(t, opts)
+		app, _, token := apptest.WithAdmin(t, opts)
 		app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
 		app.CreateUser(t, "Cat", "cat@example.com", "password cat", false)
 		bob, cat, visitor := app.Client(t), app.Client(t), app.Client(t)
@@ -21,8 +21,8 @@ func TestTargetedNotificationReachesOnlyItsRecipient(t *testing.T) {
 		cat.Login(t, "cat@example.com", "password cat")
 
 		bobStream, catStream, visitorStream := open(t, bob, ""), open(t, cat, ""), open(t, visitor, "")
-		private := notify(t, app, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
-		public := notify(t, app, token, map[string]string{"title": "for everyone"})
+		private := app.Notify(t, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
+		public := app.Notify(t, token, map[string]string{"title": "for everyone"})
 
 		// Bob gets both, in order; the others get the broadcast first and only.
 		if got := nextNotification(t, bobStream); got.ID != private || got.Recipient == nil || *got.Recipient != "bob@example.com" {
@@ -69,11 +69,11 @@ func TestTargetedNotificationReachesOnlyItsRecipient(t *testing.T) {
 // Titles and bodies are text everywhere: the page, the admin list and the
 // stream's html fragment escape them.
 func TestMarkupInNotificationsIsEscaped(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	const title, body = `<script>alert(1)</script>`, `<img src=x onerror=alert(2)>`
 	visitor := app.Client(t)
 	s := open(t, visitor, "")
-	notify(t, app, token, map[string]string{"title": title, "body": body})
+	app.Notify(t, token, map[string]string{"title": title, "body": body})
 
 	p := nextNotification(t, s)
 	if p.Title != title || p.Body != body {
@@ -94,8 +94,8 @@ func TestMarkupInNotificationsIsEscaped(t *testing.T) {
 }
 
 func TestUnresumableLastEventIDGetsReset(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
-	last := notify(t, app, token, map[string]string{"title": "one"})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	last := app.Notify(t, token, map[string]string{"title": "one"})
 	c := app.Client(t)
 	for _, id := range []string{"abc", "-1", "99999", "1e3"} {
 		s := open(t, c, id)
@@ -104,7 +104,7 @@ func TestUnresumableLastEventIDGetsReset(t *testing.T) {
 		if ev.Event != "reset" || ev.Data != want || ev.ID != fmt.Sprint(last) {
 			t.Fatalf("Last-Event-ID %q: got %+v, want reset %s", id, ev, want)
 		}
-		live := notify(t, app, token, map[string]string{"title": "after reset"})
+		live := app.Notify(t, token, map[string]string{"title": "after reset"})
 		if got := nextNotification(t, s); got.ID != live {
 			t.Fatalf("after reset got %d, want live %d", got.ID, live)
 		}
@@ -114,9 +114,9 @@ func TestUnresumableLastEventIDGetsReset(t *testing.T) {
 }
 
 func TestQueryLastEventIDAndHeaderWins(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
-	a := notify(t, app, token, map[string]string{"title": "a"})
-	b := notify(t, app, token, map[string]string{"title": "b"})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	a := app.Notify(t, token, map[string]string{"title": "a"})
+	b := app.Notify(t, token, map[string]string{"title": "b"})
 	c := app.Client(t)
 
 	s := c.OpenStreamURL(t, fmt.Sprintf("/notifications/stream?last_event_id=%d", a), "")
@@ -129,7 +129,7 @@ func TestQueryLastEventIDAndHeaderWins(t *testing.T) {
 	// so the first event is the next live one.
 	s = c.OpenStreamURL(t, "/notifications/stream?last_event_id=0", fmt.Sprint(b))
 	s.NextEvent(t, wait)
-	live := notify(t, app, token, map[string]string{"title": "live"})
+	live := app.Notify(t, token, map[string]string{"title": "live"})
 	if got := decode(t, s.NextEvent(t, 2*time.Second)); got.ID != live {
 		t.Fatalf("got %d, want %d", got.ID, live)
 	}
@@ -138,7 +138,7 @@ func TestQueryLastEventIDAndHeaderWins(t *testing.T) {
 // Signing out ends the user's open streams, so a tab left open on a shared
 // computer stops receiving that user's notifications.
 func TestSignOutEndsTheUsersStreams(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
 	bob := app.Client(t)
 	bob.Login(t, "bob@example.com", "password bob")
@@ -146,7 +146,7 @@ func TestSignOutEndsTheUsersStreams(t *testing.T) {
 	if resp, _ := bob.PostForm(t, "/logout", nil); resp.StatusCode != 303 {
 		t.Fatalf("logout: %d", resp.StatusCode)
 	}
-	notify(t, app, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
+	app.Notify(t, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
 	for {
 		ev, ok := s.Next(t, wait)
 		if !ok {
@@ -161,10 +161,10 @@ func TestSignOutEndsTheUsersStreams(t *testing.T) {
 // A reset tells a client the newest id it may see, not the newest overall,
 // which would tell anyone when notifications for others are posted.
 func TestResetDoesNotRevealOthersNotifications(t *testing.T) {
-	app, token := adminApp(t, apptest.Options{})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
-	public := notify(t, app, token, map[string]string{"title": "for everyone"})
-	notify(t, app, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
+	public := app.Notify(t, token, map[string]string{"title": "for everyone"})
+	app.Notify(t, token, map[string]string{"title": "for bob only", "recipient": "bob@example.com"})
 	ev := open(t, app.Client(t), "99999").NextEvent(t, wait)
 	if want := fmt.Sprintf(`{"last_id":%d}`, public); ev.Event != "reset" || ev.Data != want || ev.ID != fmt.Sprint(public) {
 		t.Fatalf("got %+v, want reset to %s", ev, want)

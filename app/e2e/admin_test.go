@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"beacon/app/apptest"
 )
 
 // adminFormErrors is what the admin form shows about its errors.
@@ -31,7 +33,7 @@ func readFormErrors(t *testing.T, ctx context.Context) adminFormErrors {
 func TestAdminFormShowsErrors(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, _ := adminApp(t)
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	tab := newTab(t)
 	console := watchConsole(t, tab)
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"beacon/app/apptest"
 )
 
 // liveWithin is how soon a posted notification must show in an open feed.
@@ -51,7 +53,7 @@ func readFeed(t *testing.T, ctx context.Context) feedState {
 func TestFeedShowsPostedNotificationsLive(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, token := adminApp(t)
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	visitor := newTab(t)
 	admin := newTab(t)
 	console := watchConsole(t, visitor)
@@ -63,7 +65,7 @@ func TestFeedShowsPostedNotificationsLive(t *testing.T) {
 	}
 
 	// From another system, through the API.
-	id := notify(t, app, token, map[string]string{"title": "Deploy finished", "level": "success"})
+	id := app.Notify(t, token, map[string]string{"title": "Deploy finished", "level": "success"})
 	waitLive(t, visitor, id)
 	f := readFeed(t, visitor)
 	if want := fmt.Sprint(id); len(f.IDs) != 1 || f.IDs[0] != want || f.FirstTitle != "Deploy finished" || !f.EmptyHidden || !f.SamePage {
@@ -99,17 +101,17 @@ const hostile = `<img src=x onerror="window.__pwned=1">`
 func TestFeedShowsHostileTitleAsText(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, token := adminApp(t)
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	tab := newTab(t)
 	console := watchConsole(t, tab)
 	body := `<script>window.__pwned=2</script>`
 
-	rendered := notify(t, app, token, map[string]string{"title": hostile, "body": body})
+	rendered := app.Notify(t, token, map[string]string{"title": hostile, "body": body})
 	open(t, tab, app.URL+"/", http.StatusOK)
 	do(t, tab, "mark the page", chromedp.Evaluate[chromedp.Void](`window.__beaconSamePage = true`))
 	checkHostile(t, tab, rendered, body, "rendered with the page")
 
-	live := notify(t, app, token, map[string]string{"title": hostile, "body": body, "level": "error"})
+	live := app.Notify(t, token, map[string]string{"title": hostile, "body": body, "level": "error"})
 	waitLive(t, tab, live)
 	checkHostile(t, tab, live, body, "arrived live")
 	if !readFeed(t, tab).SamePage {

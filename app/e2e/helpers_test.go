@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,33 +15,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"beacon/app/apptest"
-	"beacon/app/models"
 )
 
 const (
-	adminEmail    = "ada@example.com"
-	adminPassword = "correct horse battery"
+	adminEmail    = apptest.AdminEmail
+	adminPassword = apptest.AdminPassword
 )
-
-// adminApp starts the app with an admin and that admin's API token.
-func adminApp(t *testing.T) (*apptest.App, models.User, string) {
-	t.Helper()
-	app := apptest.New(t, apptest.Options{})
-	admin := app.CreateUser(t, "Ada", adminEmail, adminPassword, true)
-	return app, admin, app.Token(t, admin)
-}
-
-// notify posts a notification through the JSON API, as another system
-// would, and returns its id.
-func notify(t *testing.T, app *apptest.App, token string, n map[string]string) int64 {
-	t.Helper()
-	resp, out := app.PostAPI(t, token, n)
-	var created struct{ ID int64 }
-	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(out), &created) != nil || created.ID == 0 {
-		t.Fatalf("POST /api/notifications: %d %s", resp.StatusCode, out)
-	}
-	return created.ID
-}
 
 // do runs browser actions and fails the test on the first error.
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"beacon/app/apptest"
 )
 
 // noScripts turns off the page's JavaScript in the tab, as a browser with
@@ -53,7 +55,7 @@ func readPlainFeed(t *testing.T, ctx context.Context) plainFeed {
 func TestWithoutJavaScript(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, token := adminApp(t)
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bea", userEmail, userPassword, false)
 	admin := newTab(t)
 	user := newTab(t)
@@ -72,7 +74,7 @@ func TestWithoutJavaScript(t *testing.T) {
 	if listed := eval[string](t, admin, `document.querySelector(".admin-list tbody tr td:nth-child(2)")?.textContent ?? ""`); listed != "Posted without JavaScript" {
 		t.Fatalf("the admin list's first row is %q", listed)
 	}
-	second := notify(t, app, token, map[string]string{"title": "From the API"})
+	second := app.Notify(t, token, map[string]string{"title": "From the API"})
 
 	signIn(t, user, app, userEmail, userPassword)
 	f := readPlainFeed(t, user)

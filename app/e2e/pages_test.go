@@ -18,8 +18,8 @@ import (
 func TestPagesHaveNoConsoleErrorsOrCSPViolations(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, token := adminApp(t)
-	notify(t, app, token, map[string]string{"title": "Deploy finished", "body": "v1.2 is live", "level": "success"})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	app.Notify(t, token, map[string]string{"title": "Deploy finished", "body": "v1.2 is live", "level": "success"})
 	visitor := newTab(t)
 	admin := newTab(t)
 	visitorConsole := watchConsole(t, visitor)
@@ -91,8 +91,8 @@ func TestConsoleWatchSeesCSPViolations(t *testing.T) {
 func TestKeyboardSkipLinkAndVisibleFocus(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, token := adminApp(t)
-	notify(t, app, token, map[string]string{"title": "Deploy finished"})
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	app.Notify(t, token, map[string]string{"title": "Deploy finished"})
 	tab := newTab(t)
 	open(t, tab, app.URL+"/", http.StatusOK)
 

@@ -36,7 +36,7 @@ func TestFeedReconnectsAfterServerRestart(t *testing.T) {
 	admin := app.CreateUser(t, "Ada", adminEmail, adminPassword, true)
 	token := app.Token(t, admin)
 	app.CreateUser(t, "Bea", userEmail, userPassword, false)
-	before := notify(t, app, token, map[string]string{"title": "Before the restart"})
+	before := app.Notify(t, token, map[string]string{"title": "Before the restart"})
 	tab := newTab(t)
 
 	signIn(t, tab, app, userEmail, userPassword)
@@ -60,7 +60,7 @@ func TestFeedReconnectsAfterServerRestart(t *testing.T) {
 		waitLive(t, tab, id)
 	}
 	waitUntil(t, tab, "the indicator is live again", `document.getElementById("connection").dataset.state === "live"`, 5*time.Second)
-	after := notify(t, app, token, map[string]string{"title": "After the restart"})
+	after := app.Notify(t, token, map[string]string{"title": "After the restart"})
 	waitLive(t, tab, after)
 
 	f := readFeed(t, tab)

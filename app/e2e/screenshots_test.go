@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"beacon/app/apptest"
 )
 
 // colorScheme makes the tab's pages see prefers-color-scheme: scheme.
@@ -76,7 +78,7 @@ func lowContrast(t *testing.T, ctx context.Context) []string {
 func TestScreenshots(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, token := adminApp(t)
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	for _, n := range []map[string]string{
 		{"title": "Welcome to Beacon", "body": "Notifications show up here as soon as they are posted."},
 		{"title": "Deploy finished", "body": "v1.2 is live.", "level": "success"},
@@ -84,7 +86,7 @@ func TestScreenshots(t *testing.T) {
 		{"title": "Payments are failing for some cards", "body": "We are on it.", "level": "error"},
 		{"title": "A title long enough to wrap onto a second line on a narrow screen, as real titles sometimes are"},
 	} {
-		notify(t, app, token, n)
+		app.Notify(t, token, n)
 	}
 
 	backgrounds := map[string]string{}

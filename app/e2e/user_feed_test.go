@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"beacon/app/apptest"
 )
 
 const (
@@ -76,7 +78,7 @@ func readHeader(t *testing.T, ctx context.Context) header {
 func TestSignedInFeedFollowsLiveAndMarksRead(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
-	app, _, token := adminApp(t)
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bea", userEmail, userPassword, false)
 	user := newTab(t)
 	admin := newTab(t)
@@ -147,7 +149,7 @@ func TestSignedInFeedFollowsLiveAndMarksRead(t *testing.T) {
 
 	// Visible again: no desktop notification, but the feed still follows.
 	do(t, user, "show the tab", chromedp.Evaluate[chromedp.Void](`window.__hidden = false`))
-	second := notify(t, app, token, map[string]string{"title": "Maintenance at noon", "level": "warning"})
+	second := app.Notify(t, token, map[string]string{"title": "Maintenance at noon", "level": "warning"})
 	waitLive(t, user, second)
 	if h := readHeader(t, user); h.Unread != "2" || h.Title != "(2) Notifications · Beacon" {
 		t.Fatalf("header after two: %+v", h)

@@ -4,6 +4,13 @@ package models
 
 import "time"
 
+// Limits on a notification's fields, in characters: the admin form's
+// maxlength and the server's check.
+const (
+	MaxTitle = 200
+	MaxBody  = 5000
+)
+
 // Levels a notification may have, in the order the admin form lists them.
 var Levels = []string{"info", "success", "warning", "error"}
 
@@ -42,11 +49,6 @@ func (n Notification) RecipientEmail() string {
 		return ""
 	}
 	return n.Recipient.Email
-}
-
-// VisibleTo reports whether the user with id userID (0 for a visitor) may see n.
-func (n Notification) VisibleTo(userID int64) bool {
-	return n.RecipientID == nil || (userID != 0 && *n.RecipientID == userID)
 }
 
 // ChatMessage is one message said in a chat room. Its ID orders the room's

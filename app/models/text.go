@@ -10,3 +10,6 @@ import (
 func IsText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
+
+// NotText is the error for a field that fails IsText.
+const NotText = "must be text (valid UTF-8, no NUL characters)"

@@ -41,8 +41,14 @@ type Server struct {
 	listener      *broker.Postgres // nil on SQLite
 }
 
+// Tuning is what tests shorten beyond the configuration: no setting reaches
+// it. Production passes the zero value, which keeps channels' defaults.
+type Tuning struct {
+	StreamRetry time.Duration // the reconnect delay streams tell browsers
+}
+
 // New builds the app over an open, migrated store.
-func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, tune Tuning) (*Server, error) {
 	// On PostgreSQL every instance on the database hears every other's
 	// wake-ups; on SQLite there is one instance, and the broker is in-process.
 	var b interface {
@@ -59,9 +65,9 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	} else {
 		b = broker.NewMemory()
 	}
-	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationHTML, b, log, channels.HubOptions{
+	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationJSON, b, log, channels.HubOptions{
 		Heartbeat: cfg.Heartbeat,
-		Retry:     cfg.Retry,
+		Retry:     tune.StreamRetry,
 	})
 	if err != nil {
 		return nil, err
@@ -117,7 +123,6 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
 		Throttle:       auth.NewLoginThrottle(st, nil),
 		Signup:         cfg.Signup,
-		Render:         components.NotificationHTML,
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}

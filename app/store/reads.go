@@ -50,27 +50,6 @@ func (s *Store) UnreadCount(ctx context.Context, userID, through int64) (int64, 
 	return n, nil
 }
 
-// ExplainUnreadCount returns SQLite's query plan for UnreadCount, one line
-// per step, so a test can check that it stays on its indexes.
-func (s *Store) ExplainUnreadCount(ctx context.Context) ([]string, error) {
-	rows, err := s.db.WithContext(ctx).Raw("EXPLAIN QUERY PLAN "+unreadCountSQL,
-		map[string]any{"user": 1, "through": NoLimit}).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("explain unread count: %w", err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			return nil, fmt.Errorf("explain unread count: %w", err)
-		}
-		plan = append(plan, detail)
-	}
-	return plan, rows.Err()
-}
-
 // MarkRead marks one notification read for the user. It returns
 // ErrNotFound when there is no such notification or it is someone else's,
 // so that a guess cannot tell the two apart.

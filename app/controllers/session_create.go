@@ -15,20 +15,12 @@ import (
 	"beacon/views/pages"
 )
 
-// sessionsNew shows the sign-in form.
-func (ctl *Controller) sessionsNew(c echo.Context) error {
-	if auth.CurrentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, "/")
-	}
-	return render(c, http.StatusOK, pages.Login(ctl.page(c, "Sign in"), "", ""))
-}
-
-// sessionsCreate signs a user in. Attempts are throttled per email and per
+// sessionCreate signs a user in. Attempts are throttled per email and per
 // client address; a refused one is not checked, so it teaches nothing.
-func (ctl *Controller) sessionsCreate(c echo.Context) error {
+func (ctl *Controller) sessionCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
-	if !models.IsText(email) || len(email) > maxEmail {
+	if !models.IsText(email) || len(email) > auth.MaxEmail {
 		// No account has such an email, and it must not reach the
 		// database, not even as a throttle subject.
 		return render(c, http.StatusUnprocessableEntity, pages.Login(ctl.page(c, "Sign in"), "", "Invalid email or password."))
@@ -79,17 +71,4 @@ func roughly(d time.Duration) string {
 		return "1 minute"
 	}
 	return strconv.Itoa(m) + " minutes"
-}
-
-// sessionsDestroy signs the user out.
-func (ctl *Controller) sessionsDestroy(c echo.Context) error {
-	if err := ctl.Sessions.Logout(c); err != nil {
-		return err
-	}
-	// The user's open streams check their sessions: the one just ended
-	// must stop receiving this user's notifications.
-	if uid := auth.UserID(c); uid != 0 {
-		ctl.publishUser(c.Request().Context(), uid)
-	}
-	return c.Redirect(http.StatusSeeOther, "/")
 }
