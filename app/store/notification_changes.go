@@ -40,7 +40,7 @@ func (p NotificationPatch) empty() bool {
 // scheduled again (ErrAlreadyDelivered).
 func (s *Store) CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error) {
 	err = s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
-		now := time.Now().UTC()
+		now := timestamp()
 		if n.Key == nil || *n.Key == "" {
 			return s.insertNotification(tx, n, now)
 		}
@@ -97,7 +97,7 @@ func (s *Store) UpdateNotification(ctx context.Context, id int64, p Notification
 		if p.empty() {
 			return nil
 		}
-		now := time.Now().UTC()
+		now := timestamp()
 		pos, err := s.nextPosition(tx)
 		if err != nil {
 			return err
@@ -142,7 +142,7 @@ func (s *Store) WithdrawNotification(ctx context.Context, id int64) (models.Noti
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := timestamp()
 		err = tx.Model(&models.Notification{}).Where("id = ?", id).
 			Updates(map[string]any{"position": pos, "withdrawn_at": now, "updated_at": now}).Error
 		if err != nil {
@@ -177,7 +177,9 @@ func changedAfter(after int64) func(*gorm.DB) *gorm.DB {
 // visitor) may see that changed after stream position after, each once in
 // its latest state, in position order. For each, NewAfter(after) tells a
 // first delivery (`notification`) from a change (`update`, or `withdraw`
-// when Withdrawn()).
+// when Withdrawn()). Withdrawn ones new to after are left out; a caller
+// that pages on with a later cursor must still classify, and skip those,
+// against the client's own position.
 func (s *Store) ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
 	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), changedAfter(after)).

@@ -56,7 +56,7 @@ func (s *Store) deliverBatch(ctx context.Context, now time.Time) (delivered int,
 			// our read and the lock (SQLite), or the lock makes it moot
 			// (PostgreSQL); either way it goes live once.
 			res := tx.Model(&models.Notification{}).Where("id = ? AND scheduled", id).
-				Updates(map[string]any{"scheduled": false, "position": pos, "first_position": pos, "updated_at": time.Now().UTC()})
+				Updates(map[string]any{"scheduled": false, "position": pos, "first_position": pos, "updated_at": timestamp()})
 			if res.Error != nil {
 				return res.Error
 			}

@@ -29,7 +29,7 @@ const notificationsLock = 0x6265_6163_6f6e
 // CreateOrReplaceNotification replaces it instead.
 func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
 	err := s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
-		return s.insertNotification(tx, n, time.Now().UTC())
+		return s.insertNotification(tx, n, timestamp())
 	})
 	if duplicate(err) {
 		err = ErrKeyTaken
@@ -51,6 +51,11 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 		n.Key = nil
 	}
 	n.ID, n.Position, n.FirstPosition = pos, pos, pos
+	if n.CreatedAt.IsZero() {
+		// PostgreSQL keeps microseconds: n then reads as stored.
+		n.CreatedAt = now.Truncate(time.Microsecond)
+	}
+	n.UpdatedAt = n.CreatedAt
 	n.Scheduled, n.WithdrawnAt = false, nil
 	if n.DeliverAt != nil {
 		due := n.DeliverAt.UTC()
@@ -86,6 +91,10 @@ func visibleTo(userID int64) func(*gorm.DB) *gorm.DB {
 		return db.Where("recipient_id IS NULL OR recipient_id = ?", userID)
 	}
 }
+
+// timestamp is the time stored in the rows: UTC, in the microseconds both
+// databases keep.
+func timestamp() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // live limits a query to notifications users may see at all: delivered,
 // not withdrawn. Admin views leave it out.
