@@ -75,8 +75,13 @@ func (s *Store) CreateOrReplaceNotification(ctx context.Context, n *models.Notif
 			return err
 		}
 		replaced = true
+		recipient := n.Recipient
 		*n = models.Notification{}
-		return tx.Take(n, old.ID).Error
+		if err := tx.Take(n, old.ID).Error; err != nil {
+			return err
+		}
+		n.Recipient = recipient
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("create or replace notification %q: %w", n.Title, err)
