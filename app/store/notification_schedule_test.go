@@ -134,6 +134,16 @@ func TestReplaceScheduled(t *testing.T) {
 			if err != nil || !replaced || m.ID != n.ID || m.Scheduled || m.FirstPosition != m.Position || m.DeliverAt != nil {
 				t.Fatalf("replaced %v: %+v %v", replaced, m, err)
 			}
+			// Rescheduling to a time gone by delivers it now.
+			o := models.Notification{Title: "other", Level: "info", DeliverAt: &due}
+			if err := s.CreateNotification(ctx, &o); err != nil {
+				t.Fatal(err)
+			}
+			past := time.Now().Add(-time.Second)
+			o, err = s.UpdateNotification(ctx, o.ID, NotificationPatch{DeliverAt: &past})
+			if err != nil || o.Scheduled || o.FirstPosition != o.Position || o.Position <= m.Position {
+				t.Fatalf("rescheduled to the past: %+v %v", o, err)
+			}
 			// A delivered one cannot go back to scheduled.
 			again := models.Notification{Title: "v3", Level: "info", Key: ptr("k"), DeliverAt: &due}
 			if _, err := s.CreateOrReplaceNotification(ctx, &again); !errors.Is(err, ErrAlreadyDelivered) {
