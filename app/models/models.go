@@ -28,20 +28,46 @@ type User struct {
 	UpdatedAt     time.Time
 }
 
-// Notification is one posted message. Its ID is also its position in the
-// stream: clients resume from it with Last-Event-ID.
+// Notification is one posted message. Its ID is the stream position at
+// which it was posted; every later change (an edit, a replacement by key,
+// its withdrawal, its scheduled delivery) moves it to a new Position from
+// the same sequence, so streams resume by position and positions only grow.
 type Notification struct {
-	ID          int64
+	ID int64
+	// Position is where its latest change stands in the stream; equal to
+	// ID while it never changed and was not scheduled.
+	Position int64
+	// FirstPosition is the position at which it became visible: its ID,
+	// or for a scheduled one the position it got when it fell due; 0
+	// while it is still waiting.
+	FirstPosition int64
+	// Key, when set, names it for replacement: a later post with the same
+	// key for the same recipient replaces it while it is not withdrawn.
+	Key         *string
 	Title       string
 	Body        string
 	Level       string
 	RecipientID *int64 // nil: for everyone, visitors included
 	Recipient   *User  `gorm:"foreignKey:RecipientID"`
 	Deliveries  int64  // live deliveries made by the hubs
+	// DeliverAt is when it is (or was) due; nil when it was posted live.
+	DeliverAt *time.Time
+	// Scheduled is true until DeliverAt comes: only admins see it then.
+	Scheduled   bool
+	WithdrawnAt *time.Time // nil while live
 	CreatedAt   time.Time
+	UpdatedAt   time.Time
 	// ReadBy is how many users have read it; filled only for the admin list.
 	ReadBy int64 `gorm:"-"`
 }
+
+// Withdrawn reports whether it was withdrawn.
+func (n Notification) Withdrawn() bool { return n.WithdrawnAt != nil }
+
+// NewAfter reports whether a client at stream position after has never
+// seen n, so that n is its first event (`notification`) rather than an
+// `update` or `withdraw`.
+func (n Notification) NewAfter(after int64) bool { return n.FirstPosition > after }
 
 // RecipientEmail is the addressee's email, or "" for a broadcast.
 func (n Notification) RecipientEmail() string {

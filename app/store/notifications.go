@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -10,23 +11,60 @@ import (
 	"beacon/migrations"
 )
 
-// notificationsLock is the PostgreSQL advisory lock that orders inserts
-// into notifications (any constant; it only has to be the same everywhere).
+// notificationsLock is the PostgreSQL advisory lock that orders every
+// write taking a stream position: inserts, edits, replacements,
+// withdrawals, deliveries and prunes (any constant; it only has to be the
+// same everywhere).
 const notificationsLock = 0x6265_6163_6f6e
 
-// CreateNotification stores n and sets its ID. When it returns, the row is
-// committed, and so is every row with a smaller id: readers that follow
-// ids never skip one that commits late. SQLite gets that from its single
-// writer; PostgreSQL assigns ids before commit, so inserts take a
-// transaction-scoped lock there.
+// CreateNotification stores n and sets its ID, which is also its first
+// stream position. When it returns, the row is committed, and so is every
+// row with a smaller position: readers that follow positions never skip
+// one that commits late. SQLite gets that from its single writer;
+// PostgreSQL assigns sequence values before commit, so every write that
+// takes a position holds a transaction-scoped lock there.
+//
+// A DeliverAt in the future makes it scheduled (see DeliverDue). A Key
+// held by a live notification for the same recipient is ErrKeyTaken;
+// CreateOrReplaceNotification replaces it instead.
 func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
 	err := s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
-		return tx.Omit("Recipient").Create(n).Error
+		return s.insertNotification(tx, n, timestamp())
 	})
+	if duplicate(err) {
+		err = ErrKeyTaken
+	}
 	if err != nil {
 		return fmt.Errorf("create notification %q: %w", n.Title, err)
 	}
 	return nil
+}
+
+// insertNotification stores n at a new position, inside a locked
+// transaction.
+func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time.Time) error {
+	pos, err := s.nextPosition(tx)
+	if err != nil {
+		return err
+	}
+	if n.Key != nil && *n.Key == "" {
+		n.Key = nil
+	}
+	n.ID, n.Position, n.FirstPosition = pos, pos, pos
+	if n.CreatedAt.IsZero() {
+		// PostgreSQL keeps microseconds: n then reads as stored.
+		n.CreatedAt = now.Truncate(time.Microsecond)
+	}
+	n.UpdatedAt = n.CreatedAt
+	n.Scheduled, n.WithdrawnAt = false, nil
+	if n.DeliverAt != nil {
+		due := n.DeliverAt.UTC()
+		n.DeliverAt = &due
+		if due.After(now) {
+			n.Scheduled, n.FirstPosition = true, 0
+		}
+	}
+	return tx.Omit("Recipient").Create(n).Error
 }
 
 // lockedTx runs fn in a transaction that, on PostgreSQL, holds the
@@ -54,12 +92,22 @@ func visibleTo(userID int64) func(*gorm.DB) *gorm.DB {
 	}
 }
 
+// timestamp is the time stored in the rows: UTC, in the microseconds both
+// databases keep.
+func timestamp() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// live limits a query to notifications users may see at all: delivered,
+// not withdrawn. Admin views leave it out.
+func live(db *gorm.DB) *gorm.DB {
+	return db.Where("withdrawn_at IS NULL AND NOT scheduled")
+}
+
 // NotificationsAfter returns up to limit notifications with id > after that
 // user userID may see, in ascending id order. The feed's list, its long poll
 // and the stream's replay all read through it.
 func (s *Store) NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID)).
+	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), live).
 		Where("id > ?", after).Order("id").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("notifications after %d for user %d: %w", after, userID, err)
@@ -71,7 +119,7 @@ func (s *Store) NotificationsAfter(ctx context.Context, userID, after int64, lim
 // loads each new notification once and decides per subscriber.
 func (s *Store) AllNotificationsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").
+	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(live).
 		Where("id > ?", after).Order("id").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("notifications after %d: %w", after, err)
@@ -80,10 +128,10 @@ func (s *Store) AllNotificationsAfter(ctx context.Context, after int64, limit in
 }
 
 // RecentNotifications returns the newest limit notifications user userID may
-// see, newest first.
+// see, newest first, leaving out withdrawn and scheduled ones.
 func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID)).
+	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), live).
 		Order("id DESC").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("recent notifications for user %d: %w", userID, err)
@@ -92,7 +140,8 @@ func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int
 }
 
 // LatestNotifications returns the newest limit notifications for every
-// recipient, newest first, with their read counts, for the admin list.
+// recipient, newest first, with their read counts, for the admin list:
+// withdrawn and scheduled ones included, their state fields filled.
 func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
 	err := s.db.WithContext(ctx).Preload("Recipient").Order("id DESC").Limit(limit).Find(&ns).Error
@@ -115,12 +164,13 @@ func (s *Store) LastNotificationID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// LastVisibleNotificationID is the greatest id of a notification user
-// userID (0: a visitor) may see, or 0.
+// LastVisibleNotificationID is the greatest id of a delivered notification
+// user userID (0: a visitor) may see, or 0. Withdrawn ones count: a client
+// may hold the id of one it saw before it was withdrawn.
 func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (int64, error) {
 	var id int64
 	err := s.db.WithContext(ctx).Model(&models.Notification{}).Scopes(visibleTo(userID)).
-		Select("COALESCE(MAX(id), 0)").Scan(&id).Error
+		Where("NOT scheduled").Select("COALESCE(MAX(id), 0)").Scan(&id).Error
 	if err != nil {
 		return 0, fmt.Errorf("last notification id for user %d: %w", userID, err)
 	}

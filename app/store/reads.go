@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"beacon/app/models"
+	"beacon/migrations"
 )
 
 // Read state has two parts: users.read_through_id, below which everything
@@ -22,14 +23,19 @@ const NoLimit int64 = math.MaxInt64
 
 // unreadCountSQL counts what a user may see with an id in
 // (read_through_id, through], less their reads in that range. Each part is
-// a range on an index: notifications(recipient_id, id) for broadcasts and
-// for the user's own, and notification_reads' primary key.
+// a range on an index: the partial notifications_live_recipient
+// (recipient_id, id) over delivered, not withdrawn notifications, for
+// broadcasts and for the user's own, and notification_reads' primary key.
+// Withdrawing deletes the notification's reads, so the third part needs
+// no look at the notification.
 const unreadCountSQL = `
 SELECT
   (SELECT COUNT(*) FROM notifications n
-     WHERE n.recipient_id IS NULL AND n.id > u.read_through_id AND n.id <= @through)
+     WHERE n.recipient_id IS NULL AND n.id > u.read_through_id AND n.id <= @through
+       AND n.withdrawn_at IS NULL AND NOT n.scheduled)
 + (SELECT COUNT(*) FROM notifications n
-     WHERE n.recipient_id = u.id AND n.id > u.read_through_id AND n.id <= @through)
+     WHERE n.recipient_id = u.id AND n.id > u.read_through_id AND n.id <= @through
+       AND n.withdrawn_at IS NULL AND NOT n.scheduled)
 - (SELECT COUNT(*) FROM notification_reads r
      WHERE r.user_id = u.id AND r.notification_id > u.read_through_id AND r.notification_id <= @through)
 FROM users u WHERE u.id = @user`
@@ -51,12 +57,18 @@ func (s *Store) UnreadCount(ctx context.Context, userID, through int64) (int64, 
 }
 
 // MarkRead marks one notification read for the user. It returns
-// ErrNotFound when there is no such notification or it is someone else's,
-// so that a guess cannot tell the two apart.
+// ErrNotFound when there is no such notification, it is someone else's,
+// withdrawn or not yet delivered, so that a guess cannot tell them apart.
 func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Scopes(visibleTo(userID), live)
+		if s.dialect == migrations.Postgres {
+			// Held until commit: a withdrawal (which deletes the reads)
+			// waits for us, or we see it withdrawn; no read outlives it.
+			q = q.Clauses(clause.Locking{Strength: "SHARE"})
+		}
 		var n models.Notification
-		err := tx.Scopes(visibleTo(userID)).Select("id").Where("id = ?", notificationID).Take(&n).Error
+		err := q.Select("id").Where("id = ?", notificationID).Take(&n).Error
 		if err != nil {
 			return notFound(err)
 		}

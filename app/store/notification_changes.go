@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"beacon/app/models"
+)
+
+// ErrKeyTaken is returned by CreateNotification when a live notification
+// for the same recipient already holds the key.
+var ErrKeyTaken = errors.New("key already taken")
+
+// ErrAlreadyDelivered is returned for a deliver_at on a notification that
+// was already delivered: it cannot be taken back to scheduled.
+var ErrAlreadyDelivered = errors.New("already delivered")
+
+// NotificationPatch is an edit; nil fields stay as they are.
+type NotificationPatch struct {
+	Title, Body, Level *string
+	// DeliverAt reschedules a notification that is still scheduled; a
+	// time not in the future delivers it now.
+	DeliverAt *time.Time
+}
+
+func (p NotificationPatch) empty() bool {
+	return p.Title == nil && p.Body == nil && p.Level == nil && p.DeliverAt == nil
+}
+
+// CreateOrReplaceNotification stores n like CreateNotification, unless n
+// has a Key that a live (not withdrawn) notification for the same
+// recipient holds: that one then keeps its id, takes n's title, body and
+// level, moves to a new position, and n is filled with its new state
+// (replaced is true). Read state stays with the id. A scheduled one it
+// replaces takes n's DeliverAt (nil: now); a delivered one cannot be
+// scheduled again (ErrAlreadyDelivered).
+func (s *Store) CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error) {
+	err = s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
+		now := timestamp()
+		if n.Key == nil || *n.Key == "" {
+			return s.insertNotification(tx, n, now)
+		}
+		var old models.Notification
+		q := tx.Where(`"key" = ? AND withdrawn_at IS NULL`, *n.Key)
+		if n.RecipientID == nil {
+			q = q.Where("recipient_id IS NULL")
+		} else {
+			q = q.Where("recipient_id = ?", *n.RecipientID)
+		}
+		if err := q.Take(&old).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return s.insertNotification(tx, n, now)
+		} else if err != nil {
+			return err
+		}
+		scheduled := n.DeliverAt != nil && n.DeliverAt.After(now)
+		if scheduled && !old.Scheduled {
+			return ErrAlreadyDelivered
+		}
+		pos, err := s.nextPosition(tx)
+		if err != nil {
+			return err
+		}
+		set := map[string]any{"title": n.Title, "body": n.Body, "level": n.Level, "position": pos, "updated_at": now}
+		if old.Scheduled {
+			set["deliver_at"], set["scheduled"], set["first_position"] = utcPtr(n.DeliverAt), scheduled, pos
+			if scheduled {
+				set["first_position"] = 0
+			}
+		}
+		if err := tx.Model(&models.Notification{}).Where("id = ?", old.ID).Updates(set).Error; err != nil {
+			return err
+		}
+		replaced = true
+		recipient := n.Recipient
+		*n = models.Notification{}
+		if err := tx.Take(n, old.ID).Error; err != nil {
+			return err
+		}
+		n.Recipient = recipient
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("create or replace notification %q: %w", n.Title, err)
+	}
+	return replaced, nil
+}
+
+// UpdateNotification applies p to notification id, moves it to a new
+// position and returns its new state. ErrNotFound when there is none or
+// it is withdrawn; a DeliverAt for one already delivered is
+// ErrAlreadyDelivered. An empty patch changes nothing.
+func (s *Store) UpdateNotification(ctx context.Context, id int64, p NotificationPatch) (models.Notification, error) {
+	var n models.Notification
+	err := s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ? AND withdrawn_at IS NULL", id).Take(&n).Error; err != nil {
+			return notFound(err)
+		}
+		if p.empty() {
+			return nil
+		}
+		now := timestamp()
+		pos, err := s.nextPosition(tx)
+		if err != nil {
+			return err
+		}
+		set := map[string]any{"position": pos, "updated_at": now}
+		for col, v := range map[string]*string{"title": p.Title, "body": p.Body, "level": p.Level} {
+			if v != nil {
+				set[col] = *v
+			}
+		}
+		if p.DeliverAt != nil {
+			if !n.Scheduled {
+				return ErrAlreadyDelivered
+			}
+			set["deliver_at"] = utcPtr(p.DeliverAt)
+			if !p.DeliverAt.After(now) {
+				set["scheduled"], set["first_position"] = false, pos
+			}
+		}
+		if err := tx.Model(&models.Notification{}).Where("id = ?", id).Updates(set).Error; err != nil {
+			return err
+		}
+		n = models.Notification{}
+		return tx.Preload("Recipient").Take(&n, id).Error
+	})
+	if err != nil {
+		return models.Notification{}, fmt.Errorf("update notification %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// WithdrawNotification withdraws notification id: it moves to a new
+// position with WithdrawnAt set, leaves every feed, list and unread count,
+// and frees its key. ErrNotFound when there is none or it already is.
+func (s *Store) WithdrawNotification(ctx context.Context, id int64) (models.Notification, error) {
+	var n models.Notification
+	err := s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ? AND withdrawn_at IS NULL", id).Take(&n).Error; err != nil {
+			return notFound(err)
+		}
+		pos, err := s.nextPosition(tx)
+		if err != nil {
+			return err
+		}
+		now := timestamp()
+		err = tx.Model(&models.Notification{}).Where("id = ?", id).
+			Updates(map[string]any{"position": pos, "withdrawn_at": now, "updated_at": now}).Error
+		if err != nil {
+			return err
+		}
+		// The unread count subtracts single reads without looking at the
+		// notification (it stays on two index ranges): a withdrawn one's
+		// reads must go with it.
+		if err := tx.Where("notification_id = ?", id).Delete(&models.NotificationRead{}).Error; err != nil {
+			return err
+		}
+		n = models.Notification{}
+		return tx.Preload("Recipient").Take(&n, id).Error
+	})
+	if err != nil {
+		return models.Notification{}, fmt.Errorf("withdraw notification %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// changedAfter limits a query to the changes a client at position after
+// has not had: delivered notifications whose latest position is past it,
+// less withdrawn ones it never saw (nothing to take back).
+func changedAfter(after int64) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		return db.Where("position > ? AND NOT scheduled", after).
+			Where("withdrawn_at IS NULL OR first_position <= ?", after)
+	}
+}
+
+// ChangesAfter returns up to limit notifications user userID (0: a
+// visitor) may see that changed after stream position after, each once in
+// its latest state, in position order. For each, NewAfter(after) tells a
+// first delivery (`notification`) from a change (`update`, or `withdraw`
+// when Withdrawn()). Withdrawn ones new to after are left out; a caller
+// that pages on with a later cursor must still classify, and skip those,
+// against the client's own position.
+func (s *Store) ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error) {
+	var ns []models.Notification
+	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), changedAfter(after)).
+		Order("position").Limit(limit).Find(&ns).Error
+	if err != nil {
+		return nil, fmt.Errorf("changes after %d for user %d: %w", after, userID, err)
+	}
+	return ns, nil
+}
+
+// AllChangesAfter is ChangesAfter for every recipient: the hub loads each
+// change once and decides per subscriber.
+func (s *Store) AllChangesAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
+	var ns []models.Notification
+	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(changedAfter(after)).
+		Order("position").Limit(limit).Find(&ns).Error
+	if err != nil {
+		return nil, fmt.Errorf("changes after %d: %w", after, err)
+	}
+	return ns, nil
+}
+
+// utcPtr is t in UTC, or nil. Timestamps are compared as stored, so every
+// one is stored in UTC.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
