@@ -140,10 +140,12 @@ func (h *ChatHub) Connections() int {
 	return len(h.conns)
 }
 
-// Serve runs one chat connection in room until the client leaves, breaks
-// a rule, falls behind, its session ends, or the hub shuts down. The
-// caller's goroutine is the read pump; Serve starts the write pump and
-// returns once both have ended and conn is closed. signedIn is asked
+// Serve joins one chat connection to room, then hands it to its two
+// pumps, a read pump and a write pump, and returns: the hub owns conn
+// until the client leaves, breaks a rule, falls behind, its session
+// ends, or the hub shuts down (Run returns once every connection is
+// closed). ctx is the upgraded request's: its values are kept, its end
+// ends nothing once Serve has returned. signedIn is asked
 // before each message is stored and at each ping. after, when not 0, is
 // the last message id the client has: its history is what it missed.
 func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool) {
@@ -158,17 +160,23 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 		c.closeNow(code, reason)
 		return
 	}
-	defer h.leave(r, c)
-
-	readerDone := make(chan struct{})
-	writerDone := make(chan struct{})
+	// The pumps outlive the request: its handler returns, and with it go
+	// net/http's buffers and the handler's deep stack, which an idle socket
+	// would otherwise hold (half its memory). The request's values (the
+	// session) stay; Run is what ends the connection.
+	ctx = context.WithoutCancel(ctx)
 	go func() {
-		defer close(writerDone)
-		c.writePump(readerDone)
+		defer h.leave(r, c)
+		readerDone := make(chan struct{})
+		writerDone := make(chan struct{})
+		go func() {
+			defer close(writerDone)
+			c.writePump(readerDone)
+		}()
+		c.readPump(ctx, func(body string) error { return h.post(ctx, c, room, body) })
+		close(readerDone)
+		<-writerDone
 	}()
-	c.readPump(ctx, func(body string) error { return h.post(ctx, c, room, body) })
-	close(readerDone)
-	<-writerDone
 }
 
 // post stores a message, then wakes every hub serving its room: the row id
