@@ -51,6 +51,10 @@ type chatClient struct {
 	send chan []byte // frames to write; never closed
 	// signedIn reports whether the user's session still exists.
 	signedIn func() bool
+	// check asks the write pump to call signedIn: the user's topic woke.
+	check chan struct{}
+	// allowed is the user's message allowance, shared by their sockets.
+	allowed *rate.Limiter
 
 	once        sync.Once
 	done        chan struct{} // closed by drop: the write pump closes the connection
@@ -61,7 +65,7 @@ type chatClient struct {
 }
 
 func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
-	return &chatClient{conn: conn, user: user, opts: opts, send: make(chan []byte, sendBuffer), done: make(chan struct{})}
+	return &chatClient{conn: conn, user: user, opts: opts, send: make(chan []byte, sendBuffer), check: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // offer queues frame without blocking and reports whether there was room.
@@ -93,6 +97,15 @@ func (c *chatClient) end(code int, reason string, failed, evicted bool) {
 	})
 }
 
+// recheck asks c to check its session soon, without blocking: one pending
+// check covers any number of wake-ups.
+func (c *chatClient) recheck() {
+	select {
+	case c.check <- struct{}{}:
+	default:
+	}
+}
+
 // refuse tells the client its frame was refused; the connection stays.
 func (c *chatClient) refuse(msg string) {
 	if !c.offer(errorFrame(msg)) {
@@ -108,7 +121,6 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 	alive := func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) }
 	_ = alive("")
 	conn.SetPongHandler(alive)
-	allowed := rate.NewLimiter(c.opts.MessageRate, c.opts.MessageBurst)
 	strikes := rate.NewLimiter(strikeRefill, floodStrikes)
 	for {
 		kind, data, err := conn.ReadMessage()
@@ -128,7 +140,7 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 			c.fail(websocket.CloseInvalidFramePayloadData, "text is not UTF-8")
 			return
 		}
-		if !allowed.Allow() {
+		if !c.allowed.Allow() {
 			if !strikes.Allow() {
 				c.fail(websocket.ClosePolicyViolation, "flooding: too many messages")
 				return
@@ -166,6 +178,10 @@ func (c *chatClient) writePump(readerDone <-chan struct{}) {
 		case frame := <-c.send:
 			if err := c.write(frame); err != nil {
 				return
+			}
+		case <-c.check:
+			if !c.signedIn() {
+				c.drop(websocket.ClosePolicyViolation, sessionEnded)
 			}
 		case <-ping.C:
 			if !c.signedIn() {

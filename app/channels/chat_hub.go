@@ -61,6 +61,7 @@ type ChatHub struct {
 
 	mu     sync.Mutex
 	rooms  map[string]*runningRoom
+	users  map[int64]*chatUser      // users with connections, by id
 	conns  map[*chatClient]struct{} // every connection, evicted or not, until it ends
 	closed bool                     // Run's context ended: no one joins any more
 }
@@ -81,7 +82,7 @@ func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.
 	}
 	return &ChatHub{
 		source: source, render: render, broker: b, log: log, opts: opts,
-		rooms: make(map[string]*runningRoom), conns: make(map[*chatClient]struct{}),
+		rooms: make(map[string]*runningRoom), users: make(map[int64]*chatUser), conns: make(map[*chatClient]struct{}),
 	}
 }
 
@@ -146,7 +147,8 @@ func (h *ChatHub) Connections() int {
 // ends, or the hub shuts down (Run returns once every connection is
 // closed). ctx is the upgraded request's: its values are kept, its end
 // ends nothing once Serve has returned. signedIn is asked
-// before each message is stored and at each ping. after, when not 0, is
+// before each message is stored, at each ping, and whenever the user's
+// topic wakes (they signed out, on any instance). after, when not 0, is
 // the last message id the client has: its history is what it missed.
 func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool) {
 	c := newChatClient(conn, user, &h.opts)
@@ -165,8 +167,10 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 	// would otherwise hold (half its memory). The request's values (the
 	// session) stay; Run is what ends the connection.
 	ctx = context.WithoutCancel(ctx)
+	h.enterUser(c)
 	go func() {
 		defer h.leave(r, c)
+		defer h.leaveUser(c)
 		readerDone := make(chan struct{})
 		writerDone := make(chan struct{})
 		go func() {

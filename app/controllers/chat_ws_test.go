@@ -71,26 +71,48 @@ func TestChatRefusesBadHandshakes(t *testing.T) {
 	}
 }
 
-// Signing out in one tab ends the chat connection of another: its next
-// message is refused with 1008 and not stored. The hub asks the
-// controller's session check; this is where the two meet.
+// Signing out in one tab closes at once, with 1008, every chat socket of
+// that session (long before the next ping would look), while another
+// session of the same user, and another user, keep theirs. The hub asks
+// the controller's session check when the user's topic wakes; this is
+// where the two meet.
 func TestChatClosesWhenTheSessionEnds(t *testing.T) {
 	app := apptest.New(t, apptest.Options{})
 	ann := chatUser(t, app, "Ann")
-	ch, _, _ := apptest.Join(t, ann.DialChat(t, "general"))
-	ch.Say("before")
-	if f := ch.NextOf("message"); f.Body != "before" {
-		t.Fatalf("got %+v", f)
+	tab1, _, _ := apptest.Join(t, ann.DialChat(t, "general"))
+	tab2, _, _ := apptest.Join(t, ann.DialChat(t, "other"))
+	elsewhere := app.Client(t) // Ann on another device: another session
+	elsewhere.Login(t, "ann@example.com", "correct horse")
+	phone, _, _ := apptest.Join(t, elsewhere.DialChat(t, "general"))
+	bob, _, _ := apptest.Join(t, chatUser(t, app, "Bob").DialChat(t, "general"))
+	tab1.Say("before")
+	for _, c := range []*apptest.Chatter{tab1, phone, bob} {
+		if f := c.NextOf("message"); f.Body != "before" {
+			t.Fatalf("got %+v", f)
+		}
 	}
+
+	start := time.Now()
 	if resp, _ := ann.PostForm(t, "/logout", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", resp.StatusCode)
 	}
-	ch.Say("after")
-	if code := ch.Closed(); code != websocket.ClosePolicyViolation {
-		t.Fatalf("close code %d, want 1008", code)
+	for _, tab := range []*apptest.Chatter{tab1, tab2} {
+		if code := tab.Closed(); code != websocket.ClosePolicyViolation {
+			t.Fatalf("close code %d, want 1008", code)
+		}
 	}
-	if ms := apptest.ChatMessages(t, app.Store, "general"); len(ms) != 1 {
-		t.Fatalf("%d messages stored, want only the one sent before logout", len(ms))
+	// The ping that used to find it comes every 30 s; a wake-up takes ms.
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the sockets closed %v after sign-out", took)
+	}
+	phone.Say("still here")
+	for _, c := range []*apptest.Chatter{phone, bob} {
+		if f := c.NextOf("message"); f.Body != "still here" {
+			t.Fatalf("got %+v", f)
+		}
+	}
+	if ms := apptest.ChatMessages(t, app.Store, "general"); len(ms) != 2 {
+		t.Fatalf("%d messages stored, want the one before logout and the phone's", len(ms))
 	}
 }
 
