@@ -21,6 +21,8 @@ import (
 // instance killed without a goodbye vanish once their rows expire. A room
 // knows its own users better than its rows: the list it sends is those
 // joined with the other holders', so a join or leave here shows at once.
+// Expiry compares the writer's clock with the reader's: instances' clocks
+// must agree to well within the TTL (NTP does).
 
 // chatPresenceTTL is how long an instance's presence rows hold without a
 // refresh: how long the users of a killed instance stay listed.
