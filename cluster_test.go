@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"beacon/app/apptest"
 	"beacon/app/pgtest"
 	"beacon/app/store"
@@ -353,7 +355,21 @@ func nextChatMessage(t *testing.T, conn interface {
 	}
 }
 
-// Users signed in on different instances chat in one room.
+// awaitOnline reads frames until a presence frame lists exactly names.
+func awaitOnline(t *testing.T, conn *websocket.Conn, names ...string) {
+	t.Helper()
+	ch := &apptest.Chatter{T: t, Conn: conn}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if f := ch.NextOf("presence"); slices.Equal(f.Online, names) {
+			return
+		}
+	}
+	t.Fatalf("presence never listed %v", names)
+}
+
+// Users signed in on different instances chat in one room, and each sees
+// the other online.
 func TestClusterChatAcrossInstances(t *testing.T) {
 	c := startCluster(t, 2)
 	a, b := c.nodes[0], c.nodes[1]
@@ -363,6 +379,11 @@ func TestClusterChatAcrossInstances(t *testing.T) {
 	ada.Login(t, "ada@example.com", "correct horse")
 	bob.Login(t, "bob@example.com", "battery staple")
 	adaWS, bobWS := ada.DialChat(t, "general"), bob.DialChat(t, "general")
+	// Both rooms are running, on both instances, once each socket sees
+	// both users online: only then is a message sure to arrive live rather
+	// than in a history frame.
+	awaitOnline(t, adaWS, "Ada", "Bob")
+	awaitOnline(t, bobWS, "Ada", "Bob")
 
 	if err := adaWS.WriteJSON(map[string]string{"type": "message", "body": "hello from A"}); err != nil {
 		t.Fatal(err)
