@@ -33,12 +33,16 @@ func UserTopic(userID int64) string {
 // fetchBatch bounds how many rows one query loads, for the hub and replays.
 const fetchBatch = 500
 
-// NotificationSource is what the hub reads from the database.
+// NotificationSource is what the hub reads from the database. It follows
+// stream positions: every change to a notification (its post, an edit, a
+// replacement by key, its withdrawal, its scheduled delivery) takes the
+// next one.
 type NotificationSource interface {
-	AllNotificationsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error)
-	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
-	LastNotificationID(ctx context.Context) (int64, error)
-	LastVisibleNotificationID(ctx context.Context, userID int64) (int64, error)
+	AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error)
+	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
+	LastPosition(ctx context.Context) (int64, error)
+	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
+	PrunedThrough(ctx context.Context) (int64, error)
 	AddDeliveries(ctx context.Context, id, n int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }
@@ -51,8 +55,29 @@ type Subscriber interface {
 // Event is one rendered frame. It is shared, by pointer, by every
 // subscriber that receives it and must not be changed.
 type Event struct {
-	ID    int64 // 0 for a heartbeat
+	ID    int64 // the change's stream position; 0 for a heartbeat
 	Frame []byte
+}
+
+// The kinds of change a stream sends, its frames' event field.
+const (
+	kindNotification = "notification" // first delivery
+	kindUpdate       = "update"       // a change to one the client may hold
+	kindWithdraw     = "withdraw"     // one the client may hold is gone
+)
+
+// kindAfter is what n's latest change is to a client that had every change
+// up to position after: a withdrawal, a first delivery when n became
+// visible after it, else an update.
+func kindAfter(n models.Notification, after int64) string {
+	switch {
+	case n.Withdrawn():
+		return kindWithdraw
+	case n.NewAfter(after):
+		return kindNotification
+	default:
+		return kindUpdate
+	}
 }
 
 // heartbeat is the one ping event every stream shares.
@@ -67,7 +92,7 @@ type Subscription struct {
 	once   sync.Once
 }
 
-// Events delivers the frames queued for this subscription, in id order.
+// Events delivers the frames queued for this subscription, in position order.
 func (s *Subscription) Events() <-chan *Event { return s.queue }
 
 // Done is closed when the hub drops the subscription: it fell behind, or
@@ -99,8 +124,8 @@ type HubOptions struct {
 // stream's data field, the same bytes the API sends for it.
 type NotificationEncoder func(ctx context.Context, n models.Notification) ([]byte, error)
 
-// NotificationHub loads each new notification once, renders its frame
-// once, and hands the same bytes to every subscription allowed to see it.
+// NotificationHub loads each change once, renders its frame once, and hands
+// the same bytes to every subscription allowed to see it.
 type NotificationHub struct {
 	source     NotificationSource
 	encodeJSON NotificationEncoder
@@ -109,7 +134,7 @@ type NotificationHub struct {
 	opts       HubOptions
 
 	wake   *broker.Subscription
-	cursor int64 // the last id fanned out; only Run touches it after New
+	cursor int64 // the last position fanned out; only Run touches it after New
 
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
@@ -117,7 +142,7 @@ type NotificationHub struct {
 }
 
 // NewNotificationHub returns a hub; call Run to start it. It listens to the
-// broker before it reads the newest id, so a notification committed in
+// broker before it reads the newest position, so a change committed in
 // between is still announced to Run.
 func NewNotificationHub(ctx context.Context, source NotificationSource, encode NotificationEncoder, b Subscriber, log *slog.Logger, opts HubOptions) (*NotificationHub, error) {
 	if opts.Heartbeat <= 0 {
@@ -130,7 +155,7 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 		opts.QueueSize = queueSize
 	}
 	wake := b.Subscribe(NotificationsTopic)
-	cursor, err := source.LastNotificationID(ctx)
+	cursor, err := source.LastPosition(ctx)
 	if err != nil {
 		wake.Close()
 		return nil, fmt.Errorf("notification hub: %w", err)
@@ -157,12 +182,18 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 	return nil
 }
 
-// deliverAfter fans out every notification after cursor and returns the
-// new cursor. On a database error it returns the error and the cursor as
-// far as it got; Run retries.
+// deliverAfter fans out every change after cursor and returns the new
+// cursor. On a database error it returns the error and the cursor as far as
+// it got; Run retries.
+//
+// Each change is classified against the hub's cursor, the same for every
+// subscriber: one posted and edited before the hub looked is still a first
+// `notification` to them. A withdrawal is sent even for one the hub never
+// fanned out, since a stream's replay may have read it first. Deliveries
+// count first deliveries only.
 func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 	for {
-		ns, err := h.source.AllNotificationsAfter(ctx, cursor, fetchBatch)
+		ns, err := h.source.AllChangesAndWithdrawalsAfter(ctx, cursor, fetchBatch)
 		if err != nil {
 			if ctx.Err() != nil {
 				return cursor, nil
@@ -172,17 +203,21 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 		}
 		deliveries := make(map[int64]int, len(ns))
 		for _, n := range ns {
-			ev, err := h.encode(ctx, n)
+			kind := kindAfter(n, cursor)
+			ev, err := h.encode(ctx, n, kind)
 			if err != nil {
-				h.log.Error("notification hub: render", "id", n.ID, "err", err)
+				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
 				continue
 			}
 			var recipient int64
 			if n.RecipientID != nil {
 				recipient = *n.RecipientID
 			}
-			deliveries[n.ID] = h.broadcast(ev, recipient, true)
-			cursor = n.ID
+			sent := h.broadcast(ev, recipient, true)
+			if kind == kindNotification {
+				deliveries[n.ID] += sent
+			}
+			cursor = n.Position
 		}
 		// Counted after the fan-out, so that a slow write never delays it.
 		for id, sent := range deliveries {
@@ -199,13 +234,19 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 	}
 }
 
-// encode renders n's stream frame.
-func (h *NotificationHub) encode(ctx context.Context, n models.Notification) (*Event, error) {
-	data, err := h.encodeJSON(ctx, n)
-	if err != nil {
-		return nil, err
+// encode renders the frame of n's latest change as kind: a withdrawal
+// carries the id alone, the others n's whole wire JSON.
+func (h *NotificationHub) encode(ctx context.Context, n models.Notification, kind string) (*Event, error) {
+	var data []byte
+	if kind == kindWithdraw {
+		data = encodeWithdraw(n.ID)
+	} else {
+		var err error
+		if data, err = h.encodeJSON(ctx, n); err != nil {
+			return nil, err
+		}
 	}
-	return &Event{ID: n.ID, Frame: encodeEvent(n.ID, "notification", data)}, nil
+	return &Event{ID: n.Position, Frame: encodeEvent(n.Position, kind, data)}, nil
 }
 
 // broadcast offers ev to every subscription that may see it (recipient 0:
@@ -233,7 +274,7 @@ func (h *NotificationHub) broadcast(ev *Event, recipient int64, evict bool) int 
 }
 
 // Subscribe registers a subscription for user userID (0: a visitor). It
-// receives every notification delivered from now on that the user may see.
+// receives every change delivered from now on that the user may see.
 func (h *NotificationHub) Subscribe(userID int64) *Subscription {
 	s := &Subscription{userID: userID, queue: make(chan *Event, h.opts.QueueSize), done: make(chan struct{})}
 	h.mu.Lock()

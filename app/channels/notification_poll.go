@@ -7,17 +7,18 @@ import (
 	"beacon/app/models"
 )
 
-// Wait answers a long poll: the notifications after `after` that user
-// userID may see, at once if there are any, else as soon as one is
+// Wait answers a long poll: the notifications user userID may see that
+// changed after position after (as ChangesAfter returns them, the list
+// API's query), at once if there are any, else as soon as one is
 // delivered, else an empty list when timeout passes, ctx ends, or the hub
-// shuts down. It reads through the same query as the list API.
+// shuts down.
 func (h *NotificationHub) Wait(ctx context.Context, userID, after int64, limit int, timeout time.Duration) ([]models.Notification, error) {
 	// Subscribe before the first query, so nothing committed between the
 	// query and the wait goes unnoticed.
 	sub := h.Subscribe(userID)
 	defer h.Unsubscribe(sub)
 
-	ns, err := h.source.NotificationsAfter(ctx, userID, after, limit)
+	ns, err := h.source.ChangesAfter(ctx, userID, after, limit)
 	if err != nil || len(ns) > 0 {
 		return ns, err
 	}
@@ -32,8 +33,13 @@ func (h *NotificationHub) Wait(ctx context.Context, userID, after int64, limit i
 		case <-sub.Done():
 			return ns, nil
 		case ev := <-sub.Events():
-			if ev.ID > after {
-				return h.source.NotificationsAfter(ctx, userID, after, limit)
+			if ev.ID <= after {
+				continue
+			}
+			// Empty when the change was the withdrawal of one this client
+			// never had: nothing to tell it, so it waits on.
+			if ns, err = h.source.ChangesAfter(ctx, userID, after, limit); err != nil || len(ns) > 0 {
+				return ns, err
 			}
 		}
 	}

@@ -31,8 +31,18 @@ func encodeEvent(id int64, event string, data []byte) []byte {
 	return b.Bytes()
 }
 
+// encodeWithdraw is a withdraw event's data: the notification's id alone.
+func encodeWithdraw(id int64) []byte {
+	return []byte(`{"id":` + strconv.FormatInt(id, 10) + `}`)
+}
+
+// encodeReset is a reset event's data: the position the client resumes from.
+func encodeReset(lastID int64) []byte {
+	return []byte(`{"last_id":` + strconv.FormatInt(lastID, 10) + `}`)
+}
+
 // encodeUnread renders the signed-in user's unread count. It has no id:
-// line, so the browser's Last-Event-ID stays a notification id.
+// line, so the browser's Last-Event-ID stays a stream position.
 func encodeUnread(n int64) []byte {
 	return []byte("event: unread\ndata: {\"unread\":" + strconv.FormatInt(n, 10) + "}\n\n")
 }

@@ -35,6 +35,9 @@ type Config struct {
 	// at once; beyond that they are throttled, then disconnected.
 	ChatRate  float64
 	ChatBurst int
+	// Retention is how long notifications are kept (RETENTION); 0 keeps
+	// them for good.
+	Retention time.Duration
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -65,6 +68,13 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: HEARTBEAT_INTERVAL %q is not a positive duration such as 15s", v)
 		}
 		c.Heartbeat = d
+	}
+	if v := getenv("RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("config: RETENTION %q is not a positive duration such as 720h", v)
+		}
+		c.Retention = d
 	}
 	if v := getenv("CHAT_RATE_LIMIT"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

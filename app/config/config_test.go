@@ -15,21 +15,21 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Port != "8080" || c.DatabaseURL != "beacon.db" || !c.Migrate || !c.Signup || c.Heartbeat != 15*time.Second ||
-		!c.SecretMissing || len(c.SecretKeyBase) < 32 {
+		!c.SecretMissing || len(c.SecretKeyBase) < 32 || c.Retention != 0 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
 
 func TestSettings(t *testing.T) {
 	c, err := Load(env(map[string]string{
-		"PORT": "9000", "MIGRATE": "false", "SECRET_KEY_BASE": "s3cret", "HEARTBEAT_INTERVAL": "250ms",
+		"PORT": "9000", "MIGRATE": "false", "SECRET_KEY_BASE": "s3cret", "HEARTBEAT_INTERVAL": "250ms", "RETENTION": "720h",
 		"ALLOWED_ORIGINS": " https://a.example , https://b.example/ ,", "APP_ENV": "production",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Port != "9000" || c.Migrate || string(c.SecretKeyBase) != "s3cret" || c.SecretMissing || !c.Production ||
-		c.Heartbeat != 250*time.Millisecond || len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "https://b.example" {
+		c.Heartbeat != 250*time.Millisecond || c.Retention != 720*time.Hour || len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "https://b.example" {
 		t.Fatalf("settings: %+v", c)
 	}
 }
@@ -41,6 +41,9 @@ func TestRefusesBadSettings(t *testing.T) {
 		"heartbeat zero":            {"HEARTBEAT_INTERVAL": "0s"},
 		"migrate not a bool":        {"MIGRATE": "maybe"},
 		"signup not a bool":         {"SIGNUP": "nah"},
+		"retention not a duration":  {"RETENTION": "30d"},
+		"retention zero":            {"RETENTION": "0"},
+		"retention negative":        {"RETENTION": "-1h"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -19,20 +19,24 @@ const (
 	maxListLimit     = 500
 )
 
-// notificationList is the shape of the list API and the long poll.
-// Each notification is components.NotificationJSON, as the stream sends it.
+// notificationList is the shape of the list API and the long poll: the
+// notifications that changed after the cursor, in position order, each
+// components.NotificationJSON in its latest state (as the stream sends it;
+// a withdrawn one as {"id","position","withdrawn":true}). LastID is the
+// position of the last one, the client's next cursor.
 type notificationList struct {
 	Notifications []json.RawMessage `json:"notifications"`
 	LastID        int64             `json:"last_id"`
 }
 
-// apiNotificationsIndex lists what the caller may see after ?after=, ascending.
+// apiNotificationsIndex lists what the caller may see that changed after
+// position ?after=, in position order.
 func (ctl *Controller) apiNotificationsIndex(c echo.Context) error {
 	after, limit, err := listParams(c)
 	if err != nil {
 		return err
 	}
-	ns, err := ctl.Store.NotificationsAfter(c.Request().Context(), auth.UserID(c), after, int(limit))
+	ns, err := ctl.Store.ChangesAfter(c.Request().Context(), auth.UserID(c), after, int(limit))
 	if err != nil {
 		return err
 	}
@@ -47,7 +51,7 @@ func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after
 			return err
 		}
 		out.Notifications = append(out.Notifications, p)
-		out.LastID = n.ID
+		out.LastID = n.Position
 	}
 	return c.JSON(http.StatusOK, out)
 }

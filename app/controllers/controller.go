@@ -27,7 +27,7 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
 	CreateNotification(ctx context.Context, n *models.Notification) error
-	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
+	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)

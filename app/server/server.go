@@ -24,6 +24,7 @@ import (
 	"beacon/app/channels"
 	"beacon/app/config"
 	"beacon/app/controllers"
+	"beacon/app/jobs"
 	"beacon/app/store"
 	"beacon/migrations"
 	"beacon/views/components"
@@ -39,6 +40,10 @@ type Server struct {
 	chat          *channels.ChatHub
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
+	publisher     controllers.Publisher
+	// jobs run beside the hubs: scheduled deliveries, and pruning under
+	// RETENTION.
+	jobs []func(ctx context.Context) error
 }
 
 // Tuning is what tests shorten beyond the configuration: no setting reaches
@@ -127,16 +132,28 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
 	ctl.Routes(e, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener}, nil
+	jobList := []func(ctx context.Context) error{
+		func(ctx context.Context) error { return jobs.DeliverScheduled(ctx, st, b, log) },
+	}
+	if cfg.Retention > 0 {
+		jobList = append(jobList, func(ctx context.Context) error { return jobs.PruneOld(ctx, st, cfg.Retention, log) })
+	}
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, publisher: b, jobs: jobList}, nil
 }
 
 // Handler is the app's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
+// Publish wakes every hub serving topic, on every instance, as the
+// controllers do after they commit: for changes made to the store directly.
+func (s *Server) Publish(ctx context.Context, topic string) error {
+	return s.publisher.Publish(ctx, topic)
+}
+
 // NotificationSubscribers is how many streams and long polls are open.
 func (s *Server) NotificationSubscribers() int { return s.notifications.Subscribers() }
 
-// Run runs the hubs until ctx ends; then every stream is ended and every
+// Run runs the hubs and the jobs until ctx ends; then every stream is ended and every
 // chat WebSocket closed with "going away", so that browsers reconnect
 // elsewhere.
 func (s *Server) Run(ctx context.Context) error {
@@ -146,6 +163,9 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.chat.Run(ctx) })
 	if s.listener != nil {
 		g.Go(func() error { return s.listener.Run(ctx) })
+	}
+	for _, job := range s.jobs {
+		g.Go(func() error { return job(ctx) })
 	}
 	return g.Wait()
 }

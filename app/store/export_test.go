@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+
+	"gorm.io/gorm"
 )
 
 // What only the tests of this package use.
@@ -26,4 +29,21 @@ func (s *Store) ExplainUnreadCount(ctx context.Context) ([]string, error) {
 		plan = append(plan, detail)
 	}
 	return plan, rows.Err()
+}
+
+// CountQueries counts the queries, row scans and raw statements s runs from now on
+// (once per Store: the callbacks are registered under one name).
+func (s *Store) CountQueries() (*atomic.Int64, error) {
+	var n atomic.Int64
+	count := func(*gorm.DB) { n.Add(1) }
+	if err := s.db.Callback().Query().After("gorm:query").Register("test:count", count); err != nil {
+		return nil, err
+	}
+	if err := s.db.Callback().Raw().After("gorm:raw").Register("test:count", count); err != nil {
+		return nil, err
+	}
+	if err := s.db.Callback().Row().After("gorm:row").Register("test:count", count); err != nil {
+		return nil, err
+	}
+	return &n, nil
 }

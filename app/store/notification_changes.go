@@ -207,6 +207,20 @@ func (s *Store) AllChangesAfter(ctx context.Context, after int64, limit int) ([]
 	return ns, nil
 }
 
+// AllChangesAndWithdrawalsAfter is AllChangesAfter with the withdrawals of
+// notifications new to after kept: the hub fans those out too, since a
+// stream's replay may have read one before the hub did, and its client must
+// hear that it is gone.
+func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
+	var ns []models.Notification
+	err := s.db.WithContext(ctx).Preload("Recipient").Where("position > ? AND NOT scheduled", after).
+		Order("position").Limit(limit).Find(&ns).Error
+	if err != nil {
+		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
+	}
+	return ns, nil
+}
+
 // utcPtr is t in UTC, or nil. Timestamps are compared as stored, so every
 // one is stored in UTC.
 func utcPtr(t *time.Time) *time.Time {

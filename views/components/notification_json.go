@@ -20,16 +20,39 @@ type notificationJSON struct {
 	Recipient *string   `json:"recipient"`
 	CreatedAt time.Time `json:"created_at"`
 	HTML      string    `json:"html"`
+	Position  int64     `json:"position"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Key       *string   `json:"key"`
+}
+
+// withdrawnJSON is what the list API and the long poll send for a
+// notification that was withdrawn: enough for a client to drop it.
+type withdrawnJSON struct {
+	ID        int64 `json:"id"`
+	Position  int64 `json:"position"`
+	Withdrawn bool  `json:"withdrawn"`
 }
 
 // NotificationJSON encodes n's wire shape as compact JSON on one line: the
-// stream's data field, and the API's notification, byte for byte.
+// stream's data field, and the API's notification, byte for byte. A
+// withdrawn n is only {"id","position","withdrawn":true}: its content is
+// gone for everyone.
 func NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error) {
+	if n.Withdrawn() {
+		b, err := json.Marshal(withdrawnJSON{ID: n.ID, Position: n.Position, Withdrawn: true})
+		if err != nil {
+			return nil, fmt.Errorf("encode withdrawn notification %d: %w", n.ID, err)
+		}
+		return b, nil
+	}
 	html, err := NotificationHTML(ctx, n)
 	if err != nil {
 		return nil, fmt.Errorf("render notification %d: %w", n.ID, err)
 	}
-	p := notificationJSON{ID: n.ID, Title: n.Title, Body: n.Body, Level: n.Level, CreatedAt: n.CreatedAt.UTC(), HTML: html}
+	p := notificationJSON{
+		ID: n.ID, Title: n.Title, Body: n.Body, Level: n.Level, CreatedAt: n.CreatedAt.UTC(), HTML: html,
+		Position: n.Position, UpdatedAt: n.UpdatedAt.UTC(), Key: n.Key,
+	}
 	if email := n.RecipientEmail(); email != "" {
 		p.Recipient = &email
 	}

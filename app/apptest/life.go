@@ -1,0 +1,17 @@
+package apptest
+
+import (
+	"context"
+	"testing"
+
+	"beacon/app/channels"
+)
+
+// WakeNotifications tells the hubs to look again, as the controllers do
+// after they commit: for tests that change notifications through the store.
+func (a *App) WakeNotifications(t testing.TB) {
+	t.Helper()
+	if err := a.app.Publish(context.Background(), channels.NotificationsTopic); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,18 @@
+// Package jobs holds the work each Beacon instance does on its own clock
+// rather than for a request: delivering scheduled notifications when they
+// fall due, and pruning old ones. Every instance runs both; the store makes
+// them safe side by side (each delivery happens once, prunes take turns).
+package jobs
+
+import (
+	"context"
+
+	"beacon/app/broker"
+)
+
+// Broker wakes the hubs once notifications were delivered, and wakes the
+// scheduler when one is posted (it may be due sooner than any it knew).
+type Broker interface {
+	Subscribe(topic string) *broker.Subscription
+	Publish(ctx context.Context, topic string) error
+}

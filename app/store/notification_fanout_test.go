@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"beacon/app/models"
+)
+
+// The hub's query keeps what ChangesAfter leaves out for a client, the
+// withdrawal of one posted after the cursor (a stream's replay may have sent
+// it before the hub looked), and still leaves out scheduled ones.
+func TestAllChangesAndWithdrawalsAfter(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			post := func(n models.Notification) models.Notification {
+				n.Level = "info"
+				if err := s.CreateNotification(ctx, &n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			cursor := post(models.Notification{Title: "seen"}).Position
+			gone := post(models.Notification{Title: "gone"})
+			w := must(s.WithdrawNotification(ctx, gone.ID))
+			later := time.Now().Add(time.Hour)
+			post(models.Notification{Title: "scheduled", DeliverAt: &later})
+			kept := post(models.Notification{Title: "kept"})
+
+			if ns := must(s.AllChangesAfter(ctx, cursor, 10)); len(ns) != 1 || ns[0].ID != kept.ID {
+				t.Fatalf("AllChangesAfter: %+v, want kept alone", ns)
+			}
+			ns := must(s.AllChangesAndWithdrawalsAfter(ctx, cursor, 10))
+			if len(ns) != 2 || ns[0].ID != gone.ID || !ns[0].Withdrawn() || ns[0].Position != w.Position || ns[1].ID != kept.ID {
+				t.Fatalf("AllChangesAndWithdrawalsAfter: %+v, want gone withdrawn, then kept", ns)
+			}
+		})
+	}
+}
