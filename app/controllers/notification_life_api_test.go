@@ -331,3 +331,34 @@ func TestAPIDeleteWithdraws(t *testing.T) {
 		t.Fatalf("the feed still shows the withdrawn one:\n%s", page)
 	}
 }
+
+// The feed's script resumes from the newest position its viewer may see,
+// an edit's included and someone else's left out; "mark all as read"
+// still stops at the newest id shown.
+func TestFeedResumesFromTheViewersNewestPosition(t *testing.T) {
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
+	everyone := app.Notify(t, token, map[string]string{"title": "for everyone"})
+	bobs := app.Notify(t, token, map[string]string{"title": "for Bob", "recipient": "bob@example.com"})
+	patch := func(id int64) {
+		if resp, body := apiCall(t, app, http.MethodPatch, "/api/notifications/"+itoa(id), token, "application/json", `{"body":"edited"}`); resp.StatusCode != http.StatusOK {
+			t.Fatalf("PATCH %d: %d %s", id, resp.StatusCode, body)
+		}
+	}
+	patch(everyone)
+	patch(bobs)
+	edited, bobsEdited := stored(t, app, everyone).Position, stored(t, app, bobs).Position
+
+	visitor := app.Client(t)
+	_, page := visitor.Get(t, "/")
+	if want := `data-last-id="` + itoa(everyone) + `" data-position="` + itoa(edited) + `"`; !strings.Contains(page, want) {
+		t.Fatalf("visitor's feed lacks %s:\n%s", want, page)
+	}
+	bob := app.Client(t)
+	bob.Login(t, "bob@example.com", "password bob")
+	_, page = bob.Get(t, "/")
+	if want := `data-last-id="` + itoa(bobs) + `" data-position="` + itoa(bobsEdited) + `"`; !strings.Contains(page, want) ||
+		!strings.Contains(page, `name="through" value="`+itoa(bobs)+`"`) {
+		t.Fatalf("Bob's feed lacks %s and through=%d:\n%s", want, bobs, page)
+	}
+}
