@@ -16,6 +16,9 @@
     "/chat/" + encodeURIComponent(chat.dataset.room) + "/ws";
   var socket = null;
   var attempt = 0;
+  // The session ended: the server closed the socket, and nothing comes back.
+  var signedOut = false;
+  var signedOutText = "You were signed out. Reload the page to sign in again.";
   var timer = null;
 
   // After this many failed attempts in a row the room counts as offline.
@@ -97,8 +100,9 @@
       // Signed out (here or in another tab): coming back would only be
       // refused. Say so and stop.
       if (e.code === 1008 && /^session ended/.test(e.reason)) {
+        signedOut = true;
         setConnection("offline", "Signed out: reload the page to sign in again.");
-        showError("You were signed out. Reload the page to sign in again.");
+        showError(signedOutText);
         return;
       }
       // Exponential backoff up to 30 s, with full jitter so that a whole
@@ -118,7 +122,8 @@
     var body = input.value;
     if (!body.trim()) return;
     if (!socket || socket.readyState !== WebSocket.OPEN) {
-      showError("Not connected: your message was not sent.");
+      // The socket closes as soon as the session ends: say why it is gone.
+      showError(signedOut ? signedOutText : "Not connected: your message was not sent.");
       return;
     }
     socket.send(JSON.stringify({ type: "message", body: body }));

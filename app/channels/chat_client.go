@@ -24,6 +24,10 @@ const (
 	// sendBuffer is how many frames a client may have pending before it
 	// is evicted.
 	sendBuffer = 256
+	// keptQueue is the largest queue capacity a client keeps between
+	// writes: a busy room's clients reuse their queues, and one that
+	// queued a burst gives the memory back once it is written.
+	keptQueue  = 16
 	writeWait  = 10 * time.Second // bound on one write
 	pingPeriod = 30 * time.Second
 	pongWait   = pingPeriod * 3 / 2 // silence after which a client is dropped
@@ -41,16 +45,21 @@ const sessionEnded = "session ended: sign in again"
 // to send a close frame to.
 const closeSilently = 0
 
-// chatClient is one WebSocket connection: exactly one read pump (Serve's
-// goroutine) and one write pump, and a bounded queue between the hub and
-// the write pump.
+// chatClient is one WebSocket connection: exactly one read pump and one
+// write pump, and a bounded queue between the hub and the write pump.
 type chatClient struct {
-	conn *websocket.Conn
-	user models.User
-	opts *ChatOptions
-	send chan []byte // frames to write; never closed
+	conn  *websocket.Conn
+	user  models.User
+	opts  *ChatOptions
+	qmu   sync.Mutex
+	queue [][]byte      // frames to write, at most sendBuffer; guarded by qmu
+	ready chan struct{} // the queue has frames
 	// signedIn reports whether the user's session still exists.
 	signedIn func() bool
+	// check asks the write pump to call signedIn: the user's topic woke.
+	check chan struct{}
+	// allowed is the user's message allowance, shared by their sockets.
+	allowed *rate.Limiter
 
 	once        sync.Once
 	done        chan struct{} // closed by drop: the write pump closes the connection
@@ -61,17 +70,51 @@ type chatClient struct {
 }
 
 func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
-	return &chatClient{conn: conn, user: user, opts: opts, send: make(chan []byte, sendBuffer), done: make(chan struct{})}
+	return &chatClient{conn: conn, user: user, opts: opts, ready: make(chan struct{}, 1), check: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // offer queues frame without blocking and reports whether there was room.
+// The queue is a slice, not a buffered channel: an idle client holds a few
+// hundred bytes of it instead of sendBuffer slots.
 func (c *chatClient) offer(frame []byte) bool {
-	select {
-	case c.send <- frame:
-		return true
-	default:
+	c.qmu.Lock()
+	if len(c.queue) >= sendBuffer {
+		c.qmu.Unlock()
 		return false
 	}
+	c.queue = append(c.queue, frame)
+	c.qmu.Unlock()
+	select {
+	case c.ready <- struct{}{}:
+	default: // the write pump is woken already
+	}
+	return true
+}
+
+// take returns the queued frames and leaves spare, emptied, as the queue:
+// the write pump and the hub swap two slices.
+func (c *chatClient) take(spare [][]byte) [][]byte {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	q := c.queue
+	c.queue = spare[:0]
+	return q
+}
+
+// writeQueued writes what is queued and returns the emptied slice, for
+// the next take, or the error of a write.
+func (c *chatClient) writeQueued(spare [][]byte) ([][]byte, error) {
+	batch := c.take(spare)
+	for i, frame := range batch {
+		if err := c.write(frame); err != nil {
+			return nil, err
+		}
+		batch[i] = nil // written: the frame may go
+	}
+	if cap(batch) > keptQueue {
+		return nil, nil
+	}
+	return batch, nil
 }
 
 // drop asks the write pump to write what is queued, then close the
@@ -93,6 +136,15 @@ func (c *chatClient) end(code int, reason string, failed, evicted bool) {
 	})
 }
 
+// recheck asks c to check its session soon, without blocking: one pending
+// check covers any number of wake-ups.
+func (c *chatClient) recheck() {
+	select {
+	case c.check <- struct{}{}:
+	default:
+	}
+}
+
 // refuse tells the client its frame was refused; the connection stays.
 func (c *chatClient) refuse(msg string) {
 	if !c.offer(errorFrame(msg)) {
@@ -108,7 +160,6 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 	alive := func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) }
 	_ = alive("")
 	conn.SetPongHandler(alive)
-	allowed := rate.NewLimiter(c.opts.MessageRate, c.opts.MessageBurst)
 	strikes := rate.NewLimiter(strikeRefill, floodStrikes)
 	for {
 		kind, data, err := conn.ReadMessage()
@@ -128,7 +179,7 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 			c.fail(websocket.CloseInvalidFramePayloadData, "text is not UTF-8")
 			return
 		}
-		if !allowed.Allow() {
+		if !c.allowed.Allow() {
 			if !strikes.Allow() {
 				c.fail(websocket.ClosePolicyViolation, "flooding: too many messages")
 				return
@@ -161,11 +212,17 @@ func (c *chatClient) writePump(readerDone <-chan struct{}) {
 	defer c.conn.Close()
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
+	var spare [][]byte
 	for {
 		select {
-		case frame := <-c.send:
-			if err := c.write(frame); err != nil {
+		case <-c.ready:
+			var err error
+			if spare, err = c.writeQueued(spare); err != nil {
 				return
+			}
+		case <-c.check:
+			if !c.signedIn() {
+				c.drop(websocket.ClosePolicyViolation, sessionEnded)
 			}
 		case <-ping.C:
 			if !c.signedIn() {
@@ -189,14 +246,9 @@ func (c *chatClient) close(readerDone <-chan struct{}) {
 		return
 	}
 	// The last frames often say why (the refusals before a flood's 1008).
-	for flushing := !c.evicted; flushing; {
-		select {
-		case frame := <-c.send:
-			if err := c.write(frame); err != nil {
-				return
-			}
-		default:
-			flushing = false
+	if !c.evicted {
+		if _, err := c.writeQueued(nil); err != nil {
+			return
 		}
 	}
 	c.writeClose(c.closeCode, c.closeReason)

@@ -2,8 +2,11 @@ package channels
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,6 +28,8 @@ type ChatSource interface {
 	CreateChatMessage(ctx context.Context, m *models.ChatMessage) error
 	ChatMessagesAfter(ctx context.Context, room string, after int64, limit int) ([]models.ChatMessage, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
+	SetChatPresence(ctx context.Context, room, holder string, userIDs []int64, expires time.Time) error
+	ChatOnline(ctx context.Context, room, except string, now time.Time) ([]models.User, error)
 }
 
 // ChatBroker carries "new messages in this room" wake-ups between instances.
@@ -34,11 +39,14 @@ type ChatBroker interface {
 }
 
 // ChatOptions are the chat's settings that a deployment chooses.
-// Both must be positive; config holds their defaults (CHAT_RATE_LIMIT,
-// CHAT_RATE_BURST).
+// The rate and burst must be positive; config holds their defaults
+// (CHAT_RATE_LIMIT, CHAT_RATE_BURST).
 type ChatOptions struct {
-	MessageRate  rate.Limit // messages per second a client may send
-	MessageBurst int        // messages it may send at once
+	MessageRate  rate.Limit // messages per second a user may send
+	MessageBurst int        // messages they may send at once
+	// PresenceTTL is how long an instance's presence rows last unless it
+	// refreshes them (every third of it); 0 is 30 s. Tests shorten it.
+	PresenceTTL time.Duration
 }
 
 // errChatClosed refuses connections once the hub is shutting down.
@@ -55,14 +63,29 @@ type ChatHub struct {
 	log    *slog.Logger
 	opts   ChatOptions
 
+	// instance names this hub in the presence rows; each run of a room
+	// adds a number (runs), so a room that stops and starts again never
+	// deletes the rows of its next run.
+	instance string
+
 	// wg counts room goroutines and connections, so Run returns only when
 	// every one has ended.
 	wg sync.WaitGroup
 
 	mu     sync.Mutex
 	rooms  map[string]*runningRoom
+	users  map[int64]*chatUser      // users with connections, by id
 	conns  map[*chatClient]struct{} // every connection, evicted or not, until it ends
 	closed bool                     // Run's context ended: no one joins any more
+	runs   uint64                   // rooms started
+}
+
+// newInstanceID returns a random id for a hub: unique among instances
+// sharing a database, and across restarts.
+func newInstanceID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux and BSDs
+	return hex.EncodeToString(b[:])
 }
 
 // runningRoom is the hub's record of a room it runs, guarded by ChatHub.mu:
@@ -76,12 +99,15 @@ type runningRoom struct {
 
 // NewChatHub returns a hub; call Run to serve until shutdown.
 func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.Logger, opts ChatOptions) *ChatHub {
-	if opts.MessageRate <= 0 || opts.MessageBurst <= 0 {
-		panic("channels: ChatOptions needs a positive MessageRate and MessageBurst")
+	if opts.MessageRate <= 0 || opts.MessageBurst <= 0 || opts.PresenceTTL < 0 {
+		panic("channels: ChatOptions needs a positive MessageRate and MessageBurst, and a PresenceTTL not below 0")
+	}
+	if opts.PresenceTTL == 0 {
+		opts.PresenceTTL = chatPresenceTTL
 	}
 	return &ChatHub{
-		source: source, render: render, broker: b, log: log, opts: opts,
-		rooms: make(map[string]*runningRoom), conns: make(map[*chatClient]struct{}),
+		source: source, render: render, broker: b, log: log, opts: opts, instance: newInstanceID(),
+		rooms: make(map[string]*runningRoom), users: make(map[int64]*chatUser), conns: make(map[*chatClient]struct{}),
 	}
 }
 
@@ -140,11 +166,14 @@ func (h *ChatHub) Connections() int {
 	return len(h.conns)
 }
 
-// Serve runs one chat connection in room until the client leaves, breaks
-// a rule, falls behind, its session ends, or the hub shuts down. The
-// caller's goroutine is the read pump; Serve starts the write pump and
-// returns once both have ended and conn is closed. signedIn is asked
-// before each message is stored and at each ping. after, when not 0, is
+// Serve joins one chat connection to room, then hands it to its two
+// pumps, a read pump and a write pump, and returns: the hub owns conn
+// until the client leaves, breaks a rule, falls behind, its session
+// ends, or the hub shuts down (Run returns once every connection is
+// closed). ctx is the upgraded request's: its values are kept, its end
+// ends nothing once Serve has returned. signedIn is asked
+// before each message is stored, at each ping, and whenever the user's
+// topic wakes (they signed out, on any instance). after, when not 0, is
 // the last message id the client has: its history is what it missed.
 func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool) {
 	c := newChatClient(conn, user, &h.opts)
@@ -158,17 +187,25 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 		c.closeNow(code, reason)
 		return
 	}
-	defer h.leave(r, c)
-
-	readerDone := make(chan struct{})
-	writerDone := make(chan struct{})
+	// The pumps outlive the request: its handler returns, and with it go
+	// net/http's buffers and the handler's deep stack, which an idle socket
+	// would otherwise hold (half its memory). The request's values (the
+	// session) stay; Run is what ends the connection.
+	ctx = context.WithoutCancel(ctx)
+	h.enterUser(c)
 	go func() {
-		defer close(writerDone)
-		c.writePump(readerDone)
+		defer h.leave(r, c)
+		defer h.leaveUser(c)
+		readerDone := make(chan struct{})
+		writerDone := make(chan struct{})
+		go func() {
+			defer close(writerDone)
+			c.writePump(readerDone)
+		}()
+		c.readPump(ctx, func(body string) error { return h.post(ctx, c, room, body) })
+		close(readerDone)
+		<-writerDone
 	}()
-	c.readPump(ctx, func(body string) error { return h.post(ctx, c, room, body) })
-	close(readerDone)
-	<-writerDone
 }
 
 // post stores a message, then wakes every hub serving its room: the row id
@@ -191,7 +228,9 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 	r := h.rooms[name]
 	if r == nil {
 		roomCtx, stop := context.WithCancel(context.Background())
-		r = &runningRoom{room: newChatRoom(name), stop: stop}
+		h.runs++
+		holder := h.instance + "/" + strconv.FormatUint(h.runs, 10)
+		r = &runningRoom{room: newChatRoom(name, holder), stop: stop}
 		h.rooms[name] = r
 		h.wg.Add(1)
 		go func() {
@@ -247,16 +286,29 @@ func (h *ChatHub) runRoom(ctx context.Context, r *chatRoom) {
 	// Subscribe before loading, so a message stored in between wakes us.
 	wake := h.broker.Subscribe(ChatTopic(r.name))
 	defer wake.Close()
+	seen := h.broker.Subscribe(PresenceTopic(r.name))
 
 	cursor, err := h.loadRecent(ctx, r)
+	if err == nil {
+		// Before the first client's opening presence frame, so that it
+		// lists who is online elsewhere.
+		h.readOthers(ctx, r)
+	}
 	r.err = err
 	close(r.ready)
 	if err != nil {
+		seen.Close()
 		if ctx.Err() == nil {
 			h.log.Error("chat: load room", "room", r.name, "err", err)
 		}
 		return
 	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer seen.Close()
+		h.runPresence(ctx, r, seen.C())
+	}()
 	follow(ctx, wake.C(), func(ctx context.Context) (err error) {
 		cursor, err = h.deliverAfter(ctx, r, cursor)
 		return err

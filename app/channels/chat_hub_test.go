@@ -35,6 +35,7 @@ const wait = 5 * time.Second
 // handshake (session, Origin) is checked.
 type chatRig struct {
 	store  *store.Store
+	broker *broker.Memory
 	hub    *channels.ChatHub
 	server *httptest.Server
 	cancel context.CancelFunc
@@ -44,6 +45,26 @@ type chatRig struct {
 // newChatRig starts a hub; zero options take config's defaults, as
 // `beacon serve` does.
 func newChatRig(t testing.TB, opts channels.ChatOptions) *chatRig {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "beacon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return startChatHub(t, st, broker.NewMemory(), opts)
+}
+
+// another starts a second instance: a hub of its own, on the same
+// database and broker, behind a server of its own.
+func (r *chatRig) another(t testing.TB, opts channels.ChatOptions) *chatRig {
+	t.Helper()
+	return startChatHub(t, r.store, r.broker, opts)
+}
+
+func startChatHub(t testing.TB, st *store.Store, b *broker.Memory, opts channels.ChatOptions) *chatRig {
 	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
@@ -55,16 +76,9 @@ func newChatRig(t testing.TB, opts channels.ChatOptions) *chatRig {
 	if opts.MessageBurst == 0 {
 		opts.MessageBurst = cfg.ChatBurst
 	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "beacon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := &chatRig{store: st, done: make(chan error, 1)}
-	r.hub = channels.NewChatHub(st, components.ChatMessageHTML, broker.NewMemory(), log, opts)
+	r := &chatRig{store: st, broker: b, done: make(chan error, 1)}
+	r.hub = channels.NewChatHub(st, components.ChatMessageHTML, b, log, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- r.hub.Run(ctx) }()
@@ -74,7 +88,6 @@ func newChatRig(t testing.TB, opts channels.ChatOptions) *chatRig {
 	t.Cleanup(func() {
 		r.stop(t)
 		r.server.Close()
-		st.Close()
 	})
 	return r
 }

@@ -7,21 +7,29 @@ import (
 
 // chatRoom is one room's clients, its recent history and who is online.
 type chatRoom struct {
-	name  string
-	ready chan struct{} // closed once recent is loaded, or err set
-	err   error
+	name   string
+	holder string        // this run's id in the presence rows
+	ready  chan struct{} // closed once recent is loaded, or err set
+	err    error
+	// localChanged wakes the presence loop: the users served here changed.
+	localChanged chan struct{}
 
 	mu       sync.Mutex
 	closed   bool
 	clients  map[*chatClient]struct{}
-	recent   []chatFrame // the last ChatHistory messages, oldest first
-	history  []byte      // the history frame for recent; nil when stale
-	online   []string    // the names last sent in a presence frame
-	presence []byte      // that frame
+	recent   []chatFrame      // the last ChatHistory messages, oldest first
+	history  []byte           // the history frame for recent; nil when stale
+	online   []string         // the names last sent in a presence frame
+	presence []byte           // that frame
+	localIDs []int64          // ids of the users served here, ascending
+	others   map[int64]string // names of the users online on other instances, by id
 }
 
-func newChatRoom(name string) *chatRoom {
-	return &chatRoom{name: name, ready: make(chan struct{}), clients: make(map[*chatClient]struct{})}
+func newChatRoom(name, holder string) *chatRoom {
+	return &chatRoom{
+		name: name, holder: holder, ready: make(chan struct{}), localChanged: make(chan struct{}, 1),
+		clients: make(map[*chatClient]struct{}),
+	}
 }
 
 // chatFrame is one message's rendered frame.

@@ -111,3 +111,61 @@ func TestChatThrottlesThenDisconnectsAFlood(t *testing.T) {
 		t.Fatalf("stored %d, delivered %d, throttled %d of %d sent", stored, delivered, throttled, sent)
 	}
 }
+
+// The rate limit is the user's, not each socket's: one user flooding from
+// several sockets at once stores no more than one socket may.
+func TestChatRateLimitIsPerUserAcrossSockets(t *testing.T) {
+	const (
+		msgRate = 10
+		burst   = 20
+		sockets = 5
+		each    = 60
+	)
+	r := newChatRig(t, channels.ChatOptions{MessageRate: msgRate, MessageBurst: burst})
+	ann := r.user(t, "Ann")
+	var floods []*apptest.Chatter
+	for range sockets {
+		c, _, _ := r.join(t, ann, "general")
+		floods = append(floods, c)
+	}
+	start := time.Now()
+	results := make(chan error, sockets)
+	for _, c := range floods {
+		go func() {
+			go func() {
+				for i := range each {
+					data := fmt.Appendf(nil, `{"type":"message","body":"flood %d"}`, i)
+					if c.Conn.WriteMessage(websocket.TextMessage, data) != nil {
+						return // the server closed: that is the point
+					}
+				}
+			}()
+			// Read until the server closes this socket for flooding.
+			_ = c.Conn.SetReadDeadline(time.Now().Add(wait))
+			for {
+				if _, _, err := c.Conn.ReadMessage(); err != nil {
+					var ce *websocket.CloseError
+					if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+						results <- fmt.Errorf("socket ended with %v, want close 1008", err)
+						return
+					}
+					results <- nil
+					return
+				}
+			}
+		}()
+	}
+	for range sockets {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	elapsed := time.Since(start)
+	stored := len(apptest.ChatMessages(t, r.store, "general"))
+	// Per socket, each would have stored its own burst: sockets*burst.
+	limit := burst + int(msgRate*elapsed.Seconds()) + 1
+	t.Logf("%d sockets sent up to %d messages each; %d stored in %v (limit %d)", sockets, each, stored, elapsed, limit)
+	if stored == 0 || stored > limit {
+		t.Fatalf("stored %d messages in %v, want 1 to %d", stored, elapsed, limit)
+	}
+}

@@ -30,9 +30,9 @@ type Config struct {
 	TrustProxy bool
 	// Heartbeat is how often streams get a ": ping" comment.
 	Heartbeat time.Duration
-	// ChatRate is how many messages per second one chat connection may
-	// send over time, ChatBurst how many at once; beyond that it is
-	// throttled, then disconnected.
+	// ChatRate is how many messages per second one user may send over
+	// time across their chat sockets on this instance, ChatBurst how many
+	// at once; beyond that they are throttled, then disconnected.
 	ChatRate  float64
 	ChatBurst int
 }

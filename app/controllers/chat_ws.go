@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
@@ -33,18 +34,30 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	up := websocket.Upgrader{
-		// Checked above, where the refusal is answered like any other.
-		CheckOrigin: func(*http.Request) bool { return true },
-	}
-	conn, err := up.Upgrade(c.Response(), c.Request(), nil)
+	conn, err := chatUpgrader.Upgrade(c.Response(), c.Request(), nil)
 	if err != nil {
 		// Not a WebSocket handshake: gorilla has answered it with a 4xx.
 		return nil
 	}
+	// Serve returns once the socket is in its room: the hub runs it from
+	// then on, without this handler's goroutine.
 	ctx := c.Request().Context()
 	ctl.Chat.Serve(ctx, conn, *user, room, after, func() bool { return ctl.sessionActive(ctx) })
 	return nil
+}
+
+// chatUpgrader keeps an idle chat socket small. Without a pool, gorilla
+// keeps net/http's 4 KiB write buffer for the life of each socket; with
+// one, a socket holds a write buffer only while it writes a frame, and an
+// idle one holds just its small read buffer (frames longer than it are
+// read in pieces). The pool is a cache shared by every socket, as net/http
+// shares its own bufio pools; it holds no state of the program.
+var chatUpgrader = websocket.Upgrader{
+	ReadBufferSize:  1024,
+	WriteBufferSize: 4096,
+	WriteBufferPool: &sync.Pool{},
+	// Checked in chatWS, where the refusal is answered like any other.
+	CheckOrigin: func(*http.Request) bool { return true },
 }
 
 // allowedOrigin reports whether the request's Origin is its own host or

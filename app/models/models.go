@@ -114,3 +114,13 @@ type LoginFailure struct {
 	Subject  string
 	FailedAt int64
 }
+
+// ChatPresence says that a user is online in a chat room, held by one
+// instance's run of that room (Holder) until ExpiresAt, in Unix
+// milliseconds, unless that instance refreshes it first.
+type ChatPresence struct {
+	Room      string
+	Holder    string
+	UserID    int64
+	ExpiresAt int64
+}

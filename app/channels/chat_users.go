@@ -1,0 +1,87 @@
+package channels
+
+import (
+	"context"
+
+	"golang.org/x/time/rate"
+)
+
+// chatUser is what the hub keeps for a user with connections on this
+// instance, guarded by ChatHub.mu: their message allowance, shared by all
+// their sockets, and a watch on their broker topic, so that signing out
+// (on any instance) has every socket of theirs ask at once whether its
+// session still exists. One watch per user, not per socket.
+//
+// The allowance is per instance: a user whose sockets are spread over n
+// instances may send up to n times it. Browsers' tabs mostly reach one
+// instance, and counting across instances would cost a database write
+// per message.
+type chatUser struct {
+	refs    int
+	allowed *rate.Limiter
+	clients map[*chatClient]struct{}
+	stop    context.CancelFunc // ends the watch
+}
+
+// enterUser records c as one of its user's connections, starting the
+// user's watch when it is the first; the caller must call leaveUser.
+// c checks its session once now: a sign-out just before the watch began
+// woke no one.
+func (h *ChatHub) enterUser(c *chatClient) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u := h.users[c.user.ID]
+	if u == nil {
+		ctx, stop := context.WithCancel(context.Background())
+		u = &chatUser{
+			allowed: rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
+			clients: make(map[*chatClient]struct{}),
+			stop:    stop,
+		}
+		h.users[c.user.ID] = u
+		// Subscribed before c checks, so a sign-out after that check wakes it.
+		wake := h.broker.Subscribe(UserTopic(c.user.ID))
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			defer wake.Close()
+			h.watchUser(ctx, u, wake.C())
+		}()
+	}
+	u.refs++
+	u.clients[c] = struct{}{}
+	c.allowed = u.allowed
+	c.recheck()
+}
+
+// leaveUser forgets c, and the user when it was their last connection.
+func (h *ChatHub) leaveUser(c *chatClient) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u := h.users[c.user.ID]
+	if u == nil {
+		return
+	}
+	delete(u.clients, c)
+	if u.refs--; u.refs == 0 {
+		delete(h.users, c.user.ID)
+		u.stop()
+	}
+}
+
+// watchUser has each of u's connections check its session whenever the
+// user's topic wakes, until ctx ends.
+func (h *ChatHub) watchUser(ctx context.Context, u *chatUser, wake <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+			h.mu.Lock()
+			for c := range u.clients {
+				c.recheck()
+			}
+			h.mu.Unlock()
+		}
+	}
+}
