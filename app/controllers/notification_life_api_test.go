@@ -93,7 +93,11 @@ func deref[T any](p *T) string {
 }
 
 func TestAPIKeyReplacesALiveNotification(t *testing.T) {
-	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	forEachDatabase(t, testAPIKeyReplacesALiveNotification)
+}
+
+func testAPIKeyReplacesALiveNotification(t *testing.T, opts apptest.Options) {
+	app, _, token := apptest.WithAdmin(t, opts)
 	app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
 
 	resp, body := postJSON(t, app, token, map[string]string{"title": "Deploy started 0%", "key": "deploy:v1.2"})
@@ -195,7 +199,11 @@ func TestAPIDeliverAt(t *testing.T) {
 }
 
 func TestAPIPatchEditsInPlace(t *testing.T) {
-	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	forEachDatabase(t, testAPIPatchEditsInPlace)
+}
+
+func testAPIPatchEditsInPlace(t *testing.T, opts apptest.Options) {
+	app, _, token := apptest.WithAdmin(t, opts)
 	bob := app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
 	bobToken := app.Token(t, bob)
 	id := app.Notify(t, token, map[string]string{"title": "Maintenance at noon", "body": "an hour", "recipient": "bob@example.com"})

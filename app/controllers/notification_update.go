@@ -43,7 +43,7 @@ func (ctl *Controller) notificationUpdate(c echo.Context) error {
 	if v := c.FormValue("deliver_at"); strings.TrimSpace(v) != "" {
 		in.DeliverAt = &v
 	}
-	errs, err := ctl.edit(c.Request().Context(), id, in)
+	_, errs, err := ctl.edit(c.Request().Context(), id, in)
 	if err != nil {
 		return err
 	}
@@ -74,44 +74,42 @@ func (ctl *Controller) apiNotificationUpdate(c echo.Context) error {
 	if err := decodeJSONObject(c, &in, "any of title, body, level and deliver_at"); err != nil {
 		return err
 	}
-	errs, err := ctl.edit(c.Request().Context(), id, in)
+	n, errs, err := ctl.edit(c.Request().Context(), id, in)
 	if err != nil {
 		return err
 	}
 	if len(errs) > 0 {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
 	}
-	n, err := ctl.notification(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
 	return writeNotification(c, http.StatusOK, n)
 }
 
 // edit validates in and applies it to notification id, then tells every
-// hub. It returns the problems by field; errNoNotification when there is
-// no live one.
-func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchInput) (map[string]string, error) {
+// hub. It returns the new state, or the problems by field;
+// errNoNotification when there is no live one.
+func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchInput) (models.Notification, map[string]string, error) {
 	p, errs := checkPatch(in, time.Now())
 	if len(errs) > 0 {
-		return errs, nil
+		return models.Notification{}, errs, nil
 	}
 	if p == (store.NotificationPatch{}) {
-		// Nothing to change: only whether it exists to answer.
-		_, err := ctl.notification(ctx, id)
-		return nil, err
+		// Nothing to change, and nothing to tell the hubs.
+		n, err := ctl.notification(ctx, id)
+		return n, nil, err
 	}
+	var n models.Notification
 	err := channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
-		_, err := ctl.Store.UpdateNotification(ctx, id, p)
+		var err error
+		n, err = ctl.Store.UpdateNotification(ctx, id, p)
 		return err
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, errNoNotification()
+		return n, nil, errNoNotification()
 	case errors.Is(err, store.ErrAlreadyDelivered):
-		return map[string]string{"deliver_at": "it was already delivered; only a scheduled notification can be rescheduled"}, nil
+		return n, map[string]string{"deliver_at": "it was already delivered; only a scheduled notification can be rescheduled"}, nil
 	}
-	return nil, err
+	return n, nil, err
 }
 
 // checkPatch validates an edit by the rules a post follows, field by
