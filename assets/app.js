@@ -4,7 +4,8 @@
 // putting each new notification, rendered by the server, at the top of the
 // list, saying it to screen readers and, when asked, to the desktop. The
 // header's connection indicator follows the stream (here) or the chat's
-// WebSocket (chat.js, through window.Beacon).
+// WebSocket (chat.js, through window.Beacon). A notification edited or
+// withdrawn while the page is open changes or leaves in place.
 (function () {
   "use strict";
   var countEl = document.getElementById("unread-count"); // signed in only
@@ -17,9 +18,12 @@
   var notifyButton = document.getElementById("desktop-notify");
   var connection = document.getElementById("connection");
   var connectionText = document.getElementById("connection-text");
-  // The newest notification id this page knows: the stream resumes after
-  // it, and "mark all as read" stops at it.
+  // The newest notification id this page shows: "mark all as read" stops
+  // at it.
   var newest = feed ? parseInt(feed.dataset.lastId || "0", 10) : 0;
+  // The stream position this page is current to (opaque, from the
+  // server): a new stream resumes after it.
+  var cursor = feed ? feed.dataset.position || "0" : "0";
   // How many unread notifications arrived live: a marking answered with a
   // count as of its submission adds those that arrived while it was sent.
   var arrivals = 0;
@@ -149,17 +153,21 @@
 
   // --- Saying new notifications: to screen readers, and to the desktop
 
-  // Arrivals within a moment (a replay after a reconnect) are said at once.
+  // Changes within a moment (a replay after a reconnect) are said at once.
+  // what is "New notification", "Updated notification" or "Withdrawn".
   var pending = [];
   var announceTimer = null;
-  function announce(n) {
+  function announce(what, title) {
     if (!announcer) return;
-    pending.push(n);
+    pending.push({ what: what, title: title });
     if (announceTimer) return;
     announceTimer = setTimeout(function () {
       announceTimer = null;
-      var text = pending.length === 1 ? "New notification: " + pending[0].title
-        : pending.length + " new notifications. The newest: " + pending[pending.length - 1].title;
+      var last = pending[pending.length - 1];
+      var allNew = pending.every(function (p) { return p.what === "New notification"; });
+      var text = pending.length === 1 ? last.what + ": " + last.title
+        : allNew ? pending.length + " new notifications. The newest: " + last.title
+        : pending.length + " notifications changed. The latest: " + last.what.toLowerCase() + ": " + last.title;
       pending = [];
       announcer.textContent = text;
     }, 250);
@@ -207,33 +215,93 @@
 
   // --- The stream
 
-  function show(n) {
-    newest = Math.max(newest, n.id);
-    if (document.getElementById("notification-" + n.id)) return;
+  // card is n's item as the server rendered it, for this page: the shared
+  // html knows no user, so for a signed-in user it is marked read or
+  // unread here, and an unread one gets this page's "Mark as read" form.
+  function card(n, read) {
     var tpl = document.createElement("template");
     tpl.innerHTML = n.html.trim();
     var item = tpl.content.firstElementChild;
-    if (!item) return;
+    if (!item) return null;
     item.classList.add("fresh");
-    // The shared html knows no user: a new notification is unread by
-    // definition, and gets this page's "Mark as read" form.
     if (countEl) {
-      item.classList.add("unread");
-      var form = template && template.content.firstElementChild;
+      item.classList.add(read ? "read" : "unread");
+      var form = !read && template && template.content.firstElementChild;
       if (form) {
         form = form.cloneNode(true);
         form.action = "/notifications/" + n.id + "/read";
         item.appendChild(form);
       }
+    }
+    refreshTimes(item);
+    return item;
+  }
+
+  function shown(id) {
+    return document.getElementById("notification-" + id);
+  }
+
+  // replace puts n's new state in place of old, as read as old was; the
+  // keyboard focus, if it was inside, stays on the item.
+  function replace(old, n) {
+    var item = card(n, !old.classList.contains("unread"));
+    if (!item) return;
+    var focused = old.contains(document.activeElement);
+    old.replaceWith(item);
+    if (focused) {
+      var button = item.querySelector("form.mark-read button");
+      if (!button) item.tabIndex = -1;
+      (button || item).focus();
+    }
+  }
+
+  // show puts a new notification at the top, unread. One the page already
+  // shows (a replay of what it rendered) is only brought up to date.
+  function show(n) {
+    newest = Math.max(newest, n.id);
+    var old = shown(n.id);
+    if (old) {
+      replace(old, n);
+      return;
+    }
+    var item = card(n, false);
+    if (!item) return;
+    if (countEl) {
       setUnread(unread() + 1);
       arrivals++;
     }
-    refreshTimes(item);
     list.insertBefore(item, list.firstChild);
     var empty = document.getElementById("feed-empty");
     if (empty) empty.hidden = true;
-    announce(n);
+    announce("New notification", n.title);
     desktopNotify(n);
+  }
+
+  // update applies an edit to the item in place; one the page does not
+  // show (older than its list) stays out of it.
+  function update(n) {
+    var old = shown(n.id);
+    if (!old) return;
+    replace(old, n);
+    announce("Updated notification", n.title);
+  }
+
+  // withdraw takes the item away, and its unread mark from the count.
+  function withdraw(id) {
+    var old = shown(id);
+    if (!old) return;
+    var title = old.querySelector(".title");
+    if (countEl && old.classList.contains("unread")) setUnread(unread() - 1);
+    // Focus inside would fall to the document: give it to a neighbour.
+    var next = old.contains(document.activeElement) && (old.nextElementSibling || old.previousElementSibling);
+    old.remove();
+    if (next) {
+      if (!next.hasAttribute("tabindex")) next.tabIndex = -1;
+      next.focus();
+    }
+    var empty = document.getElementById("feed-empty");
+    if (empty && !list.querySelector(".notification")) empty.hidden = false;
+    announce("Withdrawn", title ? title.textContent : "a notification");
   }
 
   if (!window.EventSource) return;
@@ -258,7 +326,7 @@
 
   function open() {
     reopenTimer = null;
-    source = new EventSource("/notifications/stream?last_event_id=" + encodeURIComponent(String(newest)));
+    source = new EventSource("/notifications/stream?last_event_id=" + encodeURIComponent(cursor));
     source.onopen = function () {
       liveTimer = setTimeout(live, 1000);
     };
@@ -275,10 +343,17 @@
       setConnection(offline ? "offline" : "reconnecting",
         offline ? "Offline: what is posted meanwhile appears when the connection is back." : "Reconnecting…");
     };
-    source.addEventListener("notification", function (e) {
-      live();
-      show(JSON.parse(e.data));
-    });
+    // Each event's id is the position the page is then current to.
+    function on(kind, apply) {
+      source.addEventListener(kind, function (e) {
+        live();
+        if (e.lastEventId) cursor = e.lastEventId;
+        apply(JSON.parse(e.data));
+      });
+    }
+    on("notification", show);
+    on("update", update);
+    on("withdraw", function (data) { withdraw(data.id); });
     // The count, as of the last notification the stream sent: after a
     // (re)connect, and when this user reads some in another tab.
     source.addEventListener("unread", function (e) {

@@ -26,7 +26,10 @@ type Store interface {
 	Ping(ctx context.Context) error
 	UserByEmail(ctx context.Context, email string) (models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
-	CreateNotification(ctx context.Context, n *models.Notification) error
+	CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error)
+	UpdateNotification(ctx context.Context, id int64, p store.NotificationPatch) (models.Notification, error)
+	WithdrawNotification(ctx context.Context, id int64) (models.Notification, error)
+	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
 	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)

@@ -13,11 +13,18 @@ import (
 const feedLimit = 50
 
 // feedShow renders the feed, newest first, each marked read or unread for
-// a signed-in user. The stream picks up after the newest id this page
-// shows, and the unread count covers exactly up to it.
+// a signed-in user. The stream picks up after the newest position this
+// viewer could see before the rows were read: a change committed between
+// the two is replayed (one the page already shows is applied again,
+// harmlessly) rather than missed. "Mark all as read" and the unread count
+// cover exactly up to the newest id shown.
 func (ctl *Controller) feedShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	uid := auth.UserID(c)
+	cursor, err := ctl.Store.LastVisiblePosition(ctx, uid)
+	if err != nil {
+		return err
+	}
 	ns, err := ctl.Store.RecentNotifications(ctx, uid, feedLimit)
 	if err != nil {
 		return err
@@ -44,5 +51,5 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 			items[i].Read = &r
 		}
 	}
-	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", lastID), items, lastID))
+	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", lastID), items, lastID, cursor))
 }

@@ -1,14 +1,18 @@
 package controllers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +27,10 @@ import (
 // maxAPIBody is how many bytes of JSON one API call may send.
 const maxAPIBody = 64 << 10
 
+// keyPattern is what a replacement key may be: a short token, so that it
+// can sit in URLs, logs and scripts without quoting.
+var keyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
+
 // notificationInput is a notification as an admin or an API client sent
 // it: the API decodes it from JSON, the form handler fills it field by field.
 type notificationInput struct {
@@ -30,6 +38,10 @@ type notificationInput struct {
 	Body      string `json:"body"`
 	Level     string `json:"level"`
 	Recipient string `json:"recipient"`
+	Key       string `json:"key"`
+	// DeliverAt is RFC 3339; the form's datetime-local value (no offset)
+	// is read as UTC.
+	DeliverAt string `json:"deliver_at"`
 }
 
 // notificationCreate posts a notification from the admin form
@@ -40,45 +52,101 @@ func (ctl *Controller) notificationCreate(c echo.Context) error {
 		Body:      c.FormValue("body"),
 		Level:     c.FormValue("level"),
 		Recipient: c.FormValue("recipient"),
+		Key:       c.FormValue("key"),
+		DeliverAt: c.FormValue("deliver_at"),
 	}
-	n, errs, err := ctl.validate(c.Request().Context(), in)
+	_, _, errs, err := ctl.postInput(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
 	if len(errs) > 0 {
-		form := pages.NotificationForm{Title: in.Title, Body: in.Body, Level: in.Level, Recipient: in.Recipient, Errors: errs}
+		form := pages.NotificationForm{Title: in.Title, Body: in.Body, Level: in.Level, Recipient: in.Recipient,
+			Key: in.Key, DeliverAt: in.DeliverAt, Errors: errs}
 		return render(c, http.StatusUnprocessableEntity, pages.NewNotification(ctl.page(c, "New notification"), form))
-	}
-	if err := ctl.post(c.Request().Context(), &n); err != nil {
-		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/notifications")
 }
 
 // apiNotificationCreate posts a notification for another system
-// (POST /api/notifications, bearer token).
+// (POST /api/notifications, bearer token): 201 when it created one, 200
+// when its key replaced a live one.
 func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
 	var in notificationInput
-	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxAPIBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object with title, body, level and recipient: "+err.Error())
+	if err := decodeJSONObject(c, &in, "title, body, level, recipient, key and deliver_at"); err != nil {
+		return err
 	}
-	n, errs, err := ctl.validate(c.Request().Context(), in)
+	n, replaced, errs, err := ctl.postInput(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
 	if len(errs) > 0 {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
 	}
-	if err := ctl.post(c.Request().Context(), &n); err != nil {
-		return err
+	status := http.StatusCreated
+	if replaced {
+		status = http.StatusOK
 	}
+	return writeNotification(c, status, n)
+}
+
+// postInput validates in, then stores it (creating, or replacing by key)
+// and tells every hub. It returns the stored notification, or the
+// problems by field.
+func (ctl *Controller) postInput(ctx context.Context, in notificationInput) (n models.Notification, replaced bool, errs map[string]string, err error) {
+	n, errs, err = ctl.validate(ctx, in)
+	if err != nil || len(errs) > 0 {
+		return n, false, errs, err
+	}
+	err = channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
+		var err error
+		replaced, err = ctl.Store.CreateOrReplaceNotification(ctx, &n)
+		return err
+	})
+	if errors.Is(err, store.ErrAlreadyDelivered) {
+		return n, false, map[string]string{"deliver_at": "the notification with this key was already delivered; it cannot be scheduled again"}, nil
+	}
+	return n, replaced, nil, err
+}
+
+// writeNotification answers with n's wire JSON, as the stream sends it.
+func writeNotification(c echo.Context, status int, n models.Notification) error {
 	p, err := components.NotificationJSON(c.Request().Context(), n)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, json.RawMessage(p))
+	return c.JSON(status, json.RawMessage(p))
+}
+
+// decodeJSONObject reads the request's body, which must be
+// application/json holding exactly one JSON object with no fields but v's
+// (fields names them for the message): 415 for another Content-Type, 400
+// for anything else (413 when too long).
+func decodeJSONObject(c echo.Context, v any, fields string) error {
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "The body must be sent as Content-Type: application/json.")
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxAPIBody+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read: "+err.Error())
+	}
+	if len(body) > maxAPIBody {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("The body must be at most %d bytes.", maxAPIBody))
+	}
+	notObject := "The body must be one JSON object with " + fields
+	// null and arrays would decode into a struct without complaint.
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return echo.NewHTTPError(http.StatusBadRequest, notObject+".")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, notObject+": "+err.Error())
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return echo.NewHTTPError(http.StatusBadRequest, notObject+", and nothing after it.")
+	}
+	return nil
 }
 
 // validate checks in and resolves its recipient. It returns the
@@ -86,7 +154,8 @@ func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
 func (ctl *Controller) validate(ctx context.Context, in notificationInput) (models.Notification, map[string]string, error) {
 	errs := map[string]string{}
 	// Checked first: text a database cannot store must not reach a query.
-	for field, v := range map[string]string{"title": in.Title, "body": in.Body, "level": in.Level, "recipient": in.Recipient} {
+	for field, v := range map[string]string{"title": in.Title, "body": in.Body, "level": in.Level, "recipient": in.Recipient,
+		"key": in.Key, "deliver_at": in.DeliverAt} {
 		if !models.IsText(v) {
 			errs[field] = models.NotText
 		}
@@ -99,20 +168,24 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 		Body:  strings.TrimSpace(in.Body),
 		Level: strings.TrimSpace(in.Level),
 	}
-	switch {
-	case n.Title == "":
-		errs["title"] = "can't be blank"
-	case utf8.RuneCountInString(n.Title) > models.MaxTitle:
-		errs["title"] = fmt.Sprintf("is too long (at most %d characters)", models.MaxTitle)
-	}
-	if utf8.RuneCountInString(n.Body) > models.MaxBody {
-		errs["body"] = fmt.Sprintf("is too long (at most %d characters)", models.MaxBody)
-	}
 	if n.Level == "" {
 		n.Level = "info"
 	}
-	if !slices.Contains(models.Levels, n.Level) {
-		errs["level"] = "must be one of " + strings.Join(models.Levels, ", ")
+	checkContent(errs, n.Title, n.Body, n.Level)
+	if key := strings.TrimSpace(in.Key); key != "" {
+		if keyPattern.MatchString(key) {
+			n.Key = &key
+		} else {
+			errs["key"] = "must be 1 to 100 of A-Z a-z 0-9 . _ : -"
+		}
+	}
+	if s := strings.TrimSpace(in.DeliverAt); s != "" {
+		t, msg := parseDeliverAt(s, time.Now())
+		if msg != "" {
+			errs["deliver_at"] = msg
+		} else {
+			n.DeliverAt = &t
+		}
 	}
 	if email := strings.TrimSpace(in.Recipient); email != "" {
 		u, err := ctl.Store.UserByEmail(ctx, email)
@@ -128,10 +201,39 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 	return n, errs, nil
 }
 
-// post stores n, then tells every hub. Once it returns, n is on its way to
-// every browser that may see it.
-func (ctl *Controller) post(ctx context.Context, n *models.Notification) error {
-	return channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
-		return ctl.Store.CreateNotification(ctx, n)
-	})
+// checkContent adds to errs what is wrong with a notification's title,
+// body and level (already trimmed): the rules a post and an edit share.
+func checkContent(errs map[string]string, title, body, level string) {
+	switch {
+	case title == "":
+		errs["title"] = "can't be blank"
+	case utf8.RuneCountInString(title) > models.MaxTitle:
+		errs["title"] = fmt.Sprintf("is too long (at most %d characters)", models.MaxTitle)
+	}
+	if utf8.RuneCountInString(body) > models.MaxBody {
+		errs["body"] = fmt.Sprintf("is too long (at most %d characters)", models.MaxBody)
+	}
+	if !slices.Contains(models.Levels, level) {
+		errs["level"] = "must be one of " + strings.Join(models.Levels, ", ")
+	}
+}
+
+// deliverAtLayouts are the forms deliver_at may take: RFC 3339, and the
+// admin form's datetime-local value, which carries no offset and is read
+// as UTC (the form says so).
+var deliverAtLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02T15:04:05"}
+
+// parseDeliverAt reads a deliver_at value. A time in the past is fine (it
+// delivers now); more than a year after now is not. msg says what is
+// wrong, or is "".
+func parseDeliverAt(s string, now time.Time) (t time.Time, msg string) {
+	for _, layout := range deliverAtLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			if v.After(now.AddDate(1, 0, 0)) {
+				return time.Time{}, "must be at most a year ahead"
+			}
+			return v.UTC(), ""
+		}
+	}
+	return time.Time{}, "must be a date and time such as 2030-01-02T15:04:05Z (RFC 3339)"
 }

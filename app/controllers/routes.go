@@ -73,9 +73,14 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	api.GET("/notifications", ctl.apiNotificationsIndex)
 	api.GET("/notifications/poll", ctl.apiNotificationsPoll)
 	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
+	api.PATCH("/notifications/:id", ctl.apiNotificationUpdate, auth.RequireAPIAdmin(ctl.Store))
+	api.DELETE("/notifications/:id", ctl.apiNotificationWithdraw, auth.RequireAPIAdmin(ctl.Store))
 
 	admin := site.Group("/admin", auth.RequireAdmin)
 	admin.GET("/notifications", ctl.notificationsIndex)
 	admin.GET("/notifications/new", ctl.notificationNew)
 	admin.POST("/notifications", ctl.notificationCreate)
+	admin.GET("/notifications/:id/edit", ctl.notificationEdit)
+	admin.POST("/notifications/:id", ctl.notificationUpdate)
+	admin.POST("/notifications/:id/withdraw", ctl.notificationWithdraw)
 }

@@ -71,7 +71,7 @@ func TestWithoutJavaScript(t *testing.T) {
 	if status := submit(t, admin, `form[action="/admin/notifications"] button[type=submit]`); status != http.StatusOK {
 		t.Fatalf("post the form: ended on status %d", status)
 	}
-	if listed := eval[string](t, admin, `document.querySelector(".admin-list tbody tr td:nth-child(2)")?.textContent ?? ""`); listed != "Posted without JavaScript" {
+	if listed := eval[string](t, admin, `document.querySelector(".admin-list tbody tr td:nth-child(2)")?.textContent.trim() ?? ""`); listed != "Posted without JavaScript" {
 		t.Fatalf("the admin list's first row is %q", listed)
 	}
 	second := app.Notify(t, token, map[string]string{"title": "From the API"})

@@ -1,0 +1,207 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"beacon/app/channels"
+	"beacon/app/models"
+	"beacon/app/store"
+	"beacon/views/pages"
+)
+
+// notificationPatchInput is an edit as an API client or the edit form
+// sent it; a nil field stays as it is.
+type notificationPatchInput struct {
+	Title     *string `json:"title"`
+	Body      *string `json:"body"`
+	Level     *string `json:"level"`
+	DeliverAt *string `json:"deliver_at"`
+}
+
+// errNoNotification answers an id there is no live notification for.
+func errNoNotification() error {
+	return echo.NewHTTPError(http.StatusNotFound, "There is no such notification (or it was withdrawn).")
+}
+
+// notificationUpdate saves the admin's edit form
+// (POST /admin/notifications/:id): 303 to the list, or 422 with the form.
+func (ctl *Controller) notificationUpdate(c echo.Context) error {
+	id, err := notificationID(c)
+	if err != nil {
+		return err
+	}
+	in := notificationPatchInput{Title: formValue(c, "title"), Body: formValue(c, "body"), Level: formValue(c, "level")}
+	// The form shows deliver_at only while the notification waits; left
+	// blank it keeps its time.
+	if v := c.FormValue("deliver_at"); strings.TrimSpace(v) != "" {
+		in.DeliverAt = &v
+	}
+	_, errs, err := ctl.edit(c.Request().Context(), id, in)
+	if err != nil {
+		return err
+	}
+	if len(errs) == 0 {
+		return c.Redirect(http.StatusSeeOther, "/admin/notifications")
+	}
+	n, err := ctl.notification(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	form := editForm(n)
+	form.Title, form.Body, form.Level = deref(in.Title), deref(in.Body), deref(in.Level)
+	if in.DeliverAt != nil {
+		form.DeliverAt = *in.DeliverAt
+	}
+	form.Errors = errs
+	return render(c, http.StatusUnprocessableEntity, pages.EditNotification(ctl.page(c, "Edit notification"), form))
+}
+
+// apiNotificationUpdate edits a notification for another system
+// (PATCH /api/notifications/:id, bearer token): 200 with its new state.
+func (ctl *Controller) apiNotificationUpdate(c echo.Context) error {
+	id, err := notificationID(c)
+	if err != nil {
+		return err
+	}
+	var in notificationPatchInput
+	if err := decodeJSONObject(c, &in, "any of title, body, level and deliver_at"); err != nil {
+		return err
+	}
+	n, errs, err := ctl.edit(c.Request().Context(), id, in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
+	}
+	return writeNotification(c, http.StatusOK, n)
+}
+
+// edit validates in and applies it to notification id, then tells every
+// hub. It returns the new state, or the problems by field;
+// errNoNotification when there is no live one.
+func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchInput) (models.Notification, map[string]string, error) {
+	p, errs := checkPatch(in, time.Now())
+	if len(errs) > 0 {
+		return models.Notification{}, errs, nil
+	}
+	if p == (store.NotificationPatch{}) {
+		// Nothing to change, and nothing to tell the hubs.
+		n, err := ctl.notification(ctx, id)
+		return n, nil, err
+	}
+	var n models.Notification
+	err := channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
+		var err error
+		n, err = ctl.Store.UpdateNotification(ctx, id, p)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return n, nil, errNoNotification()
+	case errors.Is(err, store.ErrAlreadyDelivered):
+		return n, map[string]string{"deliver_at": "it was already delivered; only a scheduled notification can be rescheduled"}, nil
+	}
+	return n, nil, err
+}
+
+// checkPatch validates an edit by the rules a post follows, field by
+// field, and returns the patch to apply.
+func checkPatch(in notificationPatchInput, now time.Time) (store.NotificationPatch, map[string]string) {
+	errs := map[string]string{}
+	fields := map[string]*string{"title": in.Title, "body": in.Body, "level": in.Level, "deliver_at": in.DeliverAt}
+	for field, v := range fields {
+		if v != nil && !models.IsText(*v) {
+			errs[field] = models.NotText
+		}
+	}
+	if len(errs) > 0 {
+		return store.NotificationPatch{}, errs
+	}
+	var p store.NotificationPatch
+	trim := func(v *string) *string {
+		if v == nil {
+			return nil
+		}
+		s := strings.TrimSpace(*v)
+		return &s
+	}
+	p.Title, p.Body, p.Level = trim(in.Title), trim(in.Body), trim(in.Level)
+	// The rules are those of a whole notification: fill what is not being
+	// changed with values that pass, and keep only the errors of fields sent.
+	title, body, level := "ok", "", "info"
+	if p.Title != nil {
+		title = *p.Title
+	}
+	if p.Body != nil {
+		body = *p.Body
+	}
+	if p.Level != nil {
+		level = *p.Level
+	}
+	checkContent(errs, title, body, level)
+	if in.DeliverAt != nil {
+		t, msg := parseDeliverAt(strings.TrimSpace(*in.DeliverAt), now)
+		if msg != "" {
+			errs["deliver_at"] = msg
+		} else {
+			p.DeliverAt = &t
+		}
+	}
+	return p, errs
+}
+
+// notification is notification id as an edit finds it, its recipient
+// filled; errNoNotification when there is none or it was withdrawn.
+func (ctl *Controller) notification(ctx context.Context, id int64) (models.Notification, error) {
+	// An empty patch changes nothing and answers as an edit would.
+	n, err := ctl.Store.UpdateNotification(ctx, id, store.NotificationPatch{})
+	if errors.Is(err, store.ErrNotFound) {
+		return n, errNoNotification()
+	}
+	if err != nil {
+		return n, err
+	}
+	if n.RecipientID != nil && n.Recipient == nil {
+		u, err := ctl.Store.UserByID(ctx, *n.RecipientID)
+		if err != nil {
+			return n, err
+		}
+		n.Recipient = &u
+	}
+	return n, nil
+}
+
+// notificationID reads the route's :id; one that is not an id is 404,
+// like an id with nothing behind it.
+func notificationID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errNoNotification()
+	}
+	return id, nil
+}
+
+// formValue is a form field, or nil when the form did not send it.
+func formValue(c echo.Context, name string) *string {
+	form, err := c.FormParams()
+	if err != nil || !form.Has(name) {
+		return nil
+	}
+	v := form.Get(name)
+	return &v
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
