@@ -13,10 +13,6 @@ import (
 	"beacon/app/apptest"
 )
 
-// needsHubEvents stands until the hub sends `update` and `withdraw`
-// (life-wire's part of issue 15); the feed's script already applies them.
-const needsHubEvents = "needs the hub's update/withdraw events (life-wire)"
-
 // apiChange edits (PATCH, with body) or withdraws (DELETE) notification id
 // through the API, failing the test on any other answer than want.
 func apiChange(t *testing.T, app *apptest.App, token, method string, id int64, body string, want int) {
@@ -64,7 +60,6 @@ func readCard(t *testing.T, ctx context.Context, id int64) cardState {
 // a withdrawn card leaves, taking its unread mark from the badge.
 func TestFeedAppliesEditsAndWithdrawalsInPlace(t *testing.T) {
 	needBrowser(t)
-	t.Skip(needsHubEvents)
 	t.Parallel()
 	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	app.CreateUser(t, "Bea", userEmail, userPassword, false)
@@ -127,7 +122,6 @@ func TestFeedAppliesEditsAndWithdrawalsInPlace(t *testing.T) {
 // a withdrawal from the admin list takes the card away.
 func TestAdminEditAndWithdrawReachAnOpenFeed(t *testing.T) {
 	needBrowser(t)
-	t.Skip(needsHubEvents)
 	t.Parallel()
 	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	id := app.Notify(t, token, map[string]string{"title": "Coffee is ready"})
