@@ -30,6 +30,7 @@ type Store interface {
 	UpdateNotification(ctx context.Context, id int64, p store.NotificationPatch) (models.Notification, error)
 	WithdrawNotification(ctx context.Context, id int64) (models.Notification, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
+	PrunedThrough(ctx context.Context) (int64, error)
 	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)

@@ -25,6 +25,13 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Not below what retention pruned: the stream resets a cursor there,
+	// and a page that reloads on reset would loop.
+	pruned, err := ctl.Store.PrunedThrough(ctx)
+	if err != nil {
+		return err
+	}
+	cursor = max(cursor, pruned)
 	ns, err := ctl.Store.RecentNotifications(ctx, uid, feedLimit)
 	if err != nil {
 		return err

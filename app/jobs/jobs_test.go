@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,11 @@ func TestRetentionPrunesAndResumingFromBeforeIsReset(t *testing.T) {
 		}
 		if ns, err := app.Store.LatestNotifications(ctx, 10); err != nil || len(ns) != 0 {
 			t.Fatalf("after pruning: %d notifications, %v", len(ns), err)
+		}
+		// An empty feed resumes from what was pruned, not from 0: the
+		// stream would reset 0, and the page reload, again and again.
+		if _, page := app.Client(t).Get(t, "/"); !strings.Contains(page, fmt.Sprintf(`data-position="%d"`, b)) {
+			t.Fatalf("the emptied feed does not resume from the pruned position %d:\n%s", b, page)
 		}
 		c := app.Notify(t, token, map[string]string{"title": "c"})
 
