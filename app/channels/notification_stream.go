@@ -30,6 +30,11 @@ type StreamRequest struct {
 	// HTTP/1.x connection the hub takes the connection over once the
 	// replay is written. nil keeps the stream in its handler.
 	Request *http.Request
+	// TakenOver, when set, is called as the hub takes the connection over
+	// (the handler then returns while the stream goes on); the function it
+	// returns is called once when that stream ends. It lets a per-request
+	// lease (a connection limit) last as long as the connection.
+	TakenOver func() (release func())
 }
 
 // Stream serves the notification stream to w until ctx ends, the client

@@ -39,6 +39,7 @@ type streamConn struct {
 	userID   int64
 	signedIn func() bool // nil for visitors
 	watch    *userWatch  // nil for visitors; set before the hub shares c
+	ended    func()      // StreamRequest.TakenOver's release, or nil
 
 	mu        sync.Mutex
 	pending   []*Event
@@ -83,6 +84,9 @@ func (c *streamConn) close() bool {
 	c.pending, c.spare, c.rest = nil, nil, nil
 	c.mu.Unlock()
 	_ = c.conn.Close()
+	if c.ended != nil {
+		c.ended()
+	}
 	return true
 }
 
@@ -124,6 +128,9 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // pending there is answered as one on the hub's own.
 func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, req StreamRequest, reads *broker.Subscription) {
 	c := &streamConn{conn: conn, raw: rawConn(conn), userID: req.UserID, last: sent}
+	if req.TakenOver != nil {
+		c.ended = req.TakenOver()
+	}
 	if req.UserID != 0 {
 		c.signedIn = req.SignedIn
 		h.watch(c)

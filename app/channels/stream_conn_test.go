@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,11 +20,19 @@ import (
 )
 
 // serveStreams serves r's hub over a real HTTP/1.1 server, as the
-// controller does. onConn, when set, sees each accepted connection.
-func serveStreams(t *testing.T, r *rig, onConn func(net.Conn)) *httptest.Server {
+// controller does. onConn, when set, sees each accepted connection; held
+// counts the streams taken over and not yet ended.
+func serveStreams(t *testing.T, r *rig, onConn func(net.Conn), held *atomic.Int64) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if err := r.hub.Stream(req.Context(), w, channels.StreamRequest{LastEventID: req.Header.Get("Last-Event-ID"), Request: req}); err != nil {
+		sr := channels.StreamRequest{LastEventID: req.Header.Get("Last-Event-ID"), Request: req}
+		if held != nil {
+			sr.TakenOver = func() func() {
+				held.Add(1)
+				return func() { held.Add(-1) }
+			}
+		}
+		if err := r.hub.Stream(req.Context(), w, sr); err != nil {
 			t.Errorf("stream: %v", err)
 		}
 	}))
@@ -128,7 +137,8 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 // order, and ends when the hub stops.
 func TestTakenOverStreamsKeepNoGoroutineAndEndAtShutdown(t *testing.T) {
 	r := newRig(t, channels.HubOptions{Heartbeat: time.Hour})
-	srv := serveStreams(t, r, nil)
+	var held atomic.Int64
+	srv := serveStreams(t, r, nil, &held)
 	missed := r.post(t, "before")
 	const n = 20
 	var streams []*sseClient
@@ -149,7 +159,7 @@ func TestTakenOverStreamsKeepNoGoroutineAndEndAtShutdown(t *testing.T) {
 		streams = append(streams, s)
 	}
 	waitUntil(t, "taken over", func() bool {
-		return r.hub.Subscribers() == n && goroutinesIn("(*NotificationHub).Stream(") == 0
+		return r.hub.Subscribers() == n && goroutinesIn("(*NotificationHub).Stream(") == 0 && held.Load() == n
 	})
 	for range 3 {
 		id := r.post(t, "live")
@@ -165,13 +175,16 @@ func TestTakenOverStreamsKeepNoGoroutineAndEndAtShutdown(t *testing.T) {
 			t.Fatalf("stream %d after shutdown: %v", i, err)
 		}
 	}
+	if n := held.Load(); n != 0 {
+		t.Fatalf("%d streams ended without their release", n)
+	}
 }
 
 // A taken-over stream whose client stops reading is let go once its socket
 // is full and its queue fills, and a reader beside it misses nothing.
 func TestTakenOverStreamThatDoesNotReadIsCutOff(t *testing.T) {
 	r := newRig(t, channels.HubOptions{QueueSize: 4, Heartbeat: time.Hour})
-	srv := serveStreams(t, r, func(c net.Conn) { _ = c.(*net.TCPConn).SetWriteBuffer(4096) })
+	srv := serveStreams(t, r, func(c net.Conn) { _ = c.(*net.TCPConn).SetWriteBuffer(4096) }, nil)
 	stalled := openSSE(t, srv.URL, "") // read no further
 	reader := openSSE(t, srv.URL, "")
 	waitUntil(t, "taken over", func() bool { return goroutinesIn("(*NotificationHub).Stream(") == 0 })
