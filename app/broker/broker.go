@@ -16,12 +16,14 @@ import (
 // Subscription receives the wake-ups of one topic.
 type Subscription struct {
 	c       chan struct{}
+	f       func() // set by SubscribeFunc instead of c
 	release func(*Subscription)
 	once    sync.Once
 }
 
 // C fires when the topic was published to since the last receive. It is
-// never closed; select on your own context to stop.
+// never closed; select on your own context to stop. It is nil for a
+// subscription taken with SubscribeFunc.
 func (s *Subscription) C() <-chan struct{} { return s.c }
 
 // Close stops delivery to s.
@@ -32,6 +34,10 @@ func (s *Subscription) Close() {
 // wake signals s without ever blocking the publisher. One slot: a wake-up
 // that is already pending covers later ones.
 func (s *Subscription) wake() {
+	if s.f != nil {
+		s.f()
+		return
+	}
 	select {
 	case s.c <- struct{}{}:
 	default:
@@ -72,7 +78,18 @@ func (l *local) wakeAll() {
 
 // Subscribe starts delivery of topic's wake-ups.
 func (l *local) Subscribe(topic string) *Subscription {
-	s := &Subscription{c: make(chan struct{}, 1)}
+	return l.add(topic, &Subscription{c: make(chan struct{}, 1)})
+}
+
+// SubscribeFunc calls f at each of topic's wake-ups, from the publisher's
+// goroutine and under the broker's lock: f must return at once and must
+// not call the broker. It lets one owner follow many topics (a hub, every
+// signed-in user's) without a goroutine per topic.
+func (l *local) SubscribeFunc(topic string, f func()) *Subscription {
+	return l.add(topic, &Subscription{f: f})
+}
+
+func (l *local) add(topic string, s *Subscription) *Subscription {
 	s.release = func(s *Subscription) {
 		l.mu.Lock()
 		defer l.mu.Unlock()

@@ -53,3 +53,23 @@ func TestWakeAllWakesEveryTopic(t *testing.T) {
 		}
 	}
 }
+
+// A SubscribeFunc callback runs inside Publish, once per publish, only for
+// its topic, and no more once closed.
+func TestSubscribeFuncRunsInsidePublish(t *testing.T) {
+	m := NewMemory()
+	ctx := context.Background()
+	calls := 0
+	s := m.SubscribeFunc("user.7", func() { calls++ })
+	m.Publish(ctx, "user.7")
+	m.Publish(ctx, "user.8")
+	m.wakeAll()
+	if calls != 2 {
+		t.Fatalf("callback ran %d times, want 2 (its topic, then wake-all)", calls)
+	}
+	s.Close()
+	m.Publish(ctx, "user.7")
+	if calls != 2 || len(m.subs) != 0 {
+		t.Fatalf("closed callback ran (%d calls) or is still registered (%v)", calls, m.subs)
+	}
+}

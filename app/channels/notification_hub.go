@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -47,9 +48,11 @@ type NotificationSource interface {
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }
 
-// Subscriber is a broker the hub uses to hear of new notifications.
+// Subscriber is a broker the hub uses to hear of new notifications, and
+// of changes to users whose streams it took over.
 type Subscriber interface {
 	Subscribe(topic string) *broker.Subscription
+	SubscribeFunc(topic string, f func()) *broker.Subscription
 }
 
 // Event is one rendered frame. It is shared, by pointer, by every
@@ -138,7 +141,14 @@ type NotificationHub struct {
 
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
+	conns  map[*streamConn]struct{} // streams taken over from their handlers
 	closed bool
+	// readyBuf is offer's list of connections to hand to the writers,
+	// kept so that a broadcast allocates nothing.
+	readyBuf []*streamConn
+
+	writers *connWriters
+	users   *userWatches
 }
 
 // NewNotificationHub returns a hub; call Run to start it. It listens to the
@@ -163,15 +173,26 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 	return &NotificationHub{
 		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
 		wake: wake, cursor: cursor,
-		subs: make(map[*Subscription]struct{}),
+		subs:    make(map[*Subscription]struct{}),
+		conns:   make(map[*streamConn]struct{}),
+		writers: newConnWriters(),
+		users:   newUserWatches(),
 	}, nil
 }
 
 // Run delivers notifications until ctx ends, then drops every subscription
-// so that streams end and their browsers reconnect elsewhere.
+// and closes every connection it took over, so that streams end and their
+// browsers reconnect elsewhere.
 func (h *NotificationHub) Run(ctx context.Context) error {
 	defer h.wake.Close()
+	var workers sync.WaitGroup
+	defer workers.Wait()
 	defer h.closeAll()
+	for range max(minWriters, runtime.GOMAXPROCS(0)) {
+		workers.Go(h.writeLoop)
+	}
+	workers.Go(func() { h.maintain(ctx.Done()) })
+	workers.Go(func() { h.answerUsers(ctx) })
 
 	ticker := time.NewTicker(h.opts.Heartbeat)
 	defer ticker.Stop()
@@ -254,8 +275,40 @@ func (h *NotificationHub) encode(ctx context.Context, n models.Notification, kin
 // full is dropped when evict is set; a heartbeat is simply skipped.
 func (h *NotificationHub) broadcast(ev *Event, recipient int64, evict bool) int {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	sent := 0
+	sent, behind := h.offer(ev, recipient, evict)
+	h.mu.Unlock()
+	for _, c := range behind {
+		c.close()
+		h.unwatch(c)
+	}
+	return sent
+}
+
+// offer is broadcast under h.mu; it returns the taken-over connections it
+// let go, for broadcast to close outside the lock.
+func (h *NotificationHub) offer(ev *Event, recipient int64, evict bool) (sent int, behind []*streamConn) {
+	ready := h.readyBuf[:0]
+	for c := range h.conns {
+		if recipient != 0 && c.userID != recipient {
+			continue
+		}
+		c.mu.Lock()
+		took, schedule := c.queue(ev, h.opts.QueueSize)
+		c.mu.Unlock()
+		switch {
+		case schedule:
+			ready = append(ready, c)
+			fallthrough
+		case took:
+			sent++
+		case evict:
+			delete(h.conns, c)
+			behind = append(behind, c)
+		}
+	}
+	h.writers.push(ready...)
+	clear(ready)
+	h.readyBuf = ready[:0]
 	for s := range h.subs {
 		if recipient != 0 && s.userID != recipient {
 			continue
@@ -270,7 +323,7 @@ func (h *NotificationHub) broadcast(ev *Event, recipient int64, evict bool) int 
 			}
 		}
 	}
-	return sent
+	return sent, behind
 }
 
 // Subscribe registers a subscription for user userID (0: a visitor). It
@@ -299,15 +352,25 @@ func (h *NotificationHub) Unsubscribe(s *Subscription) {
 func (h *NotificationHub) Subscribers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.subs)
+	return len(h.subs) + len(h.conns)
 }
 
 func (h *NotificationHub) closeAll() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.closed = true
 	for s := range h.subs {
 		delete(h.subs, s)
 		s.drop()
+	}
+	conns := make([]*streamConn, 0, len(h.conns))
+	for c := range h.conns {
+		delete(h.conns, c)
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	h.writers.close()
+	for _, c := range conns {
+		c.close()
+		h.unwatch(c)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"beacon/app/broker"
 	"beacon/app/models"
 )
 
@@ -25,6 +26,15 @@ type StreamRequest struct {
 	// the user's topic wakes, so a stream ends when its user signs out and
 	// the browser reconnects as whoever it now is.
 	SignedIn func() bool
+	// Request is the stream's request, when it came over HTTP: on a plain
+	// HTTP/1.x connection the hub takes the connection over once the
+	// replay is written. nil keeps the stream in its handler.
+	Request *http.Request
+	// TakenOver, when set, is called as the hub takes the connection over
+	// (the handler then returns while the stream goes on); the function it
+	// returns is called once when that stream ends. It lets a per-request
+	// lease (a connection limit) last as long as the connection.
+	TakenOver func() (release func())
 }
 
 // Stream serves the notification stream to w until ctx ends, the client
@@ -39,17 +49,30 @@ type StreamRequest struct {
 // unread) after the replay and whenever they mark some read. The count
 // covers ids up to the last one this stream sent; the page adds one for
 // each notification that arrives after it, so the two always add up.
+//
+// On a plain HTTP/1.x connection, once the replay is written, the hub takes
+// the connection over (see adopt) and Stream returns: an idle stream then
+// costs no goroutine. Otherwise (HTTP/2, test recorders) it serves the
+// stream here until it ends.
 func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req StreamRequest) error {
 	rc := http.NewResponseController(w)
 	setStreamHeaders(w.Header())
+	takeOver := canTakeOver(w, req.Request)
+	if takeOver {
+		// No chunked encoding: the body runs until the connection closes
+		// (net/http then sends "Connection: close"), so once the hub owns
+		// the socket it writes frames to it as they are.
+		w.Header().Set("Transfer-Encoding", "identity")
+	}
 	w.WriteHeader(http.StatusOK)
 
 	sub := h.Subscribe(req.UserID)
 	defer h.Unsubscribe(sub)
 	// Visitors have no read state: a nil channel never fires.
 	var reads <-chan struct{}
+	var rs *broker.Subscription
 	if req.UserID != 0 {
-		rs := h.broker.Subscribe(UserTopic(req.UserID))
+		rs = h.broker.Subscribe(UserTopic(req.UserID))
 		defer rs.Close()
 		reads = rs.C()
 	}
@@ -67,6 +90,14 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 	}
 	if err := out.flush(); err != nil {
 		return nil
+	}
+	if takeOver {
+		// Nothing the client sends after its request is read, so the
+		// buffered reader and writer go with the handler.
+		if conn, _, err := rc.Hijack(); err == nil {
+			h.adopt(conn, sub, sent, req, rs)
+			return nil
+		}
 	}
 	// userChanged answers a wake-up on the user's topic: end the stream if
 	// its session is gone, else queue the new unread count.

@@ -24,6 +24,7 @@ func (ctl *Controller) streamShow(c echo.Context) error {
 		UserID:      auth.UserID(c),
 		LastEventID: last,
 		SignedIn:    func() bool { return ctl.sessionActive(ctx) },
+		Request:     c.Request(),
 	})
 	if err != nil && c.Request().Context().Err() == nil {
 		ctl.Log.Error("notification stream", "err", err)

@@ -1,0 +1,373 @@
+package channels
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"beacon/app/broker"
+)
+
+// takeOverStreams switches the taken-over path on: once a stream's headers
+// and replay are written, the hub owns its connection, so an idle stream
+// keeps no goroutine and no buffers. Off, every stream stays in its handler.
+const takeOverStreams = true
+
+// Tuning of the taken-over path.
+const (
+	// fallbackWait bounds one write to a connection that cannot be written
+	// without waiting (one that is not a plain socket).
+	fallbackWait = 2 * time.Millisecond
+	// stallRetry is how often a connection whose socket was full is tried
+	// again, when nothing new is queued for it.
+	stallRetry = 250 * time.Millisecond
+	// minWriters is the least number of shared writer goroutines.
+	minWriters = 4
+)
+
+var errStalled = errors.New("stream stalled")
+
+// streamConn is a stream whose connection the hub took over: the hub's
+// broadcast queues frames on it, a shared writer writes them.
+type streamConn struct {
+	conn     net.Conn
+	raw      syscall.RawConn // nil: not a plain socket, written with a short deadline
+	userID   int64
+	signedIn func() bool // nil for visitors
+	watch    *userWatch  // nil for visitors; set before the hub shares c
+	ended    func()      // StreamRequest.TakenOver's release, or nil
+
+	mu        sync.Mutex
+	pending   []*Event
+	spare     []*Event  // pending's other buffer, so queuing allocates nothing
+	rest      []byte    // the tail of a write the socket did not take
+	stalled   time.Time // since when rest has waited; zero when none
+	last      int64     // the newest id queued or sent
+	scheduled bool      // queued for, or held by, a writer
+	closed    bool
+}
+
+// queue adds ev unless the connection has limit frames pending or was
+// sent ev already; it reports whether it took ev and whether c must be
+// handed to a writer.
+// Called with c.mu held.
+func (c *streamConn) queue(ev *Event, limit int) (took, schedule bool) {
+	if c.closed || len(c.pending) >= limit {
+		return false, false
+	}
+	if ev.ID != 0 && ev.ID <= c.last {
+		// The replay read it from the database before the hub fanned it
+		// out: already sent.
+		return true, false
+	}
+	c.pending = append(c.pending, ev)
+	c.last = max(c.last, ev.ID)
+	if c.scheduled {
+		return true, false
+	}
+	c.scheduled = true
+	return true, true
+}
+
+// close ends the connection once; it reports whether this call did.
+func (c *streamConn) close() bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.closed = true
+	c.pending, c.spare, c.rest = nil, nil, nil
+	c.mu.Unlock()
+	_ = c.conn.Close()
+	if c.ended != nil {
+		c.ended()
+	}
+	return true
+}
+
+// writeNow writes as much of p as the socket takes without waiting.
+func (c *streamConn) writeNow(p []byte) (int, error) {
+	if c.raw != nil {
+		return writeRaw(c.raw, p)
+	}
+	_ = c.conn.SetWriteDeadline(time.Now().Add(fallbackWait))
+	n, err := c.conn.Write(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = nil
+	}
+	return n, err
+}
+
+// canTakeOver reports whether the stream's connection may be taken over
+// after its replay: a plain HTTP/1.x connection (HTTP/2 multiplexes
+// streams on one; TLS needs its own writer) behind writers that reach
+// net/http's own.
+func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
+	if !takeOverStreams || r == nil || r.ProtoMajor != 1 || r.TLS != nil {
+		return false
+	}
+	for {
+		if u, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+			w = u.Unwrap()
+			continue
+		}
+		_, ok := w.(http.Hijacker)
+		return ok
+	}
+}
+
+// adopt takes conn over for sub's stream, whose replay went through id
+// sent. What the hub queued on sub meanwhile moves to the connection, in
+// order, so the stream has no gap and no duplicate. reads is the user's
+// topic the stream followed until now (nil for visitors): a wake-up still
+// pending there is answered as one on the hub's own.
+func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, req StreamRequest, reads *broker.Subscription) {
+	c := &streamConn{conn: conn, raw: rawConn(conn), userID: req.UserID, last: sent}
+	if req.TakenOver != nil {
+		c.ended = req.TakenOver()
+	}
+	if req.UserID != 0 {
+		c.signedIn = req.SignedIn
+		h.watch(c)
+		if reads != nil {
+			select {
+			case <-reads.C():
+				h.userWoke(c.watch)
+			default:
+			}
+		}
+	}
+	h.mu.Lock()
+	if _, live := h.subs[sub]; !live || h.closed {
+		// Dropped meanwhile (behind, or shutting down): the client
+		// reconnects with Last-Event-ID.
+		h.mu.Unlock()
+		h.release(c)
+		return
+	}
+	delete(h.subs, sub)
+	for more := true; more; {
+		select {
+		case ev := <-sub.queue:
+			c.queue(ev, h.opts.QueueSize) // skips what the replay sent
+		default:
+			more = false
+		}
+	}
+	h.conns[c] = struct{}{}
+	if c.scheduled {
+		h.writers.push(c)
+	}
+	h.mu.Unlock()
+	sub.drop()
+}
+
+// release lets c go: the hub forgets it and its connection closes.
+func (h *NotificationHub) release(c *streamConn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	c.close()
+	h.unwatch(c)
+}
+
+// schedule hands c to a writer if it has something to write.
+func (h *NotificationHub) schedule(c *streamConn) {
+	c.mu.Lock()
+	due := !c.closed && !c.scheduled && (len(c.pending) > 0 || len(c.rest) > 0)
+	if due {
+		c.scheduled = true
+	}
+	c.mu.Unlock()
+	if due {
+		h.writers.push(c)
+	}
+}
+
+// writeLoop is one shared writer: it writes each connection handed to it
+// until nothing is pending or its socket is full. No write ever waits.
+func (h *NotificationHub) writeLoop() {
+	var buf []byte
+	for {
+		c, ok := h.writers.take()
+		if !ok {
+			return
+		}
+		buf = h.flush(c, buf)
+	}
+}
+
+// flush writes c's pending frames in one write, again until none are left,
+// and returns buf, the writer's scratch space, for reuse. While a tail that
+// the socket did not take waits, new frames stay pending, so a client that
+// stops reading fills its queue and is let go.
+func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
+	for {
+		c.mu.Lock()
+		if c.closed || (c.watch != nil && c.watch.held.Load()) || (len(c.pending) == 0 && len(c.rest) == 0) {
+			// Held: the user's session is being checked; the check
+			// schedules c again.
+			c.scheduled = false
+			c.mu.Unlock()
+			return buf
+		}
+		out, evs := c.rest, []*Event(nil)
+		if len(out) == 0 {
+			evs = c.pending
+			c.pending, c.spare = c.spare[:0], nil
+		}
+		c.mu.Unlock()
+
+		if evs != nil {
+			buf = buf[:0]
+			for i, ev := range evs {
+				buf = append(buf, ev.Frame...)
+				evs[i] = nil
+			}
+			out = buf
+		}
+		n, err := c.writeNow(out)
+
+		c.mu.Lock()
+		if evs != nil {
+			c.spare = evs[:0]
+		}
+		stalled := err == nil && n < len(out)
+		switch {
+		case !stalled:
+			c.rest, c.stalled = nil, time.Time{}
+		case evs != nil:
+			// Only a slow client costs a copy.
+			c.rest = append([]byte(nil), out[n:]...)
+		default:
+			c.rest = out[n:]
+		}
+		if stalled {
+			if c.stalled.IsZero() {
+				c.stalled = time.Now()
+			} else if time.Since(c.stalled) > writeTimeout {
+				err = errStalled
+			}
+		}
+		if err != nil || stalled {
+			c.scheduled = false
+		}
+		c.mu.Unlock()
+		if err != nil {
+			h.release(c)
+			return buf
+		}
+		if stalled {
+			h.writers.stall(c)
+			return buf
+		}
+	}
+}
+
+// maintain tries stalled connections again, and at each heartbeat lets go
+// of connections whose client hung up (a write would find out only at the
+// second heartbeat after).
+func (h *NotificationHub) maintain(done <-chan struct{}) {
+	retry := time.NewTicker(stallRetry)
+	defer retry.Stop()
+	sweep := time.NewTicker(h.opts.Heartbeat)
+	defer sweep.Stop()
+	scratch := make([]byte, 512)
+	for {
+		select {
+		case <-done:
+			return
+		case <-retry.C:
+			for _, c := range h.writers.takeStalled() {
+				h.schedule(c)
+			}
+		case <-sweep.C:
+			h.mu.Lock()
+			conns := make([]*streamConn, 0, len(h.conns))
+			for c := range h.conns {
+				conns = append(conns, c)
+			}
+			h.mu.Unlock()
+			for _, c := range conns {
+				if c.raw != nil && peerGone(c.raw, scratch) {
+					h.release(c)
+				}
+			}
+		}
+	}
+}
+
+// connWriters is the queue of connections waiting for a shared writer.
+type connWriters struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	ready   []*streamConn
+	stalled []*streamConn
+	closed  bool
+}
+
+func newConnWriters() *connWriters {
+	w := &connWriters{}
+	w.cond.L = &w.mu
+	return w
+}
+
+func (w *connWriters) push(cs ...*streamConn) {
+	if len(cs) == 0 {
+		return
+	}
+	w.mu.Lock()
+	w.ready = append(w.ready, cs...)
+	w.mu.Unlock()
+	if len(cs) == 1 {
+		w.cond.Signal()
+	} else {
+		w.cond.Broadcast()
+	}
+}
+
+// take waits for a connection to write; false once the hub stops.
+func (w *connWriters) take() (*streamConn, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.ready) == 0 && !w.closed {
+		w.cond.Wait()
+	}
+	if w.closed {
+		return nil, false
+	}
+	c := w.ready[0]
+	w.ready[0] = nil
+	w.ready = w.ready[1:]
+	if len(w.ready) == 0 {
+		w.ready = w.ready[:0:0] // let a burst's array go
+	}
+	return c, true
+}
+
+func (w *connWriters) stall(c *streamConn) {
+	w.mu.Lock()
+	w.stalled = append(w.stalled, c)
+	w.mu.Unlock()
+}
+
+func (w *connWriters) takeStalled() []*streamConn {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.stalled
+	w.stalled = nil
+	return s
+}
+
+func (w *connWriters) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.ready, w.stalled = nil, nil
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
