@@ -96,9 +96,34 @@ func (ctl *Controller) pageThrough(c echo.Context, title string, through int64) 
 	return p
 }
 
-// basePage is the layout's view without queries, for error pages.
+// basePage is the layout's view without queries, for error pages. A
+// signed-in user's pages all carry forms (sign out, at least), so they get
+// a CSRF token; a visitor's get one only from formPage.
 func (ctl *Controller) basePage(c echo.Context, title string) layouts.Page {
-	return layouts.Page{Title: title, User: auth.CurrentUser(c), CSRF: auth.CSRFToken(c), Signup: ctl.Signup}
+	p := layouts.Page{Title: title, User: auth.CurrentUser(c), Signup: ctl.Signup}
+	if p.User != nil {
+		t, err := ctl.Sessions.CSRFToken(c)
+		if err != nil {
+			// The page is still worth showing; its forms will ask to reload.
+			ctl.Log.Warn("csrf token", "user", p.User.ID, "err", err)
+		}
+		p.CSRF = t
+	}
+	return p
+}
+
+// formPage is page for the forms a visitor fills in (sign-in, sign-up):
+// they need a CSRF token, and with it a session.
+func (ctl *Controller) formPage(c echo.Context, title string) (layouts.Page, error) {
+	p := ctl.page(c, title)
+	if p.CSRF == "" {
+		t, err := ctl.Sessions.CSRFToken(c)
+		if err != nil {
+			return p, err
+		}
+		p.CSRF = t
+	}
+	return p, nil
 }
 
 // render writes a templ component as the whole response. It renders to a

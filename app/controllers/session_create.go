@@ -12,7 +12,6 @@ import (
 	"beacon/app/auth"
 	"beacon/app/models"
 	"beacon/app/store"
-	"beacon/views/pages"
 )
 
 // sessionCreate signs a user in. Attempts are throttled per email and per
@@ -23,7 +22,7 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 	if !models.IsText(email) || len(email) > auth.MaxEmail {
 		// No account has such an email, and it must not reach the
 		// database, not even as a throttle subject.
-		return render(c, http.StatusUnprocessableEntity, pages.Login(ctl.page(c, "Sign in"), "", "Invalid email or password."))
+		return ctl.renderLogin(c, http.StatusUnprocessableEntity, "", "Invalid email or password.")
 	}
 	key, addr := store.NormalizeEmail(email), c.RealIP()
 	attempt, wait, err := ctl.Throttle.Begin(ctx, key, addr)
@@ -34,7 +33,7 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 		secs := int64((wait + time.Second - 1) / time.Second)
 		c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		msg := fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roughly(wait))
-		return render(c, http.StatusTooManyRequests, pages.Login(ctl.page(c, "Sign in"), email, msg))
+		return ctl.renderLogin(c, http.StatusTooManyRequests, email, msg)
 	}
 	u, err := ctl.Store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -47,7 +46,7 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 		ok = auth.CheckNoPassword(password)
 	}
 	if !ok { // the attempt stays counted as a failure
-		return render(c, http.StatusUnprocessableEntity, pages.Login(ctl.page(c, "Sign in"), email, "Invalid email or password."))
+		return ctl.renderLogin(c, http.StatusUnprocessableEntity, email, "Invalid email or password.")
 	}
 	if err := attempt.Succeed(ctx); err != nil {
 		ctl.Log.Warn("clear login failures", "user", u.ID, "err", err)

@@ -21,7 +21,7 @@ func (ctl *Controller) signupCreate(c echo.Context) error {
 	password := c.FormValue("password")
 	form.Errors = validateSignup(form.Name, form.Email, password)
 	if len(form.Errors) > 0 {
-		return render(c, http.StatusUnprocessableEntity, pages.Signup(ctl.page(c, "Sign up"), form))
+		return ctl.renderSignup(c, http.StatusUnprocessableEntity, form)
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -31,7 +31,7 @@ func (ctl *Controller) signupCreate(c echo.Context) error {
 	err = ctl.Store.CreateUser(c.Request().Context(), &u)
 	if errors.Is(err, store.ErrEmailTaken) {
 		form.Errors = map[string]string{"email": "is already taken"}
-		return render(c, http.StatusUnprocessableEntity, pages.Signup(ctl.page(c, "Sign up"), form))
+		return ctl.renderSignup(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
 		return err

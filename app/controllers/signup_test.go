@@ -54,7 +54,7 @@ func TestSignupValidation(t *testing.T) {
 		if strings.Contains(body, tc.password) && tc.password != "" {
 			t.Errorf("%+v: the password was sent back", tc)
 		}
-		if c.Cookie(sessionCookie) != "" {
+		if signedIn(t, c) {
 			t.Errorf("%+v: signed in after a refused sign-up", tc)
 		}
 	}
