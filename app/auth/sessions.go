@@ -118,7 +118,7 @@ func (s *Sessions) setCookie(c echo.Context, value string, expires time.Time) {
 		Expires:  expires,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
-		Secure:   c.Scheme() == "https",
+		Secure:   Secure(c),
 	}
 	if value == "" {
 		ck.MaxAge = -1

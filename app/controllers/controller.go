@@ -73,6 +73,7 @@ type Controller struct {
 	// AllowedOrigins may open the chat WebSocket besides the request's own host.
 	AllowedOrigins []string
 	Signup         bool // SIGNUP: whether visitors may create accounts
+	TrustProxy     bool // TRUST_PROXY: believe a local proxy's X-Forwarded-Proto
 }
 
 // page is the layout's view of this request, with the user's unread count.

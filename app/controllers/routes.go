@@ -32,6 +32,7 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 			LogValuesFunc: ctl.logRequest,
 		}),
 		middleware.Recover(),
+		auth.HTTPS(ctl.TrustProxy),
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
 		middleware.SecureWithConfig(middleware.SecureConfig{
 			ContentTypeNosniff:    "nosniff",

@@ -123,6 +123,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
 		Throttle:       auth.NewLoginThrottle(st, nil),
 		Signup:         cfg.Signup,
+		TrustProxy:     cfg.TrustProxy,
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
