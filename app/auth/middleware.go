@@ -72,3 +72,20 @@ func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	})
 }
+
+// PrivateCache is middleware that keeps a signed-in user's pages and JSON
+// out of shared caches and off the disk: "Cache-Control: private,
+// no-store", unless the handler set its own (the stream's no-cache, the
+// poll's no-store). It asks when the header is written, so a user that a
+// bearer token authenticated later counts too.
+func PrivateCache(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Before(func() {
+			h := c.Response().Header()
+			if CurrentUser(c) != nil && h.Get("Cache-Control") == "" {
+				h.Set("Cache-Control", "private, no-store")
+			}
+		})
+		return next(c)
+	}
+}

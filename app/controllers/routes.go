@@ -50,7 +50,7 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 
-	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), ctl.Sessions.CheckCSRF)
+	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.PrivateCache, ctl.Sessions.CheckCSRF)
 	site.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
 	site.GET(streamPath, ctl.streamShow)
