@@ -60,6 +60,11 @@ type LoginThrottle interface {
 	Begin(ctx context.Context, email, addr string) (*auth.LoginAttempt, time.Duration, error)
 }
 
+// SignupLimiter limits sign-ups per client address.
+type SignupLimiter interface {
+	Begin(ctx context.Context, addr string) (time.Duration, error)
+}
+
 // Controller carries what every action needs. Its fields are filled in
 // one place, server.New.
 type Controller struct {
@@ -69,6 +74,7 @@ type Controller struct {
 	Chat          ChatRooms
 	Sessions      *auth.Sessions
 	Throttle      LoginThrottle
+	SignupLimit   SignupLimiter
 	Log           *slog.Logger
 	// AllowedOrigins may open the chat WebSocket besides the request's own host.
 	AllowedOrigins []string

@@ -114,3 +114,11 @@ type LoginFailure struct {
 	Subject  string
 	FailedAt int64
 }
+
+// Signup is one account created from a client address, kept for a while
+// to limit sign-ups per address. CreatedAt is Unix milliseconds.
+type Signup struct {
+	ID        int64
+	Address   string
+	CreatedAt int64 `gorm:"autoCreateTime:false"`
+}

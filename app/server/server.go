@@ -122,6 +122,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Chat:           chat,
 		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
 		Throttle:       auth.NewLoginThrottle(st, nil),
+		SignupLimit:    auth.NewSignupLimit(st, cfg.SignupLimit, nil),
 		Signup:         cfg.Signup,
 		TrustProxy:     cfg.TrustProxy,
 		Log:            log,
