@@ -57,7 +57,7 @@ type Publisher interface {
 
 // LoginThrottle limits guessing at passwords.
 type LoginThrottle interface {
-	Begin(ctx context.Context, email, addr string) (*auth.LoginAttempt, time.Duration, error)
+	Begin(ctx context.Context, email, addr, device string) (*auth.LoginAttempt, time.Duration, error)
 }
 
 // SignupLimiter limits sign-ups per client address.
@@ -73,6 +73,7 @@ type Controller struct {
 	Notifications NotificationStreams
 	Chat          ChatRooms
 	Sessions      *auth.Sessions
+	Devices       *auth.Devices
 	Throttle      LoginThrottle
 	SignupLimit   SignupLimiter
 	Log           *slog.Logger

@@ -15,7 +15,8 @@ import (
 )
 
 // sessionCreate signs a user in. Attempts are throttled per email and per
-// client address; a refused one is not checked, so it teaches nothing.
+// client address, or per device for a browser that signed in as that user
+// before; a refused one is not checked, so it teaches nothing.
 func (ctl *Controller) sessionCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
@@ -24,8 +25,16 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 		// database, not even as a throttle subject.
 		return ctl.renderLogin(c, http.StatusUnprocessableEntity, "", "Invalid email or password.")
 	}
-	key, addr := store.NormalizeEmail(email), c.RealIP()
-	attempt, wait, err := ctl.Throttle.Begin(ctx, key, addr)
+	u, err := ctl.Store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	found := err == nil
+	var device string // this browser's device cookie for the account
+	if found {
+		device = ctl.Devices.Device(c, u.ID)
+	}
+	attempt, wait, err := ctl.Throttle.Begin(ctx, store.NormalizeEmail(email), c.RealIP(), device)
 	if err != nil {
 		return err
 	}
@@ -35,12 +44,8 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 		msg := fmt.Sprintf("Too many failed sign-in attempts. Please wait %s and try again.", roughly(wait))
 		return ctl.renderLogin(c, http.StatusTooManyRequests, email, msg)
 	}
-	u, err := ctl.Store.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
 	var ok bool
-	if err == nil {
+	if found {
 		ok = auth.CheckPassword(u.PasswordHash, password)
 	} else {
 		ok = auth.CheckNoPassword(password)
@@ -54,6 +59,7 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 	if err := ctl.Sessions.Login(c, u.ID); err != nil {
 		return err
 	}
+	ctl.Devices.Issue(c, u.ID)
 	if u.Admin {
 		return c.Redirect(http.StatusSeeOther, "/admin/notifications")
 	}
