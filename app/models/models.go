@@ -94,6 +94,7 @@ type APIToken struct {
 	ID         int64
 	UserID     int64
 	User       User
+	Name       string // what it is for; may be blank
 	TokenHash  string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
