@@ -26,6 +26,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 	UserByEmail(ctx context.Context, email string) (models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
+	CreateNamedAPIToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error)
+	APITokens(ctx context.Context, userID int64) ([]models.APIToken, error)
+	DeleteAPIToken(ctx context.Context, id int64) error
 	CreateNotification(ctx context.Context, n *models.Notification) error
 	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)

@@ -79,4 +79,7 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	admin.GET("/notifications", ctl.notificationsIndex)
 	admin.GET("/notifications/new", ctl.notificationNew)
 	admin.POST("/notifications", ctl.notificationCreate)
+	admin.GET("/tokens", ctl.tokensIndex)
+	admin.POST("/tokens", ctl.tokenCreate)
+	admin.POST("/tokens/:id/revoke", ctl.tokenRevoke)
 }
