@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -15,8 +16,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,6 +243,9 @@ type Client struct {
 	// Header is added to every request the client makes.
 	Header http.Header
 	app    *App
+
+	mu                sync.Mutex
+	csrf, csrfSession string // the token CSRF read, and the session it is for
 }
 
 // Client returns a new client with an empty cookie jar.
@@ -300,19 +306,44 @@ func (c *Client) Get(t testing.TB, path string) (*http.Response, string) {
 	return resp, readBody(t, resp)
 }
 
-// CSRF returns the token the client's forms carry, fetching a page first
-// when the client has none yet.
+// CSRF returns a token for the client's forms, read from a page as a
+// browser's form carries it: the sign-in form for a visitor, the feed once
+// signed in. A token stays good while the session does, so one is kept
+// until the session cookie changes.
 func (c *Client) CSRF(t testing.TB) string {
 	t.Helper()
-	if v := c.Cookie("_csrf"); v != "" {
-		return v
+	c.mu.Lock()
+	session, token := c.csrfSession, c.csrf
+	c.mu.Unlock()
+	if token != "" && session == c.Cookie(sessionCookie) {
+		return token
 	}
-	c.Get(t, "/login")
-	if v := c.Cookie("_csrf"); v != "" {
-		return v
+	resp, body := c.Get(t, "/login")
+	if resp.StatusCode == http.StatusSeeOther {
+		_, body = c.Get(t, "/")
 	}
-	t.Fatal("no _csrf cookie after GET /login")
-	return ""
+	token = FormCSRF(body)
+	if token == "" {
+		t.Fatalf("no _csrf field on the sign-in form or the feed:\n%s", body)
+	}
+	c.mu.Lock()
+	c.csrfSession, c.csrf = c.Cookie(sessionCookie), token
+	c.mu.Unlock()
+	return token
+}
+
+// sessionCookie is the name of Beacon's session cookie.
+const sessionCookie = "beacon_session"
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
+
+// FormCSRF is the value of the first _csrf field in page, or "".
+func FormCSRF(page string) string {
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
 }
 
 // PostForm posts form to path with the client's CSRF token added.

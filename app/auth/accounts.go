@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/trustelem/zxcvbn"
 
 	"beacon/app/models"
 )
@@ -17,6 +20,10 @@ const (
 	MaxEmail         = 254 // bytes
 	MinPassword      = 8   // characters
 	MaxPasswordBytes = 72
+	// MinPasswordScore is the least zxcvbn score (0 to 4) a new password
+	// must reach: 2 means it takes more than a million guesses, past the
+	// common-password lists, words and simple patterns attackers try first.
+	MinPasswordScore = 2
 )
 
 // ValidEmail accepts a bare address such as a@example.com, at most
@@ -35,8 +42,8 @@ func ValidEmail(s string) bool {
 }
 
 // PasswordProblem says what is wrong with a new password, or "" when
-// nothing is.
-func PasswordProblem(password string) string {
+// nothing is. The account's own name and email count as easy guesses.
+func PasswordProblem(password string, account ...string) string {
 	switch {
 	case !models.IsText(password):
 		return models.NotText
@@ -44,6 +51,25 @@ func PasswordProblem(password string) string {
 		return fmt.Sprintf("is too short (at least %d characters)", MinPassword)
 	case len(password) > MaxPasswordBytes:
 		return fmt.Sprintf("is too long (at most %d bytes)", MaxPasswordBytes)
+	case zxcvbn.PasswordStrength(password, account).Score < MinPasswordScore:
+		return "is too easy to guess (a common password, a word, or a simple pattern); try a few unrelated words"
+	}
+	return ""
+}
+
+// NameProblem says what is wrong with a display name, or "" when nothing
+// is. Control and invisible formatting characters are refused: a
+// right-to-left override (U+202E) would let "nimdA" show as "Admin".
+func NameProblem(name string) string {
+	switch {
+	case name == "":
+		return "can't be blank"
+	case !models.IsText(name):
+		return models.NotText
+	case strings.IndexFunc(name, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf) }) >= 0:
+		return "must not contain control or invisible formatting characters (such as U+202E)"
+	case utf8.RuneCountInString(name) > MaxName:
+		return fmt.Sprintf("is too long (at most %d characters)", MaxName)
 	}
 	return ""
 }

@@ -5,20 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"beacon/app/models"
 	"beacon/app/store"
 )
 
-const (
-	userKey = "beacon.user"
-	csrfKey = "csrf"
-)
+const userKey = "beacon.user"
 
 // Users is what auth reads of the users table.
 type Users interface {
@@ -38,12 +32,6 @@ func UserID(c echo.Context) int64 {
 		return u.ID
 	}
 	return 0
-}
-
-// CSRFToken is the token a form rendered for this request must carry.
-func CSRFToken(c echo.Context) string {
-	t, _ := c.Get(csrfKey).(string)
-	return t
 }
 
 // LoadUser is middleware that finds the session's user. A session whose
@@ -85,37 +73,19 @@ func RequireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	})
 }
 
-// CSRF checks the _csrf form field (or X-CSRF-Token header) on every unsafe
-// request, except under /api/: the API's writes authenticate by bearer
-// token alone, which a browser never sends on its own. A missing or wrong
-// token is 403.
-//
-// Echo's CSRF middleware would also let a same-origin POST through on the
-// browser's Sec-Fetch-Site header alone, with a placeholder in the form's
-// _csrf field; our contract is a real token in every form, checked on every
-// POST, so the middleware is not shown that header.
-func CSRF() echo.MiddlewareFunc {
-	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		ContextKey:     csrfKey,
-		CookieName:     "_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		// As long as a session: a tab open for days must still post.
-		CookieMaxAge: int(sessionLifetime / time.Second),
-		Skipper: func(c echo.Context) bool {
-			return strings.HasPrefix(c.Path(), "/api/")
-		},
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "The form was stale or forged (missing or invalid CSRF token). Reload the page and try again.").SetInternal(err)
-		},
-	})
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		h := check(next)
-		return func(c echo.Context) error {
-			c.Request().Header.Del(echo.HeaderSecFetchSite)
-			return h(c)
-		}
+// PrivateCache is middleware that keeps a signed-in user's pages and JSON
+// out of shared caches and off the disk: "Cache-Control: private,
+// no-store", unless the handler set its own (the stream's no-cache, the
+// poll's no-store). It asks when the header is written, so a user that a
+// bearer token authenticated later counts too.
+func PrivateCache(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Before(func() {
+			h := c.Response().Header()
+			if CurrentUser(c) != nil && h.Get("Cache-Control") == "" {
+				h.Set("Cache-Control", "private, no-store")
+			}
+		})
+		return next(c)
 	}
 }

@@ -55,9 +55,8 @@ func (s *Sessions) Load(next echo.HandlerFunc) echo.HandlerFunc {
 			return fmt.Errorf("load session: %w", err)
 		}
 		c.SetRequest(c.Request().WithContext(ctx))
-		// Every answer depends on the cookie. Echo's CSRF check says so too
-		// on the routes it guards, so it is added once, just before the
-		// header is written, where it is missing.
+		// Every answer depends on the cookie: say so once, just before the
+		// header is written, unless a handler already did.
 		c.Response().Before(func() { varyCookie(c.Response().Header()) })
 		return next(c)
 	}
@@ -80,14 +79,16 @@ func (s *Sessions) UserID(ctx context.Context) int64 {
 	return s.sm.GetInt64(ctx, userIDKey)
 }
 
-// Login starts a session for userID under a new token (so a token planted
-// before login is worthless) and sets its cookie.
+// Login starts a session for userID under a new token and a new CSRF
+// secret (so a session id or form token planted before login is
+// worthless) and sets its cookie.
 func (s *Sessions) Login(c echo.Context, userID int64) error {
 	ctx := c.Request().Context()
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return fmt.Errorf("renew session: %w", err)
 	}
 	s.sm.Put(ctx, userIDKey, userID)
+	s.newCSRFSecret(c)
 	return s.commit(c)
 }
 
@@ -117,7 +118,7 @@ func (s *Sessions) setCookie(c echo.Context, value string, expires time.Time) {
 		Expires:  expires,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
-		Secure:   c.Scheme() == "https",
+		Secure:   Secure(c),
 	}
 	if value == "" {
 		ck.MaxAge = -1

@@ -34,7 +34,13 @@ func newThrottle(t *testing.T) (*LoginThrottle, *clock) {
 // begin starts an attempt and returns it, or how long it must wait.
 func begin(t *testing.T, th *LoginThrottle, email, addr string) (*LoginAttempt, time.Duration) {
 	t.Helper()
-	a, d, err := th.Begin(context.Background(), email, addr)
+	return beginFrom(t, th, email, addr, "")
+}
+
+// beginFrom is begin from the device with this nonce.
+func beginFrom(t *testing.T, th *LoginThrottle, email, addr, device string) (*LoginAttempt, time.Duration) {
+	t.Helper()
+	a, d, err := th.Begin(context.Background(), email, addr, device)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +118,7 @@ func TestThrottleHoldsUnderConcurrentAttempts(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 30 {
 		wg.Go(func() {
-			a, _, err := th.Begin(context.Background(), "a@example.com", "10.9.9.9")
+			a, _, err := th.Begin(context.Background(), "a@example.com", "10.9.9.9", "")
 			if err != nil {
 				t.Error(err)
 			}
@@ -124,5 +130,31 @@ func TestThrottleHoldsUnderConcurrentAttempts(t *testing.T) {
 	wg.Wait()
 	if n := passed.Load(); n != LoginAttempts {
 		t.Fatalf("%d of 30 concurrent attempts passed, want %d", n, LoginAttempts)
+	}
+}
+
+// A device's failures count against it alone, and only they refuse it.
+func TestThrottleByDevice(t *testing.T) {
+	th, _ := newThrottle(t)
+	for i := range LoginAttempts {
+		begin(t, th, "a@example.com", fmt.Sprintf("10.3.0.%d", i))
+	}
+	if _, d := begin(t, th, "a@example.com", "10.3.1.1"); d == 0 {
+		t.Fatal("the account is not limited without a device")
+	}
+	if _, d := beginFrom(t, th, "a@example.com", "10.3.0.1", "owner"); d != 0 {
+		t.Fatalf("the owner's device waits %v behind others' failures", d)
+	}
+	for range LoginAttempts {
+		beginFrom(t, th, "b@example.com", "10.4.0.1", "lost")
+	}
+	if _, d := beginFrom(t, th, "b@example.com", "10.4.0.1", "lost"); d != LoginWindow {
+		t.Fatalf("the device's own limit: wait %v, want %v", d, LoginWindow)
+	}
+	if _, d := begin(t, th, "b@example.com", "10.4.0.2"); d != 0 {
+		t.Fatalf("a device's failures counted against the account: wait %v", d)
+	}
+	if _, d := begin(t, th, "c@example.com", "10.4.0.1"); d != 0 {
+		t.Fatalf("a device's failures counted against the address: wait %v", d)
 	}
 }

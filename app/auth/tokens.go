@@ -24,6 +24,15 @@ func NewAPIToken() (token, hash string) {
 	return token, HashAPIToken(token)
 }
 
+// TokenNameProblem says what is wrong with a token's name, or "" when
+// nothing is: the rules of a user's name, but a blank one is fine.
+func TokenNameProblem(name string) string {
+	if name == "" {
+		return ""
+	}
+	return NameProblem(name)
+}
+
 // HashAPIToken is how a token is kept. A token carries 130 random bits, so
 // a plain SHA-256 is enough: there is nothing to guess.
 func HashAPIToken(token string) string {

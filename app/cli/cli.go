@@ -27,7 +27,11 @@ commands:
   serve                     run the web server (the default)
   migrate [up|down|status]  apply, roll back one, or list migrations
   admin create EMAIL        create or promote an admin (password from ADMIN_PASSWORD or stdin)
-  token create EMAIL        print a new API token for that admin
+  admin revoke EMAIL        take admin rights (and API tokens) away; the user stays
+  token create EMAIL [--name NAME]
+                            print a new API token for that admin
+  token list EMAIL          list that user's tokens: id, name, created, last used
+  token revoke ID_OR_TOKEN  revoke a token by its id (from list) or itself
   bench [flags]             load a running Beacon and report (beacon bench -h)`
 
 // ErrUsage is returned for a command line Beacon does not understand.
@@ -49,8 +53,14 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return migrate(ctx, env, action)
 	case cmd == "admin" && len(rest) == 2 && rest[0] == "create":
 		return adminCreate(ctx, env, rest[1])
-	case cmd == "token" && len(rest) == 2 && rest[0] == "create":
-		return tokenCreate(ctx, env, rest[1])
+	case cmd == "admin" && len(rest) == 2 && rest[0] == "revoke":
+		return adminRevoke(ctx, env, rest[1])
+	case cmd == "token" && len(rest) >= 2 && rest[0] == "create":
+		return tokenCreate(ctx, env, rest[1:])
+	case cmd == "token" && len(rest) == 2 && rest[0] == "list":
+		return tokenList(ctx, env, rest[1])
+	case cmd == "token" && len(rest) == 2 && rest[0] == "revoke":
+		return tokenRevoke(ctx, env, rest[1])
 	case cmd == "bench":
 		return benchCmd(ctx, env, rest)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":

@@ -28,6 +28,9 @@ type Config struct {
 	// proxy on a private or loopback address (TRUST_PROXY=true); otherwise
 	// it is the connection's, and the header is ignored.
 	TrustProxy bool
+	// SignupLimit is how many sign-ups one client address may make per
+	// hour (SIGNUP_LIMIT, default 10); 0 means no limit.
+	SignupLimit int
 	// Heartbeat is how often streams get a ": ping" comment.
 	Heartbeat time.Duration
 	// ChatRate is how many messages per second one user may send over
@@ -51,6 +54,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Heartbeat:     15 * time.Second,
 		ChatRate:      10,
 		ChatBurst:     20,
+		SignupLimit:   10,
 	}
 	var err error
 	if c.Migrate, err = parseBool("MIGRATE", getenv("MIGRATE"), true); err != nil {
@@ -89,6 +93,13 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: CHAT_RATE_BURST %q is not a positive whole number", v)
 		}
 		c.ChatBurst = n
+	}
+	if v := getenv("SIGNUP_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, fmt.Errorf("config: SIGNUP_LIMIT %q is not a whole number of sign-ups per hour (0 for no limit)", v)
+		}
+		c.SignupLimit = n
 	}
 	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -50,3 +50,17 @@ func TestRefusesBadSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestSignupLimit(t *testing.T) {
+	for v, want := range map[string]int{"": 10, "0": 0, "3": 3} {
+		c, err := Load(env(map[string]string{"SIGNUP_LIMIT": v}))
+		if err != nil || c.SignupLimit != want {
+			t.Errorf("SIGNUP_LIMIT=%q: %d %v, want %d", v, c.SignupLimit, err, want)
+		}
+	}
+	for _, v := range []string{"-1", "ten"} {
+		if _, err := Load(env(map[string]string{"SIGNUP_LIMIT": v})); err == nil {
+			t.Errorf("SIGNUP_LIMIT=%q accepted", v)
+		}
+	}
+}

@@ -32,6 +32,9 @@ type Store interface {
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
 	PrunedThrough(ctx context.Context) (int64, error)
 	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
+	CreateNamedAPIToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error)
+	APITokens(ctx context.Context, userID int64) ([]models.APIToken, error)
+	DeleteAPIToken(ctx context.Context, id int64) error
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
@@ -61,7 +64,12 @@ type Publisher interface {
 
 // LoginThrottle limits guessing at passwords.
 type LoginThrottle interface {
-	Begin(ctx context.Context, email, addr string) (*auth.LoginAttempt, time.Duration, error)
+	Begin(ctx context.Context, email, addr, device string) (*auth.LoginAttempt, time.Duration, error)
+}
+
+// SignupLimiter limits sign-ups per client address.
+type SignupLimiter interface {
+	Begin(ctx context.Context, addr string) (time.Duration, error)
 }
 
 // Controller carries what every action needs. Its fields are filled in
@@ -72,11 +80,14 @@ type Controller struct {
 	Notifications NotificationStreams
 	Chat          ChatRooms
 	Sessions      *auth.Sessions
+	Devices       *auth.Devices
 	Throttle      LoginThrottle
+	SignupLimit   SignupLimiter
 	Log           *slog.Logger
 	// AllowedOrigins may open the chat WebSocket besides the request's own host.
 	AllowedOrigins []string
 	Signup         bool // SIGNUP: whether visitors may create accounts
+	TrustProxy     bool // TRUST_PROXY: believe a local proxy's X-Forwarded-Proto
 }
 
 // page is the layout's view of this request, with the user's unread count.
@@ -100,9 +111,34 @@ func (ctl *Controller) pageThrough(c echo.Context, title string, through int64) 
 	return p
 }
 
-// basePage is the layout's view without queries, for error pages.
+// basePage is the layout's view without queries, for error pages. A
+// signed-in user's pages all carry forms (sign out, at least), so they get
+// a CSRF token; a visitor's get one only from formPage.
 func (ctl *Controller) basePage(c echo.Context, title string) layouts.Page {
-	return layouts.Page{Title: title, User: auth.CurrentUser(c), CSRF: auth.CSRFToken(c), Signup: ctl.Signup}
+	p := layouts.Page{Title: title, User: auth.CurrentUser(c), Signup: ctl.Signup}
+	if p.User != nil {
+		t, err := ctl.Sessions.CSRFToken(c)
+		if err != nil {
+			// The page is still worth showing; its forms will ask to reload.
+			ctl.Log.Warn("csrf token", "user", p.User.ID, "err", err)
+		}
+		p.CSRF = t
+	}
+	return p
+}
+
+// formPage is page for the forms a visitor fills in (sign-in, sign-up):
+// they need a CSRF token, and with it a session.
+func (ctl *Controller) formPage(c echo.Context, title string) (layouts.Page, error) {
+	p := ctl.page(c, title)
+	if p.CSRF == "" {
+		t, err := ctl.Sessions.CSRFToken(c)
+		if err != nil {
+			return p, err
+		}
+		p.CSRF = t
+	}
+	return p, nil
 }
 
 // render writes a templ component as the whole response. It renders to a

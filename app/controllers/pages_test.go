@@ -47,7 +47,8 @@ func TestEveryPageSendsSecurityHeaders(t *testing.T) {
 }
 
 func TestSessionCookieIsHardenedAndRenewedAtLogin(t *testing.T) {
-	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
+	// X-Forwarded-Proto is believed from a trusted proxy only.
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{Env: map[string]string{"TRUST_PROXY": "true"}})
 	c := app.Client(t)
 	csrf := c.CSRF(t)
 	req, _ := http.NewRequest(http.MethodPost, app.URL+"/login",

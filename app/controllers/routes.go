@@ -32,6 +32,7 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 			LogValuesFunc: ctl.logRequest,
 		}),
 		middleware.Recover(),
+		auth.HTTPS(ctl.TrustProxy),
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
 		middleware.SecureWithConfig(middleware.SecureConfig{
 			ContentTypeNosniff:    "nosniff",
@@ -49,7 +50,7 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 
-	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.CSRF())
+	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.PrivateCache, ctl.Sessions.CheckCSRF)
 	site.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
 	site.GET(streamPath, ctl.streamShow)
@@ -83,4 +84,7 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	admin.GET("/notifications/:id/edit", ctl.notificationEdit)
 	admin.POST("/notifications/:id", ctl.notificationUpdate)
 	admin.POST("/notifications/:id/withdraw", ctl.notificationWithdraw)
+	admin.GET("/tokens", ctl.tokensIndex)
+	admin.POST("/tokens", ctl.tokenCreate)
+	admin.POST("/tokens/:id/revoke", ctl.tokenRevoke)
 }

@@ -14,5 +14,15 @@ func (ctl *Controller) sessionNew(c echo.Context) error {
 	if auth.CurrentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	return render(c, http.StatusOK, pages.Login(ctl.page(c, "Sign in"), "", ""))
+	return ctl.renderLogin(c, http.StatusOK, "", "")
+}
+
+// renderLogin answers with the sign-in form, its email filled in and msg
+// above it.
+func (ctl *Controller) renderLogin(c echo.Context, status int, email, msg string) error {
+	p, err := ctl.formPage(c, "Sign in")
+	if err != nil {
+		return err
+	}
+	return render(c, status, pages.Login(p, email, msg))
 }

@@ -2,10 +2,10 @@ package controllers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,7 +21,18 @@ func (ctl *Controller) signupCreate(c echo.Context) error {
 	password := c.FormValue("password")
 	form.Errors = validateSignup(form.Name, form.Email, password)
 	if len(form.Errors) > 0 {
-		return render(c, http.StatusUnprocessableEntity, pages.Signup(ctl.page(c, "Sign up"), form))
+		return ctl.renderSignup(c, http.StatusUnprocessableEntity, form)
+	}
+	// Counted once the form is good, whatever comes of it: probing which
+	// emails are taken counts too.
+	wait, err := ctl.SignupLimit.Begin(c.Request().Context(), c.RealIP())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10))
+		form.Errors = map[string]string{"form": "Too many sign-ups from your address. Please wait " + roughly(wait) + " and try again."}
+		return ctl.renderSignup(c, http.StatusTooManyRequests, form)
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -31,7 +42,7 @@ func (ctl *Controller) signupCreate(c echo.Context) error {
 	err = ctl.Store.CreateUser(c.Request().Context(), &u)
 	if errors.Is(err, store.ErrEmailTaken) {
 		form.Errors = map[string]string{"email": "is already taken"}
-		return render(c, http.StatusUnprocessableEntity, pages.Signup(ctl.page(c, "Sign up"), form))
+		return ctl.renderSignup(c, http.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
 		return err
@@ -46,13 +57,8 @@ func (ctl *Controller) signupCreate(c echo.Context) error {
 // account rules in auth.
 func validateSignup(name, email, password string) map[string]string {
 	errs := map[string]string{}
-	switch {
-	case name == "":
-		errs["name"] = "can't be blank"
-	case !models.IsText(name):
-		errs["name"] = models.NotText
-	case utf8.RuneCountInString(name) > auth.MaxName:
-		errs["name"] = fmt.Sprintf("is too long (at most %d characters)", auth.MaxName)
+	if p := auth.NameProblem(name); p != "" {
+		errs["name"] = p
 	}
 	switch {
 	case email == "":
@@ -60,7 +66,7 @@ func validateSignup(name, email, password string) map[string]string {
 	case !auth.ValidEmail(email):
 		errs["email"] = "is not a valid email address"
 	}
-	if p := auth.PasswordProblem(password); p != "" {
+	if p := auth.PasswordProblem(password, name, email); p != "" {
 		errs["password"] = p
 	}
 	return errs

@@ -14,5 +14,14 @@ func (ctl *Controller) signupNew(c echo.Context) error {
 	if auth.CurrentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	return render(c, http.StatusOK, pages.Signup(ctl.page(c, "Sign up"), pages.SignupForm{}))
+	return ctl.renderSignup(c, http.StatusOK, pages.SignupForm{})
+}
+
+// renderSignup answers with the sign-up form as filled in, with its errors.
+func (ctl *Controller) renderSignup(c echo.Context, status int, form pages.SignupForm) error {
+	p, err := ctl.formPage(c, "Sign up")
+	if err != nil {
+		return err
+	}
+	return render(c, status, pages.Signup(p, form))
 }

@@ -94,6 +94,7 @@ type APIToken struct {
 	ID         int64
 	UserID     int64
 	User       User
+	Name       string // what it is for; may be blank
 	TokenHash  string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
@@ -123,4 +124,12 @@ type ChatPresence struct {
 	Holder    string
 	UserID    int64
 	ExpiresAt int64
+}
+
+// Signup is one account created from a client address, kept for a while
+// to limit sign-ups per address. CreatedAt is Unix milliseconds.
+type Signup struct {
+	ID        int64
+	Address   string
+	CreatedAt int64 `gorm:"autoCreateTime:false"`
 }

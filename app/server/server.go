@@ -126,8 +126,11 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Notifications:  hub,
 		Chat:           chat,
 		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
+		Devices:        auth.NewDevices(cfg.SecretKeyBase),
 		Throttle:       auth.NewLoginThrottle(st, nil),
+		SignupLimit:    auth.NewSignupLimit(st, cfg.SignupLimit, nil),
 		Signup:         cfg.Signup,
+		TrustProxy:     cfg.TrustProxy,
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}

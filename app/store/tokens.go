@@ -5,20 +5,30 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"beacon/app/models"
 )
 
-// CreateAPIToken stores the hash of a new token for user userID.
+// CreateAPIToken stores the hash of a new, unnamed token for user userID.
 func (s *Store) CreateAPIToken(ctx context.Context, userID int64, tokenHash string) error {
-	t := models.APIToken{UserID: userID, TokenHash: tokenHash}
+	_, err := s.CreateNamedAPIToken(ctx, userID, "", tokenHash)
+	return err
+}
+
+// CreateNamedAPIToken stores the hash of a new token called name for user
+// userID and returns it.
+func (s *Store) CreateNamedAPIToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error) {
+	t := models.APIToken{UserID: userID, Name: name, TokenHash: tokenHash}
 	if err := s.db.WithContext(ctx).Omit("User").Create(&t).Error; err != nil {
-		return fmt.Errorf("create api token for user %d: %w", userID, err)
+		return t, fmt.Errorf("create api token for user %d: %w", userID, err)
 	}
-	return nil
+	return t, nil
 }
 
 // UserByTokenHash returns the owner of the token with this hash and records
-// that the token was used.
+// that the token was used. It reads the database every time, with no
+// cache, so that a revoked token is refused at once on every instance.
 func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (models.User, error) {
 	var t models.APIToken
 	err := s.db.WithContext(ctx).Preload("User").Where("token_hash = ?", tokenHash).Take(&t).Error
@@ -30,4 +40,47 @@ func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (models.U
 		return models.User{}, fmt.Errorf("api token %d: record use: %w", t.ID, err)
 	}
 	return t.User, nil
+}
+
+// APITokens lists every API token with its owner, oldest first; userID
+// other than 0 lists that user's alone.
+func (s *Store) APITokens(ctx context.Context, userID int64) ([]models.APIToken, error) {
+	q := s.db.WithContext(ctx).Preload("User").Order("id")
+	if userID != 0 {
+		q = q.Where("user_id = ?", userID)
+	}
+	var ts []models.APIToken
+	if err := q.Find(&ts).Error; err != nil {
+		return nil, fmt.Errorf("list api tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// DeleteAPIToken revokes the token with this id; ErrNotFound when there is
+// none.
+func (s *Store) DeleteAPIToken(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Delete(&models.APIToken{}, id)
+	if res.Error != nil {
+		return fmt.Errorf("revoke api token %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("revoke api token %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteAPITokenByHash revokes the token with this hash and returns it;
+// ErrNotFound when there is none.
+func (s *Store) DeleteAPITokenByHash(ctx context.Context, tokenHash string) (models.APIToken, error) {
+	var t models.APIToken
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("token_hash = ?", tokenHash).Take(&t).Error; err != nil {
+			return notFound(err)
+		}
+		return tx.Delete(&t).Error
+	})
+	if err != nil {
+		return t, fmt.Errorf("revoke api token: %w", err)
+	}
+	return t, nil
 }

@@ -80,3 +80,24 @@ func (s *Store) HasAdmin(ctx context.Context) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// RevokeAdmin takes admin rights away from the user with this email (the
+// user stays) and revokes their API tokens, so that promoting them again
+// does not bring old tokens back.
+func (s *Store) RevokeAdmin(ctx context.Context, email string) (models.User, error) {
+	var u models.User
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("lower(email) = ?", NormalizeEmail(email)).Take(&u).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Where("user_id = ?", u.ID).Delete(&models.APIToken{}).Error; err != nil {
+			return err
+		}
+		u.Admin = false
+		return tx.Model(&u).Select("admin", "updated_at").Updates(&u).Error
+	})
+	if err != nil {
+		return u, fmt.Errorf("revoke admin %s: %w", email, err)
+	}
+	return u, nil
+}

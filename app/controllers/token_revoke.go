@@ -1,0 +1,27 @@
+package controllers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"beacon/app/store"
+)
+
+// tokenRevoke revokes an API token; every instance refuses it at once.
+func (ctl *Controller) tokenRevoke(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "No such token.")
+	}
+	err = ctl.Store.DeleteAPIToken(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "No such token.")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/tokens")
+}
