@@ -84,9 +84,9 @@ func (ctl *Controller) page(c echo.Context, title string) layouts.Page {
 	return ctl.pageThrough(c, title, store.NoLimit)
 }
 
-// pageThrough is page with the unread count limited to ids up to through:
-// the feed's newest, so that the count and the stream that resumes after
-// it add up.
+// pageThrough is page with the unread count limited to notifications that
+// became visible at or before position through: the feed's newest, so
+// that the count and the stream that resumes after it add up.
 func (ctl *Controller) pageThrough(c echo.Context, title string, through int64) layouts.Page {
 	p := ctl.basePage(c, title)
 	if u := auth.CurrentUser(c); u != nil {

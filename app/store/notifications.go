@@ -128,11 +128,13 @@ func (s *Store) AllNotificationsAfter(ctx context.Context, after int64, limit in
 }
 
 // RecentNotifications returns the newest limit notifications user userID may
-// see, newest first, leaving out withdrawn and scheduled ones.
+// see, leaving out withdrawn and scheduled ones, in the order they became
+// visible (FirstPosition), newest first: a scheduled one that just fell due
+// comes before those posted while it waited.
 func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
 	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), live).
-		Order("id DESC").Limit(limit).Find(&ns).Error
+		Order("first_position DESC").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("recent notifications for user %d: %w", userID, err)
 	}
