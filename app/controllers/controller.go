@@ -27,6 +27,7 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
 	CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error)
+	NotificationByID(ctx context.Context, id int64) (models.Notification, error)
 	UpdateNotification(ctx context.Context, id int64, p store.NotificationPatch) (models.Notification, error)
 	WithdrawNotification(ctx context.Context, id int64) (models.Notification, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)

@@ -156,6 +156,17 @@ func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.No
 	return ns, nil
 }
 
+// NotificationByID returns notification id in whatever state it is in
+// (scheduled, live or withdrawn), its recipient filled; ErrNotFound when
+// there is none. It only reads: the admin's edit form, say.
+func (s *Store) NotificationByID(ctx context.Context, id int64) (models.Notification, error) {
+	var n models.Notification
+	if err := s.db.WithContext(ctx).Preload("Recipient").Take(&n, id).Error; err != nil {
+		return models.Notification{}, fmt.Errorf("notification %d: %w", id, notFound(err))
+	}
+	return n, nil
+}
+
 // LastNotificationID is the greatest notification id, or 0 when there is none.
 func (s *Store) LastNotificationID(ctx context.Context) (int64, error) {
 	var id int64
