@@ -19,6 +19,13 @@ func TestNotificationByID(t *testing.T) {
 			if err != nil || n.ID != id || n.Recipient == nil || n.Recipient.Email != a.Email {
 				t.Fatalf("by id %d: %+v, %v", id, n, err)
 			}
+			// Counting deliveries changes nothing a client sees.
+			if err := s.AddDeliveries(ctx, id, 3); err != nil {
+				t.Fatal(err)
+			}
+			if m := must(s.NotificationByID(ctx, id)); m.Deliveries != 3 || !m.UpdatedAt.Equal(n.UpdatedAt) {
+				t.Fatalf("after deliveries: %d, updated_at %v, want %v", m.Deliveries, m.UpdatedAt, n.UpdatedAt)
+			}
 			due := time.Now().Add(time.Hour)
 			sched := models.Notification{Title: "later", Level: "info", DeliverAt: &due}
 			if err := s.CreateNotification(ctx, &sched); err != nil {

@@ -192,8 +192,10 @@ func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (in
 
 // AddDeliveries counts n more live deliveries of notification id.
 func (s *Store) AddDeliveries(ctx context.Context, id, n int64) error {
+	// UpdateColumn: a delivery is no change to the notification, so
+	// updated_at (on the wire) must stay as it is.
 	err := s.db.WithContext(ctx).Model(&models.Notification{}).Where("id = ?", id).
-		Update("deliveries", gorm.Expr("deliveries + ?", n)).Error
+		UpdateColumn("deliveries", gorm.Expr("deliveries + ?", n)).Error
 	if err != nil {
 		return fmt.Errorf("add %d deliveries to notification %d: %w", n, id, err)
 	}
