@@ -18,8 +18,8 @@
   var notifyButton = document.getElementById("desktop-notify");
   var connection = document.getElementById("connection");
   var connectionText = document.getElementById("connection-text");
-  // The newest notification id this page shows: "mark all as read" stops
-  // at it.
+  // The stream position at which the newest notification this page shows
+  // became visible: "mark all as read" stops at it.
   var newest = feed ? parseInt(feed.dataset.lastId || "0", 10) : 0;
   // The stream position this page is current to (opaque, from the
   // server): a new stream resumes after it.
@@ -104,13 +104,13 @@
     if (form) form.remove();
   }
 
-  // Marks the listed items read, those up to id through when it is given.
-  function markItemsRead(through) {
-    if (!list) return;
-    var items = list.querySelectorAll(".notification.unread");
-    Array.prototype.forEach.call(items, function (item) {
-      if (through === undefined || parseInt(item.dataset.id, 10) <= through) markItemRead(item);
-    });
+  function unreadItems() {
+    return list ? Array.prototype.slice.call(list.querySelectorAll(".notification.unread")) : [];
+  }
+
+  // Marks items read: those given, else every listed one.
+  function markItemsRead(items) {
+    (items || unreadItems()).forEach(markItemRead);
   }
 
   // "Mark as read" and "Mark all as read" go by fetch; the server answers
@@ -120,7 +120,9 @@
     var single = form.classList && form.classList.contains("mark-read");
     if (!countEl || !window.fetch || !(single || form === markAll)) return;
     e.preventDefault();
-    var at = newest, seen = arrivals;
+    // What "mark all" covers is what is shown now; one arriving while the
+    // request is under way stays unread.
+    var at = newest, seen = arrivals, covered = unreadItems();
     var body = new URLSearchParams(new FormData(form));
     body.set("through", String(at));
     fetch(form.action, {
@@ -141,7 +143,7 @@
           item.focus();
         }
       } else {
-        markItemsRead(at);
+        markItemsRead(covered);
       }
       setUnread(data.unread + arrivals - seen);
     }).catch(function () {
@@ -257,8 +259,11 @@
 
   // show puts a new notification at the top, unread. One the page already
   // shows (a replay of what it rendered) is only brought up to date.
-  function show(n) {
-    newest = Math.max(newest, n.id);
+  // position is its event's id: live, exactly where it became visible; in
+  // a replay, its latest position, which may run ahead of that until the
+  // replay (sent in one burst) is through.
+  function show(n, position) {
+    newest = Math.max(newest, position || n.id);
     var old = shown(n.id);
     if (old) {
       replace(old, n);
@@ -348,7 +353,7 @@
       source.addEventListener(kind, function (e) {
         live();
         if (e.lastEventId) cursor = e.lastEventId;
-        apply(JSON.parse(e.data));
+        apply(JSON.parse(e.data), parseInt(e.lastEventId, 10));
       });
     }
     on("notification", show);

@@ -27,6 +27,7 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
 	CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error)
+	NotificationByID(ctx context.Context, id int64) (models.Notification, error)
 	UpdateNotification(ctx context.Context, id int64, p store.NotificationPatch) (models.Notification, error)
 	WithdrawNotification(ctx context.Context, id int64) (models.Notification, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
@@ -95,9 +96,9 @@ func (ctl *Controller) page(c echo.Context, title string) layouts.Page {
 	return ctl.pageThrough(c, title, store.NoLimit)
 }
 
-// pageThrough is page with the unread count limited to ids up to through:
-// the feed's newest, so that the count and the stream that resumes after
-// it add up.
+// pageThrough is page with the unread count limited to notifications that
+// became visible at or before position through: the feed's newest, so
+// that the count and the stream that resumes after it add up.
 func (ctl *Controller) pageThrough(c echo.Context, title string, through int64) layouts.Page {
 	p := ctl.basePage(c, title)
 	if u := auth.CurrentUser(c); u != nil {

@@ -17,7 +17,8 @@ const feedLimit = 50
 // viewer could see before the rows were read: a change committed between
 // the two is replayed (one the page already shows is applied again,
 // harmlessly) rather than missed. "Mark all as read" and the unread count
-// cover exactly up to the newest id shown.
+// cover exactly what the page shows: up to the newest FirstPosition, the
+// position at which the newest one shown became visible.
 func (ctl *Controller) feedShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	uid := auth.UserID(c)
@@ -36,9 +37,9 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var lastID int64
+	var shownThrough int64 // ns is in FirstPosition order, newest first
 	if len(ns) > 0 {
-		lastID = ns[0].ID
+		shownThrough = ns[0].FirstPosition
 	}
 	items := make([]pages.FeedItem, len(ns))
 	for i, n := range ns {
@@ -58,5 +59,5 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 			items[i].Read = &r
 		}
 	}
-	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", lastID), items, lastID, cursor))
+	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", shownThrough), items, shownThrough, cursor))
 }

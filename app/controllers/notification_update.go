@@ -161,22 +161,11 @@ func checkPatch(in notificationPatchInput, now time.Time) (store.NotificationPat
 // notification is notification id as an edit finds it, its recipient
 // filled; errNoNotification when there is none or it was withdrawn.
 func (ctl *Controller) notification(ctx context.Context, id int64) (models.Notification, error) {
-	// An empty patch changes nothing and answers as an edit would.
-	n, err := ctl.Store.UpdateNotification(ctx, id, store.NotificationPatch{})
-	if errors.Is(err, store.ErrNotFound) {
-		return n, errNoNotification()
+	n, err := ctl.Store.NotificationByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && n.Withdrawn() {
+		return models.Notification{}, errNoNotification()
 	}
-	if err != nil {
-		return n, err
-	}
-	if n.RecipientID != nil && n.Recipient == nil {
-		u, err := ctl.Store.UserByID(ctx, *n.RecipientID)
-		if err != nil {
-			return n, err
-		}
-		n.Recipient = &u
-	}
-	return n, nil
+	return n, err
 }
 
 // notificationID reads the route's :id; one that is not an id is 404,

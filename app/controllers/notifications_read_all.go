@@ -11,8 +11,9 @@ import (
 )
 
 // notificationsReadAll marks every notification read up to the form's
-// `through`: the newest id the page showed, so that one posted since the
-// user last looked stays unread. Without it, everything so far is marked.
+// `through`: the stream position at which the newest one the page showed
+// became visible, so that one that arrived since the user last looked
+// stays unread. Without it, everything so far is marked.
 func (ctl *Controller) notificationsReadAll(c echo.Context) error {
 	through, err := throughParam(c)
 	if err != nil {
@@ -25,7 +26,7 @@ func (ctl *Controller) notificationsReadAll(c echo.Context) error {
 	return ctl.readDone(c, uid, through)
 }
 
-// throughParam reads the optional `through` form field: a notification id.
+// throughParam reads the optional `through` form field: a stream position.
 func throughParam(c echo.Context) (int64, error) {
 	s := c.FormValue("through")
 	if s == "" {
@@ -33,7 +34,7 @@ func throughParam(c echo.Context) (int64, error) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v < 0 {
-		return 0, echo.NewHTTPError(http.StatusBadRequest, "through must be a notification id")
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "through must be a stream position (a number)")
 	}
 	return v, nil
 }
@@ -41,8 +42,9 @@ func throughParam(c echo.Context) (int64, error) {
 // readDone tells the user's other tabs, then answers a marking: with the
 // unread count for the feed's script (Accept: application/json), else with
 // a redirect back to the feed for a plain form.
-// The script sends through, the newest id it shows, so the count matches
-// its page; notifications that reach it later add to the count there.
+// The script sends through, where the newest it shows became visible, so
+// the count matches its page; notifications that reach it later add to
+// the count there.
 func (ctl *Controller) readDone(c echo.Context, uid, through int64) error {
 	ctl.publishUser(c.Request().Context(), uid)
 	if !wantsJSON(c) {

@@ -21,8 +21,9 @@ type User struct {
 	Email        string
 	PasswordHash string
 	Admin        bool
-	// ReadThroughID marks every notification with an id up to it as read
-	// by this user: "mark all as read" is one write, however many there are.
+	// ReadThroughID marks every notification whose FirstPosition is up to
+	// it as read by this user (the name is older than positions): "mark
+	// all as read" is one write, however many there are.
 	ReadThroughID int64
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
@@ -101,10 +102,12 @@ type APIToken struct {
 }
 
 // NotificationRead records that a user read one notification above their
-// ReadThroughID.
+// ReadThroughID. FirstPosition is the notification's, fixed once it is
+// delivered: the unread count and the watermark compare it.
 type NotificationRead struct {
 	UserID         int64 `gorm:"primaryKey;autoIncrement:false"`
 	NotificationID int64 `gorm:"primaryKey;autoIncrement:false"`
+	FirstPosition  int64
 	ReadAt         time.Time
 }
 

@@ -128,11 +128,13 @@ func (s *Store) AllNotificationsAfter(ctx context.Context, after int64, limit in
 }
 
 // RecentNotifications returns the newest limit notifications user userID may
-// see, newest first, leaving out withdrawn and scheduled ones.
+// see, leaving out withdrawn and scheduled ones, in the order they became
+// visible (FirstPosition), newest first: a scheduled one that just fell due
+// comes before those posted while it waited.
 func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
 	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), live).
-		Order("id DESC").Limit(limit).Find(&ns).Error
+		Order("first_position DESC").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("recent notifications for user %d: %w", userID, err)
 	}
@@ -152,6 +154,17 @@ func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.No
 		return nil, fmt.Errorf("latest notifications: %w", err)
 	}
 	return ns, nil
+}
+
+// NotificationByID returns notification id in whatever state it is in
+// (scheduled, live or withdrawn), its recipient filled; ErrNotFound when
+// there is none. It only reads: the admin's edit form, say.
+func (s *Store) NotificationByID(ctx context.Context, id int64) (models.Notification, error) {
+	var n models.Notification
+	if err := s.db.WithContext(ctx).Preload("Recipient").Take(&n, id).Error; err != nil {
+		return models.Notification{}, fmt.Errorf("notification %d: %w", id, notFound(err))
+	}
+	return n, nil
 }
 
 // LastNotificationID is the greatest notification id, or 0 when there is none.
@@ -179,8 +192,10 @@ func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (in
 
 // AddDeliveries counts n more live deliveries of notification id.
 func (s *Store) AddDeliveries(ctx context.Context, id, n int64) error {
+	// UpdateColumn: a delivery is no change to the notification, so
+	// updated_at (on the wire) must stay as it is.
 	err := s.db.WithContext(ctx).Model(&models.Notification{}).Where("id = ?", id).
-		Update("deliveries", gorm.Expr("deliveries + ?", n)).Error
+		UpdateColumn("deliveries", gorm.Expr("deliveries + ?", n)).Error
 	if err != nil {
 		return fmt.Errorf("add %d deliveries to notification %d: %w", n, id, err)
 	}

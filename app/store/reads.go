@@ -13,36 +13,42 @@ import (
 	"beacon/migrations"
 )
 
-// Read state has two parts: users.read_through_id, below which everything
-// is read (moved by "mark all", one write), and notification_reads, the
-// single reads above it. A broadcast is unread for a user until one of them
-// covers it; posting one never writes a row per user.
+// Read state has two parts: users.read_through_id, at or below which
+// everything is read (moved by "mark all", one write), and
+// notification_reads, the single reads above it. Both go by first_position,
+// when a notification became visible, not by its id: a scheduled one is
+// newer than everything posted before it fell due. A broadcast is unread
+// for a user until one of them covers it; posting one never writes a row
+// per user. (read_through_id is named from before positions; it holds a
+// first_position.)
 
 // NoLimit is the "through" to pass for "every notification so far".
 const NoLimit int64 = math.MaxInt64
 
-// unreadCountSQL counts what a user may see with an id in
+// unreadCountSQL counts what a user may see with a first_position in
 // (read_through_id, through], less their reads in that range. Each part is
-// a range on an index: the partial notifications_live_recipient
-// (recipient_id, id) over delivered, not withdrawn notifications, for
-// broadcasts and for the user's own, and notification_reads' primary key.
-// Withdrawing deletes the notification's reads, so the third part needs
-// no look at the notification.
+// a range on an index: the partial notifications_live_recipient_first
+// (recipient_id, first_position) over delivered, not withdrawn
+// notifications, for broadcasts and for the user's own, and
+// notification_reads_user_first_position. Reads carry their notification's
+// first_position, and withdrawing deletes them, so the third part needs no
+// look at the notification.
 const unreadCountSQL = `
 SELECT
   (SELECT COUNT(*) FROM notifications n
-     WHERE n.recipient_id IS NULL AND n.id > u.read_through_id AND n.id <= @through
+     WHERE n.recipient_id IS NULL AND n.first_position > u.read_through_id AND n.first_position <= @through
        AND n.withdrawn_at IS NULL AND NOT n.scheduled)
 + (SELECT COUNT(*) FROM notifications n
-     WHERE n.recipient_id = u.id AND n.id > u.read_through_id AND n.id <= @through
+     WHERE n.recipient_id = u.id AND n.first_position > u.read_through_id AND n.first_position <= @through
        AND n.withdrawn_at IS NULL AND NOT n.scheduled)
 - (SELECT COUNT(*) FROM notification_reads r
-     WHERE r.user_id = u.id AND r.notification_id > u.read_through_id AND r.notification_id <= @through)
+     WHERE r.user_id = u.id AND r.first_position > u.read_through_id AND r.first_position <= @through)
 FROM users u WHERE u.id = @user`
 
-// UnreadCount is how many notifications with an id up to through that the
-// user may see are unread. A stream passes the last id it sent, so that the
-// count and the notifications it sends afterwards add up.
+// UnreadCount is how many notifications the user may see that became
+// visible at or before stream position through are unread. A stream
+// passes the last position it sent, so that the count and the
+// notifications it sends afterwards add up.
 func (s *Store) UnreadCount(ctx context.Context, userID, through int64) (int64, error) {
 	var n int64
 	res := s.db.WithContext(ctx).Raw(unreadCountSQL,
@@ -56,7 +62,7 @@ func (s *Store) UnreadCount(ctx context.Context, userID, through int64) (int64, 
 	return n, nil
 }
 
-// MarkRead marks one notification read for the user. It returns
+// MarkRead marks one notification, by id, read for the user. It returns
 // ErrNotFound when there is no such notification, it is someone else's,
 // withdrawn or not yet delivered, so that a guess cannot tell them apart.
 func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) error {
@@ -68,7 +74,7 @@ func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) erro
 			q = q.Clauses(clause.Locking{Strength: "SHARE"})
 		}
 		var n models.Notification
-		err := q.Select("id").Where("id = ?", notificationID).Take(&n).Error
+		err := q.Select("id", "first_position").Where("id = ?", notificationID).Take(&n).Error
 		if err != nil {
 			return notFound(err)
 		}
@@ -76,10 +82,11 @@ func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) erro
 		if err := tx.Select("read_through_id").Take(&u, userID).Error; err != nil {
 			return notFound(err)
 		}
-		if notificationID <= u.ReadThroughID {
+		if n.FirstPosition <= u.ReadThroughID {
 			return nil // already read by the watermark
 		}
-		r := models.NotificationRead{UserID: userID, NotificationID: notificationID, ReadAt: time.Now().UTC()}
+		r := models.NotificationRead{UserID: userID, NotificationID: notificationID,
+			FirstPosition: n.FirstPosition, ReadAt: time.Now().UTC()}
 		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error
 	})
 	if err != nil {
@@ -88,13 +95,17 @@ func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) erro
 	return nil
 }
 
-// MarkAllRead marks every notification with an id up to through read for
-// the user (through is capped at the newest id, so later ones stay unread).
-// The page passes the newest id it showed: what arrived since stays unread.
+// MarkAllRead marks every notification that became visible at or before
+// stream position through read for the user. through is capped at the
+// newest position, so that what becomes visible later (a new post, or a
+// scheduled one falling due) stays unread. The page passes the newest
+// first_position it showed: what arrived since stays unread.
 func (s *Store) MarkAllRead(ctx context.Context, userID, through int64) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Every later delivery takes a position past this one (positions
+		// commit in order), and MAX(position) is one step on its index.
 		var last int64
-		if err := tx.Model(&models.Notification{}).Select("COALESCE(MAX(id), 0)").Scan(&last).Error; err != nil {
+		if err := tx.Model(&models.Notification{}).Select("COALESCE(MAX(position), 0)").Scan(&last).Error; err != nil {
 			return err
 		}
 		through = min(through, last)
@@ -108,16 +119,17 @@ func (s *Store) MarkAllRead(ctx context.Context, userID, through int64) error {
 		}
 		// Single reads below the watermark say nothing more; dropping them
 		// keeps the table to reads above it.
-		return tx.Where("user_id = ? AND notification_id <= ?", userID, through).
+		return tx.Where("user_id = ? AND first_position <= ?", userID, through).
 			Delete(&models.NotificationRead{}).Error
 	})
 	if err != nil {
-		return fmt.Errorf("mark notifications through %d read for user %d: %w", through, userID, err)
+		return fmt.Errorf("mark notifications through position %d read for user %d: %w", through, userID, err)
 	}
 	return nil
 }
 
-// ReadNotificationIDs returns which of ids the user has read.
+// ReadNotificationIDs returns which of the notifications ids the user has
+// read: those the watermark covers by first_position, and single reads.
 func (s *Store) ReadNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
 	read := make(map[int64]bool, len(ids))
 	if len(ids) == 0 {
@@ -127,20 +139,12 @@ func (s *Store) ReadNotificationIDs(ctx context.Context, userID int64, ids []int
 	if err := s.db.WithContext(ctx).Select("read_through_id").Take(&u, userID).Error; err != nil {
 		return nil, fmt.Errorf("read state for user %d: %w", userID, notFound(err))
 	}
-	var above []int64
-	for _, id := range ids {
-		if id <= u.ReadThroughID {
-			read[id] = true
-		} else {
-			above = append(above, id)
-		}
-	}
-	if len(above) == 0 {
-		return read, nil
-	}
 	var found []int64
-	err := s.db.WithContext(ctx).Model(&models.NotificationRead{}).
-		Where("user_id = ? AND notification_id IN ?", userID, above).Pluck("notification_id", &found).Error
+	err := s.db.WithContext(ctx).Model(&models.Notification{}).
+		Where("id IN ? AND NOT scheduled", ids).
+		Where("first_position <= ? OR EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = ? AND r.notification_id = notifications.id)",
+			u.ReadThroughID, userID).
+		Pluck("id", &found).Error
 	if err != nil {
 		return nil, fmt.Errorf("read state for user %d: %w", userID, err)
 	}
@@ -157,16 +161,18 @@ type readByRow struct {
 }
 
 // readBySQL counts, per notification, the users who have read it: those
-// whose watermark covers it (only its recipient, for a targeted one), and
-// those with a single read above their watermark.
+// whose watermark covers its first_position (only its recipient, for a
+// targeted one), and those with a single read above their watermark. A
+// scheduled one (first_position 0) has been read by nobody.
 const readBySQL = `
 SELECT n.id AS id,
-  CASE WHEN n.recipient_id IS NULL
-    THEN (SELECT COUNT(*) FROM users u WHERE u.read_through_id >= n.id)
-    ELSE (SELECT COUNT(*) FROM users u WHERE u.id = n.recipient_id AND u.read_through_id >= n.id)
+  CASE WHEN n.scheduled THEN 0
+    WHEN n.recipient_id IS NULL
+    THEN (SELECT COUNT(*) FROM users u WHERE u.read_through_id >= n.first_position)
+    ELSE (SELECT COUNT(*) FROM users u WHERE u.id = n.recipient_id AND u.read_through_id >= n.first_position)
   END
   + (SELECT COUNT(*) FROM notification_reads r JOIN users u ON u.id = r.user_id
-       WHERE r.notification_id = n.id AND u.read_through_id < n.id) AS read_by
+       WHERE r.notification_id = n.id AND u.read_through_id < r.first_position) AS read_by
 FROM notifications n WHERE n.id IN ?`
 
 // fillReadBy sets ReadBy on each of ns.

@@ -15,8 +15,9 @@ const (
 
 // seedBench fills s with benchUsers users and benchNotifications
 // notifications (one in ten addressed to a user, the rest broadcasts).
-// User 1 has read nothing; the others have watermarks spread over the
-// whole range and about ten single reads above them.
+// Nothing was scheduled, so each one's id is its position and its
+// first_position. User 1 has read nothing; the others have watermarks
+// spread over the whole range and about ten single reads above them.
 func seedBench(b *testing.B, s *Store) {
 	b.Helper()
 	stmts := []string{
@@ -26,11 +27,11 @@ func seedBench(b *testing.B, s *Store) {
 		        CASE WHEN i = 1 THEN 0 ELSE (i * 7919) % ` + strconv.Itoa(benchNotifications) + ` END
 		 FROM seq`,
 		`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ` + strconv.Itoa(benchNotifications) + `)
-		 INSERT INTO notifications (title, body, level, recipient_id, created_at)
-		 SELECT 'n' || i, '', 'info', CASE WHEN i % 10 = 0 THEN (i * 31) % ` + strconv.Itoa(benchUsers) + ` + 1 END, datetime('now')
+		 INSERT INTO notifications (title, body, level, recipient_id, created_at, position, first_position)
+		 SELECT 'n' || i, '', 'info', CASE WHEN i % 10 = 0 THEN (i * 31) % ` + strconv.Itoa(benchUsers) + ` + 1 END, datetime('now'), i, i
 		 FROM seq`,
-		`INSERT INTO notification_reads (user_id, notification_id, read_at)
-		 SELECT u.id, n.id, datetime('now') FROM users u JOIN notifications n
+		`INSERT INTO notification_reads (user_id, notification_id, first_position, read_at)
+		 SELECT u.id, n.id, n.first_position, datetime('now') FROM users u JOIN notifications n
 		   ON n.id > u.read_through_id AND n.id <= u.read_through_id + 11 AND n.recipient_id IS NULL
 		 WHERE u.id > 1`,
 	}
@@ -65,7 +66,7 @@ func BenchmarkUnreadCount(b *testing.B) {
 		b.Fatalf("plan after ANALYZE differs:\n%s", strings.Join(analyzed, "\n"))
 	}
 
-	// Watermarks spread evenly over all ids: on average 45,000 unread.
+	// Watermarks spread evenly over all positions: on average 45,000 unread.
 	b.Run("typical user", func(b *testing.B) {
 		var id int64 = 2
 		for b.Loop() {
