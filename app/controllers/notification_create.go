@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -59,10 +58,8 @@ func (ctl *Controller) notificationCreate(c echo.Context) error {
 // (POST /api/notifications, bearer token).
 func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
 	var in notificationInput
-	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxAPIBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object with title, body, level and recipient: "+err.Error())
+	if err := bindJSONObject(c, &in, maxAPIBody); err != nil {
+		return err
 	}
 	n, errs, err := ctl.validate(c.Request().Context(), in)
 	if err != nil {
