@@ -109,13 +109,26 @@ func TestServeShutsDownCleanlyOnSIGTERM(t *testing.T) {
 // pollWaiting reports whether the server counts three subscribers: two
 // streams and the long poll.
 func pollWaiting(base string) bool {
-	resp, err := http.Get(base + "/metrics")
+	resp, err := getMetrics(base)
 	if err != nil {
 		return false
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return strings.Contains(string(b), "beacon_notification_subscribers 3")
+}
+
+// metricsToken is the METRICS_TOKEN of the binaries startBinary starts.
+const metricsToken = "test-metrics"
+
+// getMetrics fetches base's /metrics with its token.
+func getMetrics(base string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	return http.DefaultClient.Do(req)
 }
 
 // binary is a built beacon serving on a fresh SQLite file.
@@ -138,7 +151,8 @@ func startBinary(t *testing.T, logs bool) *binary {
 	port := freePort(t)
 	b.base = "http://127.0.0.1:" + port
 	b.env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+filepath.Join(dir, "beacon.db"),
-		"ADMIN_EMAIL=ops@example.com", "ADMIN_PASSWORD=a long password", "SECRET_KEY_BASE=test")
+		"ADMIN_EMAIL=ops@example.com", "ADMIN_PASSWORD=a long password", "SECRET_KEY_BASE=test",
+		"METRICS_TOKEN="+metricsToken)
 	b.cmd = exec.Command(b.path)
 	b.cmd.Env = b.env
 	if logs {

@@ -141,7 +141,7 @@ var metricLine = regexp.MustCompile(`(?m)^(go_memstats_heap_inuse_bytes|go_memst
 // its /metrics.
 func serverMemory(t *testing.T, base string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
+	resp, err := getMetrics(base)
 	if err != nil {
 		t.Fatal(err)
 	}

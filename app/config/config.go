@@ -35,6 +35,9 @@ type Config struct {
 	// throttled, then disconnected.
 	ChatRate  float64
 	ChatBurst int
+	// MetricsToken is the bearer token /metrics asks for; "" turns
+	// /metrics off.
+	MetricsToken string
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -48,6 +51,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Heartbeat:     15 * time.Second,
 		ChatRate:      10,
 		ChatBurst:     20,
+		MetricsToken:  getenv("METRICS_TOKEN"),
 	}
 	var err error
 	if c.Migrate, err = parseBool("MIGRATE", getenv("MIGRATE"), true); err != nil {

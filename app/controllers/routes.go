@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -24,7 +23,7 @@ func uncompressed(c echo.Context) bool {
 }
 
 // Routes is Beacon's table of contents: every middleware and route.
-func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
+func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	e.HTTPErrorHandler = ctl.HandleError
 	e.Use(
 		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
@@ -45,7 +44,9 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 	// These answer without sessions: a health check must report the
 	// database, not fail on the session lookup.
 	e.GET("/healthz", ctl.healthShow)
-	e.GET("/metrics", echo.WrapHandler(metrics))
+	if ops.MetricsToken != "" { // unset: no route, so /metrics is 404
+		e.GET("/metrics", metricsShow(ops.MetricsToken, ops.Metrics))
+	}
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 

@@ -126,7 +126,10 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
-	ctl.Routes(e, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ctl.Routes(e, controllers.Ops{
+		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		MetricsToken: cfg.MetricsToken,
+	})
 	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener}, nil
 }
 
