@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -191,4 +192,74 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// LOG_FORMAT=json makes every log line one JSON object, and LOG_LEVEL=warn
+// leaves out the info lines; a setting Beacon does not know stops it at
+// once with a message that names it.
+func TestLogSettingsOfTheBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "beacon")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// serve runs beacon until it answers /healthz, then stops it with
+	// SIGTERM, and returns what it logged.
+	serve := func(env ...string) (string, error) {
+		port := freePort(t)
+		var logs syncBuffer
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), append([]string{"PORT=" + port, "DATABASE_URL=" + filepath.Join(dir, "beacon.db"),
+			"ADMIN_EMAIL=", "ADMIN_PASSWORD=", "SECRET_KEY_BASE="}, env...)...)
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			select {
+			case err := <-done:
+				return logs.String(), fmt.Errorf("exited before answering: %v", err)
+			default:
+			}
+			if resp, err := http.Get("http://127.0.0.1:" + port + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("not answering within 30s:\n%s", logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		err := <-done
+		return logs.String(), err
+	}
+	out, err := serve("LOG_FORMAT=json")
+	if err != nil || !strings.Contains(out, "beacon listening") {
+		t.Fatalf("LOG_FORMAT=json: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m struct{ Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m.Level == "" || m.Msg == "" {
+			t.Fatalf("LOG_FORMAT=json wrote a line that is not a JSON log record: %q", line)
+		}
+	}
+	out, err = serve("LOG_LEVEL=warn")
+	if err != nil || strings.Contains(out, "level=INFO") || !strings.Contains(out, "level=WARN") {
+		t.Fatalf("LOG_LEVEL=warn: %v, wrote\n%s", err, out)
+	}
+	for _, bad := range []string{"LOG_LEVEL=loud", "LOG_FORMAT=xml"} {
+		out, err := serve(bad)
+		name, _, _ := strings.Cut(bad, "=")
+		if err == nil || !strings.Contains(out, name) {
+			t.Fatalf("%s: %v\n%s", bad, err, out)
+		}
+	}
 }

@@ -38,6 +38,7 @@ type Config struct {
 	// MetricsToken is the bearer token /metrics asks for; "" turns
 	// /metrics off.
 	MetricsToken string
+	Log          Logging
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -54,6 +55,9 @@ func Load(getenv func(string) string) (Config, error) {
 		MetricsToken:  getenv("METRICS_TOKEN"),
 	}
 	var err error
+	if c.Log, err = LoadLogging(getenv); err != nil {
+		return c, err
+	}
 	if c.Migrate, err = parseBool("MIGRATE", getenv("MIGRATE"), true); err != nil {
 		return c, err
 	}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,6 +46,46 @@ func TestRefusesBadSettings(t *testing.T) {
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestLogSettings(t *testing.T) {
+	for _, tc := range []struct {
+		level, format string
+		want          slog.Level
+		json          bool
+	}{
+		{"", "", slog.LevelInfo, false},
+		{"debug", "json", slog.LevelDebug, true},
+		{"INFO", "text", slog.LevelInfo, false},
+		{"warn", "JSON", slog.LevelWarn, true},
+		{"error", "", slog.LevelError, false},
+	} {
+		c, err := Load(env(map[string]string{"LOG_LEVEL": tc.level, "LOG_FORMAT": tc.format}))
+		if err != nil {
+			t.Fatalf("LOG_LEVEL=%q LOG_FORMAT=%q: %v", tc.level, tc.format, err)
+		}
+		if c.Log.Level != tc.want || c.Log.JSON != tc.json {
+			t.Errorf("LOG_LEVEL=%q LOG_FORMAT=%q: %+v", tc.level, tc.format, c.Log)
+		}
+	}
+	for name, m := range map[string]map[string]string{
+		"level unknown":  {"LOG_LEVEL": "loud"},
+		"level number":   {"LOG_LEVEL": "4"},
+		"level offset":   {"LOG_LEVEL": "info+2"},
+		"format unknown": {"LOG_FORMAT": "xml"},
+	} {
+		_, err := Load(env(m))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		// The message names the setting and what it takes.
+		for k := range m {
+			if !strings.Contains(err.Error(), k) {
+				t.Errorf("%s: %v does not name %s", name, err, k)
+			}
 		}
 	}
 }

@@ -14,6 +14,13 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
+// Where the long-lived routes are, besides streamPath: they stay open by
+// design, so read bounds and slow-request warnings leave them alone.
+const (
+	pollPath   = "/api/notifications/poll"
+	chatWSPath = "/chat/:room/ws"
+)
+
 // uncompressed keeps compression off what must not be buffered (the event
 // stream, WebSocket upgrades) and off /metrics, which compresses itself.
 func uncompressed(c echo.Context) bool {
@@ -26,10 +33,7 @@ func uncompressed(c echo.Context) bool {
 func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	e.HTTPErrorHandler = ctl.HandleError
 	e.Use(
-		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-			LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true,
-			LogValuesFunc: ctl.logRequest,
-		}),
+		requestLog(ctl.Log, slowRequest),
 		middleware.Recover(),
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
 		middleware.SecureWithConfig(middleware.SecureConfig{
@@ -60,7 +64,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.GET("/chat", ctl.chatShow)
 	site.GET("/chat/:room", ctl.chatShow)
 	// A hijacked connection: no compression or timeout middleware either.
-	site.GET("/chat/:room/ws", ctl.chatWS)
+	site.GET(chatWSPath, ctl.chatWS)
 
 	site.GET("/login", ctl.sessionNew)
 	site.POST("/login", ctl.sessionCreate)
@@ -72,7 +76,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 
 	api := site.Group("/api")
 	api.GET("/notifications", ctl.apiNotificationsIndex)
-	api.GET("/notifications/poll", ctl.apiNotificationsPoll)
+	site.GET(pollPath, ctl.apiNotificationsPoll)
 	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
 
 	admin := site.Group("/admin", auth.RequireAdmin)
