@@ -23,7 +23,7 @@ import (
 // Store is what the controllers read and write.
 type Store interface {
 	auth.Users
-	Ping(ctx context.Context) error
+	Health(ctx context.Context) error
 	UserByEmail(ctx context.Context, email string) (models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
 	CreateNotification(ctx context.Context, n *models.Notification) error
