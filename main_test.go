@@ -263,3 +263,62 @@ func TestLogSettingsOfTheBinary(t *testing.T) {
 		}
 	}
 }
+
+// A client trickling a request body does not hold up SIGTERM: its read is
+// cut at once (408, connection closed), and the process exits 0 promptly
+// instead of waiting out the shutdown grace period.
+func TestSIGTERMWithATricklingClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	b := startBinary(t, true)
+	addr := strings.TrimPrefix(b.base, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Expect: 100-continue makes the server say when a handler starts
+	// reading the body: then the request is surely in flight.
+	fmt.Fprintf(conn, "POST /login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n", addr)
+	r := bufio.NewReader(conn)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, "100 Continue") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	if _, err := r.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			if _, err := conn.Write([]byte("a")); err != nil {
+				return
+			}
+			time.Sleep(300 * time.Millisecond) // the trickle itself
+		}
+	}()
+
+	start := time.Now()
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- b.cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not exit within 10s of SIGTERM")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("exit took %v with a trickling client: it waited for it", d)
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("the trickling client got %v %v, want 408", resp, err)
+	}
+	t.Logf("exited %v after SIGTERM", time.Since(start))
+}

@@ -1,6 +1,10 @@
 package controllers
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+	"time"
+)
 
 // Ops is what the routes need to operate the app rather than to serve its
 // pages: filled in server.New beside the Controller.
@@ -9,4 +13,9 @@ type Ops struct {
 	// token it asks for, and "" turns /metrics off.
 	Metrics      http.Handler
 	MetricsToken string
+	// ReadBound is how long an ordinary request may take to send itself
+	// (DefaultReadBound when zero); once Draining ends, reads pending are
+	// cut at once.
+	ReadBound time.Duration
+	Draining  context.Context
 }

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -32,8 +33,15 @@ func uncompressed(c echo.Context) bool {
 // Routes is Beacon's table of contents: every middleware and route.
 func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	e.HTTPErrorHandler = ctl.HandleError
+	if ops.ReadBound <= 0 {
+		ops.ReadBound = DefaultReadBound
+	}
+	if ops.Draining == nil {
+		ops.Draining = context.Background()
+	}
 	e.Use(
 		requestLog(ctl.Log, slowRequest),
+		readRequest(ops.ReadBound, ops.Draining),
 		middleware.Recover(),
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
 		middleware.SecureWithConfig(middleware.SecureConfig{
@@ -42,7 +50,6 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: contentSecurityPolicy,
 		}),
-		middleware.BodyLimit("1M"),
 	)
 
 	// These answer without sessions: a health check must report the

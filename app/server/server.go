@@ -39,12 +39,17 @@ type Server struct {
 	chat          *channels.ChatHub
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
+	// draining ends when Run's context does: requests still sending
+	// their body are cut then, so they cannot hold up the shutdown.
+	draining context.Context
+	drain    context.CancelFunc
 }
 
 // Tuning is what tests shorten beyond the configuration: no setting reaches
 // it. Production passes the zero value, which keeps channels' defaults.
 type Tuning struct {
 	StreamRetry time.Duration // the reconnect delay streams tell browsers
+	ReadBound   time.Duration // how long an ordinary request may take to send itself
 }
 
 // New builds the app over an open, migrated store.
@@ -126,11 +131,14 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
+	draining, drain := context.WithCancel(context.Background())
 	ctl.Routes(e, controllers.Ops{
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		MetricsToken: cfg.MetricsToken,
+		ReadBound:    tune.ReadBound,
+		Draining:     draining,
 	})
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener}, nil
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, draining: draining, drain: drain}, nil
 }
 
 // Handler is the app's HTTP handler.
@@ -144,6 +152,7 @@ func (s *Server) NotificationSubscribers() int { return s.notifications.Subscrib
 // elsewhere.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.stopSessions()
+	defer context.AfterFunc(ctx, s.drain)()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.notifications.Run(ctx) })
 	g.Go(func() error { return s.chat.Run(ctx) })
