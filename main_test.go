@@ -141,8 +141,8 @@ type binary struct {
 
 // startBinary builds beacon, starts `beacon serve` with an admin
 // ops@example.com, and waits until it answers /healthz. With logs set, its
-// log lines go to the test log.
-func startBinary(t *testing.T, logs bool) *binary {
+// log lines go to the test log. extra is added to its environment.
+func startBinary(t *testing.T, logs bool, extra ...string) *binary {
 	t.Helper()
 	dir := t.TempDir()
 	b := &binary{path: filepath.Join(dir, "beacon")}
@@ -154,6 +154,7 @@ func startBinary(t *testing.T, logs bool) *binary {
 	b.env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+filepath.Join(dir, "beacon.db"),
 		"ADMIN_EMAIL=ops@example.com", "ADMIN_PASSWORD=a long password", "SECRET_KEY_BASE=test",
 		"METRICS_TOKEN="+metricsToken)
+	b.env = append(b.env, extra...)
 	b.cmd = exec.Command(b.path)
 	b.cmd.Env = b.env
 	if logs {

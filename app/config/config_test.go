@@ -38,11 +38,13 @@ func TestSettings(t *testing.T) {
 
 func TestRefusesBadSettings(t *testing.T) {
 	for name, m := range map[string]map[string]string{
-		"production without secret": {"APP_ENV": "production"},
-		"heartbeat not a duration":  {"HEARTBEAT_INTERVAL": "15"},
-		"heartbeat zero":            {"HEARTBEAT_INTERVAL": "0s"},
-		"migrate not a bool":        {"MIGRATE": "maybe"},
-		"signup not a bool":         {"SIGNUP": "nah"},
+		"production without secret":  {"APP_ENV": "production"},
+		"heartbeat not a duration":   {"HEARTBEAT_INTERVAL": "15"},
+		"heartbeat zero":             {"HEARTBEAT_INTERVAL": "0s"},
+		"migrate not a bool":         {"MIGRATE": "maybe"},
+		"signup not a bool":          {"SIGNUP": "nah"},
+		"user limit negative":        {"STREAM_LIMIT_USER": "-1"},
+		"address limit not a number": {"STREAM_LIMIT_ADDRESS": "lots"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -87,5 +89,16 @@ func TestLogSettings(t *testing.T) {
 				t.Errorf("%s: %v does not name %s", name, err, k)
 			}
 		}
+	}
+}
+
+func TestStreamLimits(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.StreamLimitUser != 30 || c.StreamLimitAddress != 200 {
+		t.Fatalf("defaults: user %d address %d (%v)", c.StreamLimitUser, c.StreamLimitAddress, err)
+	}
+	c, err = Load(env(map[string]string{"STREAM_LIMIT_USER": "0", "STREAM_LIMIT_ADDRESS": "5"}))
+	if err != nil || c.StreamLimitUser != 0 || c.StreamLimitAddress != 5 {
+		t.Fatalf("set: user %d address %d (%v)", c.StreamLimitUser, c.StreamLimitAddress, err)
 	}
 }

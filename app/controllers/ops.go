@@ -18,4 +18,7 @@ type Ops struct {
 	// cut at once.
 	ReadBound time.Duration
 	Draining  context.Context
+	// Limits caps the streams, long polls and chat sockets per user and
+	// per visitor address.
+	Limits ConnectionLimiter
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"beacon/app/auth"
+	"beacon/app/limits"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles, and no
@@ -36,6 +37,9 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	if ops.ReadBound <= 0 {
 		ops.ReadBound = DefaultReadBound
 	}
+	if ops.Limits == nil {
+		ops.Limits = limits.New(limits.Options{}, nil, ctl.Log)
+	}
 	if ops.Draining == nil {
 		ops.Draining = context.Background()
 	}
@@ -61,17 +65,20 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 
+	// The long-lived routes hold a lease each (STREAM_LIMIT_USER,
+	// STREAM_LIMIT_ADDRESS) once the user is known.
+	limit := limitConnections(ops.Limits)
 	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.CSRF())
 	site.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
-	site.GET(streamPath, ctl.streamShow)
+	site.GET(streamPath, ctl.streamShow, limit)
 	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 
 	site.GET("/chat", ctl.chatShow)
 	site.GET("/chat/:room", ctl.chatShow)
 	// A hijacked connection: no compression or timeout middleware either.
-	site.GET(chatWSPath, ctl.chatWS)
+	site.GET(chatWSPath, ctl.chatWS, limit)
 
 	site.GET("/login", ctl.sessionNew)
 	site.POST("/login", ctl.sessionCreate)
@@ -83,7 +90,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 
 	api := site.Group("/api")
 	api.GET("/notifications", ctl.apiNotificationsIndex)
-	site.GET(pollPath, ctl.apiNotificationsPoll)
+	site.GET(pollPath, ctl.apiNotificationsPoll, limit)
 	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
 
 	admin := site.Group("/admin", auth.RequireAdmin)

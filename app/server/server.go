@@ -24,6 +24,7 @@ import (
 	"beacon/app/channels"
 	"beacon/app/config"
 	"beacon/app/controllers"
+	"beacon/app/limits"
 	"beacon/app/store"
 	"beacon/migrations"
 	"beacon/views/components"
@@ -39,6 +40,7 @@ type Server struct {
 	chat          *channels.ChatHub
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
+	limits        *limits.Limiter
 	// draining ends when Run's context does: requests still sending
 	// their body are cut then, so they cannot hold up the shutdown.
 	draining context.Context
@@ -50,6 +52,9 @@ type Server struct {
 type Tuning struct {
 	StreamRetry time.Duration // the reconnect delay streams tell browsers
 	ReadBound   time.Duration // how long an ordinary request may take to send itself
+	// LimitRefresh is how often connection counts are shared between
+	// instances (limits.DefaultRefresh when zero).
+	LimitRefresh time.Duration
 }
 
 // New builds the app over an open, migrated store.
@@ -131,14 +136,27 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
+	// On PostgreSQL the connection limits count across instances through
+	// the database; on SQLite this instance's counts are the truth.
+	var shared limits.Shared
+	if st.Dialect() == migrations.Postgres {
+		shared = st
+	}
+	limiter := limits.New(limits.Options{
+		PerUser:    cfg.StreamLimitUser,
+		PerAddress: cfg.StreamLimitAddress,
+		Refresh:    tune.LimitRefresh,
+	}, shared, log)
+
 	draining, drain := context.WithCancel(context.Background())
 	ctl.Routes(e, controllers.Ops{
 		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		MetricsToken: cfg.MetricsToken,
 		ReadBound:    tune.ReadBound,
 		Draining:     draining,
+		Limits:       limiter,
 	})
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, draining: draining, drain: drain}, nil
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, limits: limiter, draining: draining, drain: drain}, nil
 }
 
 // Handler is the app's HTTP handler.
@@ -156,6 +174,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.notifications.Run(ctx) })
 	g.Go(func() error { return s.chat.Run(ctx) })
+	g.Go(func() error { return s.limits.Run(ctx) })
 	if s.listener != nil {
 		g.Go(func() error { return s.listener.Run(ctx) })
 	}
