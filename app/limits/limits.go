@@ -41,6 +41,8 @@ type Options struct {
 // default): within that window a client may go over its limit by what it
 // opened elsewhere meanwhile. An instance that dies without a goodbye is
 // counted until its row expires, 3 Refresh periods after it last wrote.
+// Expiry compares one instance's clock with another's, so their clocks
+// must agree to within a few seconds (NTP does).
 type Limiter struct {
 	opts     Options
 	shared   Shared
@@ -131,14 +133,6 @@ func (l *Limiter) Acquire(userID int64, addr string) (lease *Lease, ok bool) {
 			delete(l.local, subject)
 		}
 	}}, true
-}
-
-// Held is how many connections subject ("user:ID" or "addr:ADDRESS") holds
-// on this instance.
-func (l *Limiter) Held(subject string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.local[subject]
 }
 
 // Run shares the counts with the other instances until ctx ends, then

@@ -41,10 +41,10 @@ type Server struct {
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
 	limits        *limits.Limiter
-	// draining ends when Run's context does: requests still sending
-	// their body are cut then, so they cannot hold up the shutdown.
-	draining context.Context
-	drain    context.CancelFunc
+	// drain ends the routes' Draining context once Run's ends: requests
+	// still sending their body are cut then, so they cannot hold up the
+	// shutdown.
+	drain context.CancelFunc
 }
 
 // Tuning is what tests shorten beyond the configuration: no setting reaches
@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Draining:     draining,
 		Limits:       limiter,
 	})
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, limits: limiter, draining: draining, drain: drain}, nil
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, limits: limiter, drain: drain}, nil
 }
 
 // Handler is the app's HTTP handler.
