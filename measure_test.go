@@ -32,7 +32,7 @@ func TestMeasureStreams(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set BEACON_MEASURE_STREAMS=N to measure N streams")
 	}
-	b := startBinary(t, false)
+	b := startBinary(t, false, "STREAM_LIMIT_ADDRESS=0", "STREAM_LIMIT_USER=0")
 	base, port := b.base, strings.TrimPrefix(b.base, "http://127.0.0.1:")
 	tokenCmd := exec.Command(b.path, "token", "create", "ops@example.com")
 	tokenCmd.Env = b.env
@@ -141,7 +141,7 @@ var metricLine = regexp.MustCompile(`(?m)^(go_memstats_heap_inuse_bytes|go_memst
 // its /metrics.
 func serverMemory(t *testing.T, base string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
+	resp, err := getMetrics(base)
 	if err != nil {
 		t.Fatal(err)
 	}

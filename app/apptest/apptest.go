@@ -62,6 +62,12 @@ type Options struct {
 	// Retry shortens the reconnect delay streams tell browsers (default
 	// 2s), which no setting reaches.
 	Retry time.Duration
+	// ReadBound shortens how long a request may take to send itself
+	// (default 30s), which no setting reaches.
+	ReadBound time.Duration
+	// LimitRefresh shortens how often instances share their connection
+	// counts (default 3s).
+	LimitRefresh time.Duration
 }
 
 // environment is the app's environment under opts.
@@ -104,7 +110,7 @@ func New(t testing.TB, opts Options) *App {
 	if err := st.Migrate(context.Background(), log); err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Store: st, cfg: cfg, tune: server.Tuning{StreamRetry: opts.Retry}, log: log}
+	a := &App{Store: st, cfg: cfg, tune: server.Tuning{StreamRetry: opts.Retry, ReadBound: opts.ReadBound, LimitRefresh: opts.LimitRefresh}, log: log}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func benchChatBroadcast(b *testing.B, n int) {
 		if err != nil {
 			return
 		}
-		hub.Serve(req.Context(), conn, user, "bench", 0, func() bool { return true })
+		hub.Serve(req.Context(), conn, user, "bench", 0, func() bool { return true }, nil)
 	}))
 
 	var (

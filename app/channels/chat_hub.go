@@ -175,7 +175,12 @@ func (h *ChatHub) Connections() int {
 // before each message is stored, at each ping, and whenever the user's
 // topic wakes (they signed out, on any instance). after, when not 0, is
 // the last message id the client has: its history is what it missed.
-func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool) {
+// ended, when not nil, is called once the connection has ended (it lets a
+// connection limit's lease last as long as the socket).
+func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool, ended func()) {
+	if ended == nil {
+		ended = func() {}
+	}
 	c := newChatClient(conn, user, &h.opts)
 	c.signedIn = signedIn
 	r, err := h.join(ctx, c, room, after)
@@ -185,6 +190,7 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 			code, reason = websocket.CloseGoingAway, "server shutting down"
 		}
 		c.closeNow(code, reason)
+		ended()
 		return
 	}
 	// The pumps outlive the request: its handler returns, and with it go
@@ -194,6 +200,7 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 	ctx = context.WithoutCancel(ctx)
 	h.enterUser(c)
 	go func() {
+		defer ended()
 		defer h.leave(r, c)
 		defer h.leaveUser(c)
 		readerDone := make(chan struct{})

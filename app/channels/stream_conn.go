@@ -27,6 +27,10 @@ const (
 	stallRetry = 250 * time.Millisecond
 	// minWriters is the least number of shared writer goroutines.
 	minWriters = 4
+	// hangupSweep is the longest a connection whose client hung up is
+	// held (its connection-limit lease and the subscriber gauge with it):
+	// one non-blocking read per connection, about a microsecond each.
+	hangupSweep = 2 * time.Second
 )
 
 var errStalled = errors.New("stream stalled")
@@ -269,13 +273,13 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 	}
 }
 
-// maintain tries stalled connections again, and at each heartbeat lets go
-// of connections whose client hung up (a write would find out only at the
-// second heartbeat after).
+// maintain tries stalled connections again, and every hangupSweep (or
+// heartbeat, when that is shorter) lets go of connections whose client
+// hung up: a write would find out only at the second heartbeat after.
 func (h *NotificationHub) maintain(done <-chan struct{}) {
 	retry := time.NewTicker(stallRetry)
 	defer retry.Stop()
-	sweep := time.NewTicker(h.opts.Heartbeat)
+	sweep := time.NewTicker(min(h.opts.Heartbeat, hangupSweep))
 	defer sweep.Stop()
 	scratch := make([]byte, 512)
 	for {

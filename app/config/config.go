@@ -41,22 +41,37 @@ type Config struct {
 	// Retention is how long notifications are kept (RETENTION); 0 keeps
 	// them for good.
 	Retention time.Duration
+	// MetricsToken is the bearer token /metrics asks for; "" turns
+	// /metrics off.
+	MetricsToken string
+	Log          Logging
+	// StreamLimitUser and StreamLimitAddress cap the streams, long polls
+	// and chat sockets one signed-in user, or one visitor's address, may
+	// hold at once; 0 is no limit.
+	StreamLimitUser    int
+	StreamLimitAddress int
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		Port:          or(getenv("PORT"), "8080"),
-		DatabaseURL:   or(getenv("DATABASE_URL"), "beacon.db"),
-		Production:    getenv("APP_ENV") == "production",
-		AdminEmail:    strings.TrimSpace(getenv("ADMIN_EMAIL")),
-		AdminPassword: getenv("ADMIN_PASSWORD"),
-		Heartbeat:     15 * time.Second,
-		ChatRate:      10,
-		ChatBurst:     20,
-		SignupLimit:   10,
+		Port:               or(getenv("PORT"), "8080"),
+		DatabaseURL:        or(getenv("DATABASE_URL"), "beacon.db"),
+		Production:         getenv("APP_ENV") == "production",
+		AdminEmail:         strings.TrimSpace(getenv("ADMIN_EMAIL")),
+		AdminPassword:      getenv("ADMIN_PASSWORD"),
+		Heartbeat:          15 * time.Second,
+		ChatRate:           10,
+		ChatBurst:          20,
+		SignupLimit:        10,
+		MetricsToken:       getenv("METRICS_TOKEN"),
+		StreamLimitUser:    30,
+		StreamLimitAddress: 200,
 	}
 	var err error
+	if c.Log, err = LoadLogging(getenv); err != nil {
+		return c, err
+	}
 	if c.Migrate, err = parseBool("MIGRATE", getenv("MIGRATE"), true); err != nil {
 		return c, err
 	}
@@ -100,6 +115,15 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: SIGNUP_LIMIT %q is not a whole number of sign-ups per hour (0 for no limit)", v)
 		}
 		c.SignupLimit = n
+	}
+	for name, dst := range map[string]*int{"STREAM_LIMIT_USER": &c.StreamLimitUser, "STREAM_LIMIT_ADDRESS": &c.StreamLimitAddress} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return c, fmt.Errorf("config: %s %q is not a whole number (0 for no limit)", name, v)
+			}
+			*dst = n
+		}
 	}
 	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

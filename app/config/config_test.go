@@ -1,6 +1,8 @@
 package config
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,14 +38,16 @@ func TestSettings(t *testing.T) {
 
 func TestRefusesBadSettings(t *testing.T) {
 	for name, m := range map[string]map[string]string{
-		"production without secret": {"APP_ENV": "production"},
-		"heartbeat not a duration":  {"HEARTBEAT_INTERVAL": "15"},
-		"heartbeat zero":            {"HEARTBEAT_INTERVAL": "0s"},
-		"migrate not a bool":        {"MIGRATE": "maybe"},
-		"signup not a bool":         {"SIGNUP": "nah"},
-		"retention not a duration":  {"RETENTION": "30d"},
-		"retention zero":            {"RETENTION": "0"},
-		"retention negative":        {"RETENTION": "-1h"},
+		"production without secret":  {"APP_ENV": "production"},
+		"heartbeat not a duration":   {"HEARTBEAT_INTERVAL": "15"},
+		"heartbeat zero":             {"HEARTBEAT_INTERVAL": "0s"},
+		"migrate not a bool":         {"MIGRATE": "maybe"},
+		"signup not a bool":          {"SIGNUP": "nah"},
+		"retention not a duration":   {"RETENTION": "30d"},
+		"retention zero":             {"RETENTION": "0"},
+		"retention negative":         {"RETENTION": "-1h"},
+		"user limit negative":        {"STREAM_LIMIT_USER": "-1"},
+		"address limit not a number": {"STREAM_LIMIT_ADDRESS": "lots"},
 	} {
 		if _, err := Load(env(m)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -62,5 +66,56 @@ func TestSignupLimit(t *testing.T) {
 		if _, err := Load(env(map[string]string{"SIGNUP_LIMIT": v})); err == nil {
 			t.Errorf("SIGNUP_LIMIT=%q accepted", v)
 		}
+	}
+}
+
+func TestLogSettings(t *testing.T) {
+	for _, tc := range []struct {
+		level, format string
+		want          slog.Level
+		json          bool
+	}{
+		{"", "", slog.LevelInfo, false},
+		{"debug", "json", slog.LevelDebug, true},
+		{"INFO", "text", slog.LevelInfo, false},
+		{"warn", "JSON", slog.LevelWarn, true},
+		{"error", "", slog.LevelError, false},
+	} {
+		c, err := Load(env(map[string]string{"LOG_LEVEL": tc.level, "LOG_FORMAT": tc.format}))
+		if err != nil {
+			t.Fatalf("LOG_LEVEL=%q LOG_FORMAT=%q: %v", tc.level, tc.format, err)
+		}
+		if c.Log.Level != tc.want || c.Log.JSON != tc.json {
+			t.Errorf("LOG_LEVEL=%q LOG_FORMAT=%q: %+v", tc.level, tc.format, c.Log)
+		}
+	}
+	for name, m := range map[string]map[string]string{
+		"level unknown":  {"LOG_LEVEL": "loud"},
+		"level number":   {"LOG_LEVEL": "4"},
+		"level offset":   {"LOG_LEVEL": "info+2"},
+		"format unknown": {"LOG_FORMAT": "xml"},
+	} {
+		_, err := Load(env(m))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		// The message names the setting and what it takes.
+		for k := range m {
+			if !strings.Contains(err.Error(), k) {
+				t.Errorf("%s: %v does not name %s", name, err, k)
+			}
+		}
+	}
+}
+
+func TestStreamLimits(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.StreamLimitUser != 30 || c.StreamLimitAddress != 200 {
+		t.Fatalf("defaults: user %d address %d (%v)", c.StreamLimitUser, c.StreamLimitAddress, err)
+	}
+	c, err = Load(env(map[string]string{"STREAM_LIMIT_USER": "0", "STREAM_LIMIT_ADDRESS": "5"}))
+	if err != nil || c.StreamLimitUser != 0 || c.StreamLimitAddress != 5 {
+		t.Fatalf("set: user %d address %d (%v)", c.StreamLimitUser, c.StreamLimitAddress, err)
 	}
 }

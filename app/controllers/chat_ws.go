@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/limits"
 )
 
 // chatWS upgrades to the chat WebSocket, only for a signed-in user and a
@@ -42,7 +43,10 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	// Serve returns once the socket is in its room: the hub runs it from
 	// then on, without this handler's goroutine.
 	ctx := c.Request().Context()
-	ctl.Chat.Serve(ctx, conn, *user, room, after, func() bool { return ctl.sessionActive(ctx) })
+	// The socket outlives this handler: its connection-limit lease ends
+	// with the socket, not with the handler.
+	lease := limits.Hold(ctx)
+	ctl.Chat.Serve(ctx, conn, *user, room, after, func() bool { return ctl.sessionActive(ctx) }, lease.Release)
 	return nil
 }
 

@@ -23,7 +23,7 @@ import (
 // Store is what the controllers read and write.
 type Store interface {
 	auth.Users
-	Ping(ctx context.Context) error
+	Health(ctx context.Context) error
 	UserByEmail(ctx context.Context, email string) (models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
 	CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error)
@@ -55,7 +55,7 @@ type NotificationStreams interface {
 
 // ChatRooms serves chat connections.
 type ChatRooms interface {
-	Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool)
+	Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool, ended func())
 }
 
 // Publisher wakes every hub serving a topic once a change is committed.

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"beacon/views/pages"
 )
@@ -62,11 +60,4 @@ func wantsJSON(c echo.Context) bool {
 	}
 	accept := r.Header.Get("Accept")
 	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
-}
-
-// logRequest writes one line per request. Failures were logged by
-// HandleError already, with their cause.
-func (ctl *Controller) logRequest(c echo.Context, v middleware.RequestLoggerValues) error {
-	ctl.Log.Info("request", "method", v.Method, "path", v.URIPath, "status", v.Status, "duration", v.Latency.Round(time.Microsecond))
-	return nil
 }

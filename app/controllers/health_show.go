@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/broker"
+	"beacon/app/store"
 )
 
 // listenerHealth is a publisher that hears other instances (PostgreSQL's)
@@ -24,7 +26,8 @@ type listenerJSON struct {
 	Reconnects       int64   `json:"reconnects"`
 }
 
-// healthShow answers 200 while the database answers and, on PostgreSQL,
+// healthShow answers 200 while the database answers a query (and, on
+// SQLite, its file is still the one at its path) and, on PostgreSQL,
 // this instance has heard its listening connection within
 // broker.DeafAfter; else 503 with what is wrong. A listener that is
 // reconnecting but not yet deaf is still 200: it re-reads everything once
@@ -43,10 +46,17 @@ func (ctl *Controller) healthShow(c echo.Context) error {
 			body["error"] = fmt.Sprintf("listener: nothing heard from PostgreSQL for %.0f s", h.Since.Seconds())
 		}
 	}
-	if err := ctl.Store.Ping(ctx); err != nil {
+	if err := ctl.Store.Health(ctx); err != nil {
 		ctl.Log.Warn("health check: database", "err", err)
 		status, body["status"] = http.StatusServiceUnavailable, "unavailable"
-		body["error"] = "database: not answering"
+		switch {
+		case errors.Is(err, store.ErrFileDeleted):
+			body["error"] = "database: " + store.ErrFileDeleted.Error()
+		case errors.Is(err, store.ErrFileReplaced):
+			body["error"] = "database: " + store.ErrFileReplaced.Error()
+		default:
+			body["error"] = "database: not answering"
+		}
 	}
 	return c.JSON(status, body)
 }

@@ -1,13 +1,10 @@
 package controllers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -72,7 +69,7 @@ func (ctl *Controller) notificationCreate(c echo.Context) error {
 // when its key replaced a live one.
 func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
 	var in notificationInput
-	if err := decodeJSONObject(c, &in, "title, body, level, recipient, key and deliver_at"); err != nil {
+	if err := bindJSONObject(c, &in, maxAPIBody); err != nil {
 		return err
 	}
 	n, replaced, errs, err := ctl.postInput(c.Request().Context(), in)
@@ -115,38 +112,6 @@ func writeNotification(c echo.Context, status int, n models.Notification) error 
 		return err
 	}
 	return c.JSON(status, json.RawMessage(p))
-}
-
-// decodeJSONObject reads the request's body, which must be
-// application/json holding exactly one JSON object with no fields but v's
-// (fields names them for the message): 415 for another Content-Type, 400
-// for anything else (413 when too long).
-func decodeJSONObject(c echo.Context, v any, fields string) error {
-	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationJSON {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "The body must be sent as Content-Type: application/json.")
-	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxAPIBody+1))
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read: "+err.Error())
-	}
-	if len(body) > maxAPIBody {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("The body must be at most %d bytes.", maxAPIBody))
-	}
-	notObject := "The body must be one JSON object with " + fields
-	// null and arrays would decode into a struct without complaint.
-	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return echo.NewHTTPError(http.StatusBadRequest, notObject+".")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, notObject+": "+err.Error())
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return echo.NewHTTPError(http.StatusBadRequest, notObject+", and nothing after it.")
-	}
-	return nil
 }
 
 // validate checks in and resolves its recipient. It returns the

@@ -71,7 +71,7 @@ func (ctl *Controller) apiNotificationUpdate(c echo.Context) error {
 		return err
 	}
 	var in notificationPatchInput
-	if err := decodeJSONObject(c, &in, "any of title, body, level and deliver_at"); err != nil {
+	if err := bindJSONObject(c, &in, maxAPIBody); err != nil {
 		return err
 	}
 	n, errs, err := ctl.edit(c.Request().Context(), id, in)

@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -114,12 +115,47 @@ func TestAdminListCountsLiveDeliveries(t *testing.T) {
 	})
 }
 
-func TestMetricsAreServed(t *testing.T) {
-	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
+// /metrics answers only its bearer token, compared in constant time; with
+// no METRICS_TOKEN it does not exist.
+func TestMetricsNeedTheirToken(t *testing.T) {
+	off := apptest.New(t, apptest.Options{})
+	if resp, _ := off.Client(t).Get(t, "/metrics"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics without METRICS_TOKEN: %d, want 404", resp.StatusCode)
+	}
+
+	app := apptest.New(t, apptest.Options{Env: map[string]string{"METRICS_TOKEN": "s3cret-metrics"}})
 	open(t, app.Client(t), "")
-	resp, body := app.Client(t).Get(t, "/metrics")
-	if resp.StatusCode != 200 || !strings.Contains(body, "beacon_notification_subscribers 1") {
-		t.Fatalf("metrics: %d\n%.500s", resp.StatusCode, body)
+	for _, tc := range []struct {
+		name, authorization string
+		status              int
+	}{
+		{"no header", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer s3cret-metricz", http.StatusUnauthorized},
+		{"a prefix of it", "Bearer s3cret", http.StatusUnauthorized},
+		{"not bearer", "Basic czNjcmV0LW1ldHJpY3M=", http.StatusUnauthorized},
+		{"the token", "Bearer s3cret-metrics", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, app.URL+"/metrics", nil)
+			if tc.authorization != "" {
+				req.Header.Set("Authorization", tc.authorization)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d\n%.300s", resp.StatusCode, tc.status, b)
+			}
+			if tc.status == http.StatusOK && !strings.Contains(string(b), "beacon_notification_subscribers 1") {
+				t.Fatalf("metrics lack the stream:\n%.500s", b)
+			}
+			if tc.status == http.StatusUnauthorized && (strings.Contains(string(b), "beacon_") || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer")) {
+				t.Fatalf("401 with metrics in it or no WWW-Authenticate: Bearer: %q %.300s", resp.Header.Get("WWW-Authenticate"), b)
+			}
+		})
 	}
 }
 

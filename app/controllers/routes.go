@@ -1,19 +1,27 @@
 package controllers
 
 import (
-	"net/http"
+	"context"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"beacon/app/auth"
+	"beacon/app/limits"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles, and no
 // framing.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// Where the long-lived routes are, besides streamPath: they stay open by
+// design, so read bounds and slow-request warnings leave them alone.
+const (
+	pollPath   = "/api/notifications/poll"
+	chatWSPath = "/chat/:room/ws"
+)
 
 // uncompressed keeps compression off what must not be buffered (the event
 // stream, WebSocket upgrades) and off /metrics, which compresses itself.
@@ -24,13 +32,20 @@ func uncompressed(c echo.Context) bool {
 }
 
 // Routes is Beacon's table of contents: every middleware and route.
-func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
+func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	e.HTTPErrorHandler = ctl.HandleError
+	if ops.ReadBound <= 0 {
+		ops.ReadBound = DefaultReadBound
+	}
+	if ops.Limits == nil {
+		ops.Limits = limits.New(limits.Options{}, nil, ctl.Log)
+	}
+	if ops.Draining == nil {
+		ops.Draining = context.Background()
+	}
 	e.Use(
-		middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-			LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true,
-			LogValuesFunc: ctl.logRequest,
-		}),
+		requestLog(ctl.Log, slowRequest),
+		readRequest(ops.ReadBound, ops.Draining),
 		middleware.Recover(),
 		auth.HTTPS(ctl.TrustProxy),
 		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
@@ -40,27 +55,31 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: contentSecurityPolicy,
 		}),
-		middleware.BodyLimit("1M"),
 	)
 
 	// These answer without sessions: a health check must report the
 	// database, not fail on the session lookup.
 	e.GET("/healthz", ctl.healthShow)
-	e.GET("/metrics", echo.WrapHandler(metrics))
+	if ops.MetricsToken != "" { // unset: no route, so /metrics is 404
+		e.GET("/metrics", metricsShow(ops.MetricsToken, ops.Metrics))
+	}
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 
+	// The long-lived routes hold a lease each (STREAM_LIMIT_USER,
+	// STREAM_LIMIT_ADDRESS) once the user is known.
+	limit := limitConnections(ops.Limits)
 	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.PrivateCache, ctl.Sessions.CheckCSRF)
 	site.GET("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
-	site.GET(streamPath, ctl.streamShow)
+	site.GET(streamPath, ctl.streamShow, limit)
 	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 
 	site.GET("/chat", ctl.chatShow)
 	site.GET("/chat/:room", ctl.chatShow)
 	// A hijacked connection: no compression or timeout middleware either.
-	site.GET("/chat/:room/ws", ctl.chatWS)
+	site.GET(chatWSPath, ctl.chatWS, limit)
 
 	site.GET("/login", ctl.sessionNew)
 	site.POST("/login", ctl.sessionCreate)
@@ -72,7 +91,7 @@ func (ctl *Controller) Routes(e *echo.Echo, metrics http.Handler) {
 
 	api := site.Group("/api")
 	api.GET("/notifications", ctl.apiNotificationsIndex)
-	api.GET("/notifications/poll", ctl.apiNotificationsPoll)
+	site.GET(pollPath, ctl.apiNotificationsPoll, limit)
 	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
 	api.PATCH("/notifications/:id", ctl.apiNotificationUpdate, auth.RequireAPIAdmin(ctl.Store))
 	api.DELETE("/notifications/:id", ctl.apiNotificationWithdraw, auth.RequireAPIAdmin(ctl.Store))

@@ -7,6 +7,7 @@ import (
 
 	"beacon/app/auth"
 	"beacon/app/channels"
+	"beacon/app/limits"
 )
 
 // streamPath is where the notification stream is served.
@@ -25,6 +26,9 @@ func (ctl *Controller) streamShow(c echo.Context) error {
 		LastEventID: last,
 		SignedIn:    func() bool { return ctl.sessionActive(ctx) },
 		Request:     c.Request(),
+		// A taken-over stream outlives this handler: its connection-limit
+		// lease ends with the connection.
+		TakenOver: func() func() { return limits.Hold(ctx).Release },
 	})
 	if err != nil && c.Request().Context().Err() == nil {
 		ctl.Log.Error("notification stream", "err", err)

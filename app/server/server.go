@@ -25,6 +25,7 @@ import (
 	"beacon/app/config"
 	"beacon/app/controllers"
 	"beacon/app/jobs"
+	"beacon/app/limits"
 	"beacon/app/store"
 	"beacon/migrations"
 	"beacon/views/components"
@@ -43,13 +44,22 @@ type Server struct {
 	publisher     controllers.Publisher
 	// jobs run beside the hubs: scheduled deliveries, and pruning under
 	// RETENTION.
-	jobs []func(ctx context.Context) error
+	jobs   []func(ctx context.Context) error
+	limits *limits.Limiter
+	// drain ends the routes' Draining context once Run's ends: requests
+	// still sending their body are cut then, so they cannot hold up the
+	// shutdown.
+	drain context.CancelFunc
 }
 
 // Tuning is what tests shorten beyond the configuration: no setting reaches
 // it. Production passes the zero value, which keeps channels' defaults.
 type Tuning struct {
 	StreamRetry time.Duration // the reconnect delay streams tell browsers
+	ReadBound   time.Duration // how long an ordinary request may take to send itself
+	// LimitRefresh is how often connection counts are shared between
+	// instances (limits.DefaultRefresh when zero).
+	LimitRefresh time.Duration
 }
 
 // New builds the app over an open, migrated store.
@@ -134,14 +144,34 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 	}
-	ctl.Routes(e, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// On PostgreSQL the connection limits count across instances through
+	// the database; on SQLite this instance's counts are the truth.
+	var shared limits.Shared
+	if st.Dialect() == migrations.Postgres {
+		shared = st
+	}
+	limiter := limits.New(limits.Options{
+		PerUser:    cfg.StreamLimitUser,
+		PerAddress: cfg.StreamLimitAddress,
+		Refresh:    tune.LimitRefresh,
+	}, shared, log)
+
+	draining, drain := context.WithCancel(context.Background())
+	ctl.Routes(e, controllers.Ops{
+		Metrics:      promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		MetricsToken: cfg.MetricsToken,
+		ReadBound:    tune.ReadBound,
+		Draining:     draining,
+		Limits:       limiter,
+	})
 	jobList := []func(ctx context.Context) error{
 		func(ctx context.Context) error { return jobs.DeliverScheduled(ctx, st, b, log) },
 	}
 	if cfg.Retention > 0 {
 		jobList = append(jobList, func(ctx context.Context) error { return jobs.PruneOld(ctx, st, cfg.Retention, log) })
 	}
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, publisher: b, jobs: jobList}, nil
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, publisher: b, jobs: jobList,
+		limits: limiter, drain: drain}, nil
 }
 
 // Handler is the app's HTTP handler.
@@ -161,9 +191,11 @@ func (s *Server) NotificationSubscribers() int { return s.notifications.Subscrib
 // elsewhere.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.stopSessions()
+	defer context.AfterFunc(ctx, s.drain)()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.notifications.Run(ctx) })
 	g.Go(func() error { return s.chat.Run(ctx) })
+	g.Go(func() error { return s.limits.Run(ctx) })
 	if s.listener != nil {
 		g.Go(func() error { return s.listener.Run(ctx) })
 	}

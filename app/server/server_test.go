@@ -23,7 +23,7 @@ func TestHealthAndMetricsShowTheListener(t *testing.T) {
 	if url == "" {
 		t.Skip("PostgreSQL not reachable: the listener is not tested")
 	}
-	app := apptest.New(t, apptest.Options{DatabaseURL: url})
+	app := apptest.New(t, apptest.Options{DatabaseURL: url, Env: map[string]string{"METRICS_TOKEN": "m"}})
 	c := app.Client(t)
 	var h struct {
 		Status   string
@@ -49,6 +49,7 @@ func TestHealthAndMetricsShowTheListener(t *testing.T) {
 	if h.Listener.LastHeardSeconds > 10 {
 		t.Fatalf("a connected listener last heard %v s ago", h.Listener.LastHeardSeconds)
 	}
+	c.Header.Set("Authorization", "Bearer m")
 	_, metrics := c.Get(t, "/metrics")
 	for _, want := range []string{"beacon_listener_connected 1", "beacon_listener_last_heard_seconds ", "beacon_listener_reconnects_total 0"} {
 		if !strings.Contains(metrics, want) {

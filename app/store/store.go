@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -34,6 +35,10 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect migrations.Dialect
+	// file is the SQLite file opened, and fileID its identity then; both
+	// are empty on PostgreSQL and for an in-memory SQLite.
+	file   string
+	fileID os.FileInfo
 }
 
 // IsPostgres reports whether url names a PostgreSQL database rather than a
@@ -77,7 +82,15 @@ func Open(url string) (*Store, error) {
 		sqlDB.SetMaxIdleConns(maxPostgresConns / 2)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	return &Store{db: db, sqlDB: sqlDB, dialect: dialect}, nil
+	st := &Store{db: db, sqlDB: sqlDB, dialect: dialect}
+	if dialect == migrations.SQLite {
+		// gorm.Open has connected, so the file exists by now.
+		if err := st.recordFile(sqlitePath(url)); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // sqliteFile turns a path into a file: URI ready for parameters.
@@ -98,11 +111,6 @@ func (s *Store) SQL() *sql.DB { return s.sqlDB }
 // Migrate applies pending migrations.
 func (s *Store) Migrate(ctx context.Context, logger *slog.Logger) error {
 	return migrations.Up(ctx, s.sqlDB, s.dialect, logger)
-}
-
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.sqlDB.PingContext(ctx)
 }
 
 // Close closes the connection pool.

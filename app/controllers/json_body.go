@@ -1,0 +1,46 @@
+package controllers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// bindJSONObject decodes the request's body into v, which must be exactly
+// one JSON object sent as application/json (parameters such as charset
+// allowed) and at most limit bytes. Anything else is an HTTP error for
+// HandleError to answer: 415 for another Content-Type, 413 for a body too
+// large, 400 for a body that is not one object of v's fields.
+func bindJSONObject(c echo.Context, v any, limit int64) error {
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "The body must be sent as Content-Type: application/json.")
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read.").SetInternal(err)
+	}
+	if int64(len(body)) > limit {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("The body may be at most %d bytes.", limit))
+	}
+	// Decoding null or nothing into a struct is no error for encoding/json:
+	// an object must open the body.
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be one JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be one JSON object of the documented fields: "+err.Error())
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be exactly one JSON object, with nothing after it.")
+	}
+	return nil
+}

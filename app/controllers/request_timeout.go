@@ -1,0 +1,75 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// DefaultReadBound is how long a request may take to send itself, headers
+// and body, on every route but the long-lived ones.
+const DefaultReadBound = 30 * time.Second
+
+// maxRequestBody is the largest body any route takes.
+const maxRequestBody = 1 << 20
+
+// readRequest reads the whole body of every request but the stream's, the
+// long poll's and the chat socket's before its handler runs, within d of
+// the request's start (http.Server.ReadTimeout would cut the long-lived
+// ones too). A body trickled in past d, or still arriving when draining
+// ends (shutdown), is answered 408 and its connection closed, so that no
+// client can hold a handler, or the exit, for longer. Reading first makes
+// that answer the same on every route, whatever its handler does with a
+// failed read.
+func readRequest(d time.Duration, draining context.Context) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if longLived(c) {
+				return next(c)
+			}
+			req := c.Request()
+			// The server's own writer: no middleware has wrapped it yet.
+			rc := http.NewResponseController(c.Response().Writer)
+			if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+				// A connection without deadlines (HTTP/2, a test
+				// recorder): leave the body to the handler.
+				return next(c)
+			}
+			stop := context.AfterFunc(draining, func() { _ = rc.SetReadDeadline(time.Now()) })
+			body, err := io.ReadAll(io.LimitReader(req.Body, maxRequestBody+1))
+			stop()
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				c.Response().Header().Set(echo.HeaderConnection, "close")
+				return answer(c, http.StatusRequestTimeout, fmt.Sprintf("The request took longer than %v to send.", d))
+			case err != nil:
+				return echo.NewHTTPError(http.StatusBadRequest, "The request's body could not be read.").SetInternal(err)
+			case len(body) > maxRequestBody:
+				c.Response().Header().Set(echo.HeaderConnection, "close")
+				return answer(c, http.StatusRequestEntityTooLarge, "The request's body is larger than 1 MiB.")
+			}
+			// Read in full: the time the handler takes is not bounded here.
+			_ = rc.SetReadDeadline(time.Time{})
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			return next(c)
+		}
+	}
+}
+
+// answer writes a refusal as JSON for the API and as text otherwise. It
+// does not render a page: the request's context may be over already (a
+// failed read ends it), and a page rendering would fail with it.
+func answer(c echo.Context, status int, msg string) error {
+	if wantsJSON(c) {
+		return c.JSON(status, map[string]string{"error": msg})
+	}
+	return c.String(status, msg)
+}
