@@ -27,8 +27,11 @@ const userAgent = "beacon-bench"
 
 // Options describe one run. Zero values take the defaults noted.
 type Options struct {
-	URL         string // the server, default http://127.0.0.1:8080
-	AllowRemote bool   // allow a target that is not a loopback address
+	URL string // the server, default http://127.0.0.1:8080
+	// PublishURL is where notifications are posted, default URL: another
+	// instance on the same database measures delivery across instances.
+	PublishURL  string
+	AllowRemote bool // allow a target that is not a loopback address
 
 	SSEClients  int // notification streams to open
 	ChatClients int // chat sockets to open (receivers; senders come on top)
@@ -102,7 +105,9 @@ func (o *Options) check() error {
 type run struct {
 	opts   Options
 	target *url.URL
-	jar    http.CookieJar
+	// publishTo is where notifications are posted: target, or PublishURL.
+	publishTo *url.URL
+	jar       http.CookieJar
 
 	sse, chat *track
 	senders   []*chatSender
@@ -130,7 +135,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	defer cancel()
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	r := &run{opts: opts, target: target}
+	publishTo := target
+	if opts.PublishURL != "" {
+		if publishTo, err = parseTarget(ctx, opts.PublishURL, opts.AllowRemote); err != nil {
+			return nil, err
+		}
+	}
+	r := &run{opts: opts, target: target, publishTo: publishTo}
 	rep := &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}
 	if opts.SSEClients > 0 {
 		r.sse = newTrack(rep.Run, opts.Messages)

@@ -92,6 +92,9 @@ func TestBenchRefusesWhatItShouldNot(t *testing.T) {
 	if _, err := bench.Run(ctx, bench.Options{URL: "http://192.0.2.1:8080", SSEClients: 1}); !errors.Is(err, bench.ErrRemote) {
 		t.Errorf("a remote target: %v", err)
 	}
+	if _, err := bench.Run(ctx, bench.Options{URL: "http://127.0.0.1:1", PublishURL: "http://192.0.2.1:8080", SSEClients: 1}); !errors.Is(err, bench.ErrRemote) {
+		t.Errorf("a remote publish target: %v", err)
+	}
 	for _, o := range []bench.Options{
 		{URL: "http://127.0.0.1:1"},
 		{URL: "http://127.0.0.1:1", SSEClients: 1, Messages: 1},

@@ -60,7 +60,7 @@ func newAPIPublisher(r *run) *apiPublisher {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = r.opts.Publishers
 	return &apiPublisher{
-		url:    r.target.String() + "/api/notifications",
+		url:    r.publishTo.String() + "/api/notifications",
 		token:  r.opts.Token,
 		client: &http.Client{Transport: tr, Timeout: 30 * time.Second},
 	}
