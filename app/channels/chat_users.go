@@ -17,7 +17,6 @@ import (
 // instance, and counting across instances would cost a database write
 // per message.
 type chatUser struct {
-	refs    int
 	allowed *rate.Limiter
 	clients map[*chatClient]struct{}
 	stop    context.CancelFunc // ends the watch
@@ -48,7 +47,6 @@ func (h *ChatHub) enterUser(c *chatClient) {
 			h.watchUser(ctx, u, wake.C())
 		}()
 	}
-	u.refs++
 	u.clients[c] = struct{}{}
 	c.allowed = u.allowed
 	c.recheck()
@@ -63,7 +61,7 @@ func (h *ChatHub) leaveUser(c *chatClient) {
 		return
 	}
 	delete(u.clients, c)
-	if u.refs--; u.refs == 0 {
+	if len(u.clients) == 0 {
 		delete(h.users, c.user.ID)
 		u.stop()
 	}
