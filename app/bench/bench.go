@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,8 @@ type Options struct {
 	URL string // the server, default http://127.0.0.1:8080
 	// PublishURL is where notifications are posted, default URL: another
 	// instance on the same database measures delivery across instances.
+	// Several, comma-separated, take the posts in turn: it spreads the
+	// publishing over instances.
 	PublishURL  string
 	AllowRemote bool // allow a target that is not a loopback address
 
@@ -105,8 +108,9 @@ func (o *Options) check() error {
 type run struct {
 	opts   Options
 	target *url.URL
-	// publishTo is where notifications are posted: target, or PublishURL.
-	publishTo *url.URL
+	// publishTo is where notifications are posted, in turn: target, or
+	// PublishURL's.
+	publishTo []*url.URL
 	jar       http.CookieJar
 
 	sse, chat *track
@@ -135,10 +139,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	defer cancel()
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	publishTo := target
+	publishTo := []*url.URL{target}
 	if opts.PublishURL != "" {
-		if publishTo, err = parseTarget(ctx, opts.PublishURL, opts.AllowRemote); err != nil {
-			return nil, err
+		publishTo = publishTo[:0]
+		for _, s := range strings.Split(opts.PublishURL, ",") {
+			u, err := parseTarget(ctx, strings.TrimSpace(s), opts.AllowRemote)
+			if err != nil {
+				return nil, err
+			}
+			publishTo = append(publishTo, u)
 		}
 	}
 	r := &run{opts: opts, target: target, publishTo: publishTo}

@@ -95,6 +95,9 @@ func TestBenchRefusesWhatItShouldNot(t *testing.T) {
 	if _, err := bench.Run(ctx, bench.Options{URL: "http://127.0.0.1:1", PublishURL: "http://192.0.2.1:8080", SSEClients: 1}); !errors.Is(err, bench.ErrRemote) {
 		t.Errorf("a remote publish target: %v", err)
 	}
+	if _, err := bench.Run(ctx, bench.Options{URL: "http://127.0.0.1:1", PublishURL: "http://127.0.0.1:1,http://192.0.2.1:8080", SSEClients: 1}); !errors.Is(err, bench.ErrRemote) {
+		t.Errorf("a remote publish target second in the list: %v", err)
+	}
 	for _, o := range []bench.Options{
 		{URL: "http://127.0.0.1:1"},
 		{URL: "http://127.0.0.1:1", SSEClients: 1, Messages: 1},
@@ -108,6 +111,25 @@ func TestBenchRefusesWhatItShouldNot(t *testing.T) {
 }
 
 // A target that refuses connections is a report of failures, not a hang.
+// Several publish targets take the posts in turn: with one of two refusing
+// connections, every other post fails and the rest are delivered.
+func TestBenchPublishesInTurn(t *testing.T) {
+	app := apptest.New(t, apptest.Options{Env: unlimited})
+	admin := app.CreateUser(t, "Ops", "ops@example.com", "correct horse", true)
+	rep, err := bench.Run(t.Context(), bench.Options{
+		URL: app.URL, PublishURL: app.URL + ", http://127.0.0.1:1", SSEClients: 5, Messages: 10, Rate: 100,
+		Hold: 5 * time.Second, Timeout: 15 * time.Second, Token: app.Token(t, admin),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.SSE
+	if s.Published != 5 || s.PublishFailures != 5 || s.Delivered != 5*5 || s.Duplicates != 0 {
+		t.Fatalf("published %d (%d failed), delivered %d, duplicates %d: %v",
+			s.Published, s.PublishFailures, s.Delivered, s.Duplicates, s.Errors)
+	}
+}
+
 func TestBenchReportsConnectFailures(t *testing.T) {
 	rep, err := bench.Run(t.Context(), bench.Options{URL: "http://127.0.0.1:1", SSEClients: 3, Messages: 0, Timeout: 5 * time.Second})
 	if err != nil {

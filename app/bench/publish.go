@@ -51,7 +51,7 @@ func schedule(ctx context.Context, n int, rate float64, start time.Time, workers
 
 // apiPublisher posts notifications through the JSON API with a token.
 type apiPublisher struct {
-	url    string
+	urls   []string // taken in turn by sequence number
 	token  string
 	client *http.Client
 }
@@ -59,8 +59,12 @@ type apiPublisher struct {
 func newAPIPublisher(r *run) *apiPublisher {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = r.opts.Publishers
+	urls := make([]string, len(r.publishTo))
+	for i, u := range r.publishTo {
+		urls[i] = u.String() + "/api/notifications"
+	}
 	return &apiPublisher{
-		url:    r.publishTo.String() + "/api/notifications",
+		urls:   urls,
 		token:  r.opts.Token,
 		client: &http.Client{Transport: tr, Timeout: 30 * time.Second},
 	}
@@ -69,7 +73,7 @@ func newAPIPublisher(r *run) *apiPublisher {
 func (p *apiPublisher) publish(ctx context.Context, t *track, seq int, scheduled time.Time) {
 	sent := time.Now()
 	body := []byte(`{"title":"` + marker(t.run, seq, scheduled, sent) + `","body":"beacon bench","level":"info"}`)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.urls[seq%len(p.urls)], bytes.NewReader(body))
 	if err != nil {
 		t.publishFailed(err)
 		return

@@ -38,7 +38,7 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&opts.URL, "url", "http://127.0.0.1:8080", "the Beacon to load")
-	fs.StringVar(&opts.PublishURL, "publish-url", "", "post notifications to this Beacon instead (another instance on the same database)")
+	fs.StringVar(&opts.PublishURL, "publish-url", "", "post notifications to this Beacon instead (another instance on the same database); several, comma-separated, take them in turn")
 	fs.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address (your own deployment)")
 	fs.IntVar(&opts.SSEClients, "sse", 0, "notification streams to open")
 	fs.IntVar(&opts.ChatClients, "chat", 0, "chat WebSockets to open (they need --email and BEACON_PASSWORD)")
