@@ -106,6 +106,13 @@ func (s *syncBuffer) String() string {
 // and listening, and creates an admin with an API token.
 func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
+	return startClusterWith(t, n, "")
+}
+
+// startClusterWith is startCluster with more parameters for DATABASE_URL
+// ("synchronous_commit=off&…"), which pgx passes to the server.
+func startClusterWith(t *testing.T, n int, params string) *cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -116,6 +123,9 @@ func startCluster(t *testing.T, n int) *cluster {
 	bin := beaconBinary(t)
 	c := &cluster{appName: fmt.Sprintf("beacon_cluster_%d", rand.Uint32())}
 	c.url = base + "&application_name=" + c.appName
+	if params != "" {
+		c.url += "&" + params
+	}
 	for i := range n {
 		port := freePort(t)
 		nd := &node{
