@@ -45,6 +45,8 @@ type StormReport struct {
 	DBQueries       int64 `json:"db_queries"`
 	DBQueriesBefore int64 `json:"db_queries_before,omitempty"`
 	DBQueriesAfter  int64 `json:"db_queries_after,omitempty"`
+	// ServerCPUSeconds is the server's CPU time over the storm (--pid).
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
 }
 
 // storm is Run for --storm.
@@ -126,7 +128,9 @@ func storm(ctx context.Context, opts Options, target *url.URL) (*Report, error) 
 	if st.CaughtUp == rep.SSE.Connected && st.CaughtUp == opts.SSEClients {
 		st.CaughtUpSeconds = float64(c.last.Load()) / 1e9
 	}
-	rep.Server = procs.report(rep)
+	if rep.Server = procs.report(rep); rep.Server != nil {
+		st.ServerCPUSeconds = rep.Server.CPURunSeconds
+	}
 	return rep, nil
 }
 
@@ -353,5 +357,8 @@ func (st *StormReport) write(b *strings.Builder) {
 			st.DBQueries, st.DBQueriesBefore, st.DBQueriesAfter)
 	} else {
 		b.WriteString("storm: database statements not read (give --metrics-token)\n")
+	}
+	if st.ServerCPUSeconds > 0 {
+		fmt.Fprintf(b, "storm: server CPU %.2fs from the clients' first connect until all caught up\n", st.ServerCPUSeconds)
 	}
 }
