@@ -57,6 +57,13 @@ type Options struct {
 
 	PID int // a local server's pid: report its RSS and CPU time
 
+	// Storm publishes Messages first, then opens every SSE client resuming
+	// from before them, as browsers do after a deploy (storm.go).
+	Storm bool
+	// MetricsToken reads the server's /metrics around a storm, for the
+	// database statements it cost.
+	MetricsToken string
+
 	Log *slog.Logger // progress; nil: none
 }
 
@@ -116,6 +123,8 @@ type run struct {
 	sse, chat *track
 	senders   []*chatSender
 
+	resumeFrom string // the Last-Event-ID every stream sends (--storm)
+
 	stopping atomic.Bool
 	readers  sync.WaitGroup
 	mu       sync.Mutex
@@ -134,6 +143,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if err := opts.check(); err != nil {
 		return nil, err
+	}
+	if opts.Storm {
+		return storm(ctx, opts, target)
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()

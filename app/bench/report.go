@@ -25,6 +25,7 @@ type Report struct {
 	SSE              *TrackReport  `json:"sse,omitempty"`
 	Chat             *TrackReport  `json:"chat,omitempty"`
 	Server           *ServerReport `json:"server,omitempty"`
+	Storm            *StormReport  `json:"storm,omitempty"`
 }
 
 // TrackReport is one kind of client: SSE streams or chat sockets.
@@ -184,6 +185,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "server CPU: %.2fs connecting, %.2fs publishing and delivering (%.1f µs per delivery)\n",
 			s.CPUConnectSeconds, s.CPURunSeconds, s.CPUPerDeliveryUs)
 	}
+	rep.Storm.write(&b)
 	fmt.Fprintf(&b, "bench CPU: %.2fs", rep.ClientCPUSeconds)
 	if rep.FileLimit > 0 {
 		fmt.Fprintf(&b, "; open-file limit %d", rep.FileLimit)

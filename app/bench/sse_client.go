@@ -44,6 +44,9 @@ func (r *run) dialSSE(ctx context.Context) (net.Conn, *sseReader, error) {
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	req.Header.Set("User-Agent", userAgent)
+	if r.resumeFrom != "" {
+		req.Header.Set("Last-Event-ID", r.resumeFrom)
+	}
 	if err := req.Write(conn); err != nil {
 		return fail(err)
 	}

@@ -121,6 +121,9 @@ type HubOptions struct {
 	Heartbeat time.Duration // ": ping" interval
 	Retry     time.Duration // EventSource reconnect delay
 	QueueSize int           // frames a subscriber may have pending
+	// ResumeWindow is how many notifications the hub keeps for replays
+	// (resume_window.go); 0 keeps resumeWindowSize, < 0 none.
+	ResumeWindow int
 }
 
 // NotificationEncoder encodes a notification's wire JSON on one line: the
@@ -149,6 +152,7 @@ type NotificationHub struct {
 
 	writers *connWriters
 	users   *userWatches
+	resume  *resumeWindow // recent changes, replayed without the database
 }
 
 // NewNotificationHub returns a hub; call Run to start it. It listens to the
@@ -177,6 +181,7 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 		conns:   make(map[*streamConn]struct{}),
 		writers: newConnWriters(),
 		users:   newUserWatches(),
+		resume:  newResumeWindow(ctx, source, cursor, opts.ResumeWindow, log),
 	}, nil
 }
 
@@ -226,6 +231,7 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 		for _, n := range ns {
 			kind := kindAfter(n, cursor)
 			ev, err := h.encode(ctx, n, kind)
+			h.resume.add(n, kind, ev) // before the fan-out: resume_window.go says why
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
 				continue

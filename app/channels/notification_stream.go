@@ -192,6 +192,13 @@ const maxReplay = 1000
 // change up to it had committed, so the replay sent its latest state, and
 // live events up to it would only repeat it.
 func (h *NotificationHub) replay(ctx context.Context, out *streamWriter, req StreamRequest) (int64, error) {
+	// A cursor the resume window covers is served from memory.
+	if evs, sent, ok := h.resume.replay(ctx, h, req.UserID, req.LastEventID); ok {
+		for _, ev := range evs {
+			out.add(ev.Frame)
+		}
+		return sent, nil
+	}
 	last, err := h.source.LastPosition(ctx)
 	if err != nil {
 		return 0, err

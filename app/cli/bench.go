@@ -24,6 +24,10 @@ BEACON_PASSWORD (or --password). For large runs, start the server with
 STREAM_LIMIT_ADDRESS=0 STREAM_LIMIT_USER=0, and for chat rates over 10/s with
 CHAT_RATE_LIMIT and CHAT_RATE_BURST raised.
 
+--storm measures a reconnect storm: time until every resumed client has every
+notification it missed, and with --metrics-token the server's database
+statements (beacon_db_queries_total) over it.
+
 flags:`
 
 // benchCmd runs `beacon bench`.
@@ -56,6 +60,8 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&opts.Room, "room", "bench", "chat room")
 	fs.IntVar(&opts.ChatSenders, "chat-senders", 0, "chat sockets that send, besides --chat (default one per 5 messages/s)")
 	fs.IntVar(&opts.PID, "pid", 0, "a local server's pid: report its RSS per connection and CPU time")
+	fs.BoolVar(&opts.Storm, "storm", false, "reconnect storm: publish --messages first, then open every --sse client at once resuming from before them (Last-Event-ID)")
+	fs.StringVar(&opts.MetricsToken, "metrics-token", env.Getenv("METRICS_TOKEN"), "the server's METRICS_TOKEN: --storm reports the database statements it cost (default $METRICS_TOKEN)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

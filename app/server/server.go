@@ -116,6 +116,10 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 			Name: "beacon_chat_connections",
 			Help: "Open chat WebSockets on this instance.",
 		}, func() float64 { return float64(chat.Connections()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "beacon_db_queries_total",
+			Help: "SQL statements this instance's store has run (sessions' own are not counted).",
+		}, func() float64 { return float64(st.Queries()) }),
 	)
 	if listener != nil {
 		reg.MustRegister(listenerMetrics(listener)...)

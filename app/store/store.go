@@ -37,8 +37,9 @@ type Store struct {
 	dialect migrations.Dialect
 	// file is the SQLite file opened, and fileID its identity then; both
 	// are empty on PostgreSQL and for an in-memory SQLite.
-	file   string
-	fileID os.FileInfo
+	file    string
+	fileID  os.FileInfo
+	queries queryCounter
 }
 
 // IsPostgres reports whether url names a PostgreSQL database rather than a
@@ -83,6 +84,10 @@ func Open(url string) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	st := &Store{db: db, sqlDB: sqlDB, dialect: dialect}
+	if err := st.queries.register(db); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	if dialect == migrations.SQLite {
 		// gorm.Open has connected, so the file exists by now.
 		if err := st.recordFile(sqlitePath(url)); err != nil {
