@@ -151,16 +151,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	defer cancel()
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	publishTo := []*url.URL{target}
-	if opts.PublishURL != "" {
-		publishTo = publishTo[:0]
-		for _, s := range strings.Split(opts.PublishURL, ",") {
-			u, err := parseTarget(ctx, strings.TrimSpace(s), opts.AllowRemote)
-			if err != nil {
-				return nil, err
-			}
-			publishTo = append(publishTo, u)
-		}
+	publishTo, err := publishTargets(ctx, opts, target)
+	if err != nil {
+		return nil, err
 	}
 	r := &run{opts: opts, target: target, publishTo: publishTo}
 	rep := &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}
@@ -387,3 +380,20 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 func newBufReader(conn net.Conn) *bufio.Reader { return bufio.NewReaderSize(conn, 4096) }
+
+// publishTargets are where notifications are posted, in turn: target, or
+// each of PublishURL's.
+func publishTargets(ctx context.Context, opts Options, target *url.URL) ([]*url.URL, error) {
+	if opts.PublishURL == "" {
+		return []*url.URL{target}, nil
+	}
+	var to []*url.URL
+	for _, s := range strings.Split(opts.PublishURL, ",") {
+		u, err := parseTarget(ctx, strings.TrimSpace(s), opts.AllowRemote)
+		if err != nil {
+			return nil, err
+		}
+		to = append(to, u)
+	}
+	return to, nil
+}

@@ -64,12 +64,9 @@ func storm(ctx context.Context, opts Options, target *url.URL) (*Report, error) 
 	defer cancel()
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	publishTo := target
-	if opts.PublishURL != "" {
-		var err error
-		if publishTo, err = parseTarget(ctx, opts.PublishURL, opts.AllowRemote); err != nil {
-			return nil, err
-		}
+	publishTo, err := publishTargets(ctx, opts, target)
+	if err != nil {
+		return nil, err
 	}
 	r := &run{opts: opts, target: target, publishTo: publishTo}
 	rep := &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}
@@ -87,7 +84,6 @@ func storm(ctx context.Context, opts Options, target *url.URL) (*Report, error) 
 
 	api := newAPIPublisher(r)
 	defer api.client.CloseIdleConnections()
-	var err error
 	if st.ResumeFrom, err = api.postStart(ctx, r.sse.run); err != nil {
 		return nil, err
 	}
@@ -265,7 +261,7 @@ func (c *stormClients) await(ctx context.Context, hold time.Duration) {
 // left, and returns its id: the position they resume from.
 func (p *apiPublisher) postStart(ctx context.Context, run string) (int64, error) {
 	body := []byte(`{"title":"bench:` + run + `:` + stormMarkerTitle + `","body":"beacon bench --storm","level":"info"}`)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.urls[0], bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
