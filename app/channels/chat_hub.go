@@ -78,6 +78,7 @@ type ChatHub struct {
 	conns  map[*chatClient]struct{} // every connection, evicted or not, until it ends
 	closed bool                     // Run's context ended: no one joins any more
 	runs   uint64                   // rooms started
+	joins  uint64                   // connections joined, for their ping slots
 }
 
 // newInstanceID returns a random id for a hub: unique among instances
@@ -117,7 +118,7 @@ func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.
 // http.Server.Shutdown does not track hijacked connections: this is what
 // ends them.
 func (h *ChatHub) Run(ctx context.Context) error {
-	<-ctx.Done()
+	h.pingUntil(ctx)
 	h.mu.Lock()
 	h.closed = true
 	rooms := make([]*runningRoom, 0, len(h.rooms))
@@ -152,6 +153,32 @@ func (h *ChatHub) Run(ctx context.Context) error {
 	return nil
 }
 
+// pingSlots is how many groups the connections are pinged in, one group
+// each pingPeriod/pingSlots: the pings (and the session checks with them)
+// of sockets opened together are spread over the period.
+const pingSlots = 30
+
+// pingUntil pings every connection once each pingPeriod until ctx ends,
+// from one ticker for all of them.
+func (h *ChatHub) pingUntil(ctx context.Context) {
+	t := time.NewTicker(pingPeriod / pingSlots)
+	defer t.Stop()
+	for slot := 0; ; slot = (slot + 1) % pingSlots {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		for c := range h.conns {
+			if c.pingSlot == slot {
+				c.ping()
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
 // shuttingDown reports whether Run's context has ended.
 func (h *ChatHub) shuttingDown() bool {
 	h.mu.Lock()
@@ -166,8 +193,8 @@ func (h *ChatHub) Connections() int {
 	return len(h.conns)
 }
 
-// Serve joins one chat connection to room, then hands it to its two
-// pumps, a read pump and a write pump, and returns: the hub owns conn
+// Serve joins one chat connection to room, then hands it to its read
+// pump (and a writer whenever there is something to send), and returns: the hub owns conn
 // until the client leaves, breaks a rule, falls behind, its session
 // ends, or the hub shuts down (Run returns once every connection is
 // closed). ctx is the upgraded request's: its values are kept, its end
@@ -203,15 +230,9 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 		defer ended()
 		defer h.leave(r, c)
 		defer h.leaveUser(c)
-		readerDone := make(chan struct{})
-		writerDone := make(chan struct{})
-		go func() {
-			defer close(writerDone)
-			c.writePump(readerDone)
-		}()
 		c.readPump(ctx, func(body string) error { return h.post(ctx, c, room, body) })
-		close(readerDone)
-		<-writerDone
+		close(c.readerDone)
+		<-c.closed // the writer's close, which the read pump's end started
 	}()
 }
 
@@ -247,6 +268,8 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 	}
 	r.refs++
 	h.conns[c] = struct{}{}
+	c.pingSlot = int(h.joins % pingSlots)
+	h.joins++
 	h.wg.Add(1) // this connection, until leave
 	h.mu.Unlock()
 

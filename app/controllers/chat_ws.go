@@ -53,11 +53,12 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 // chatUpgrader keeps an idle chat socket small. Without a pool, gorilla
 // keeps net/http's 4 KiB write buffer for the life of each socket; with
 // one, a socket holds a write buffer only while it writes a frame, and an
-// idle one holds just its small read buffer (frames longer than it are
-// read in pieces). The pool is a cache shared by every socket, as net/http
-// shares its own bufio pools; it holds no state of the program.
+// idle one holds just its small read buffer (a chat message of a few
+// hundred bytes fits it; longer frames are read in pieces). The pool is a
+// cache shared by every socket, as net/http shares its own bufio pools; it
+// holds no state of the program.
 var chatUpgrader = websocket.Upgrader{
-	ReadBufferSize:  1024,
+	ReadBufferSize:  512,
 	WriteBufferSize: 4096,
 	WriteBufferPool: &sync.Pool{},
 	// Checked in chatWS, where the refusal is answered like any other.
