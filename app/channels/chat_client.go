@@ -52,7 +52,7 @@ const closeSilently = 0
 // holds one goroutine, not two.
 type chatClient struct {
 	conn *websocket.Conn
-	user models.User
+	user chatPerson
 	opts *ChatOptions
 	// signedIn reports whether the user's session still exists.
 	signedIn func() bool
@@ -78,8 +78,15 @@ type chatClient struct {
 	closed     chan struct{} // closed once the connection is closed
 }
 
+// chatPerson is what a connection keeps of its user: not the whole row
+// (an email and a password hash per socket, for hours).
+type chatPerson struct {
+	ID   int64
+	Name string
+}
+
 func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
-	return &chatClient{conn: conn, user: user, opts: opts, readerDone: make(chan struct{}), closed: make(chan struct{})}
+	return &chatClient{conn: conn, user: chatPerson{user.ID, user.Name}, opts: opts, readerDone: make(chan struct{}), closed: make(chan struct{})}
 }
 
 // offer queues frame without blocking and reports whether there was room.

@@ -197,8 +197,8 @@ func (h *ChatHub) Connections() int {
 // pump (and a writer whenever there is something to send), and returns: the hub owns conn
 // until the client leaves, breaks a rule, falls behind, its session
 // ends, or the hub shuts down (Run returns once every connection is
-// closed). ctx is the upgraded request's: its values are kept, its end
-// ends nothing once Serve has returned. signedIn is asked
+// closed). ctx is the upgraded request's, for joining: neither it nor
+// its values are kept once Serve has returned. signedIn is asked
 // before each message is stored, at each ping, and whenever the user's
 // topic wakes (they signed out, on any instance). after, when not 0, is
 // the last message id the client has: its history is what it missed.
@@ -222,9 +222,11 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 	}
 	// The pumps outlive the request: its handler returns, and with it go
 	// net/http's buffers and the handler's deep stack, which an idle socket
-	// would otherwise hold (half its memory). The request's values (the
-	// session) stay; Run is what ends the connection.
-	ctx = context.WithoutCancel(ctx)
+	// would otherwise hold (half its memory). So does the request's
+	// context: what the socket does later (store a message) needs none of
+	// its values, and keeping them would keep its session data and more
+	// for the life of the socket. Run is what ends the connection.
+	ctx = context.Background()
 	h.enterUser(c)
 	go func() {
 		defer ended()

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,8 +47,24 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	// The socket outlives this handler: its connection-limit lease ends
 	// with the socket, not with the handler.
 	lease := limits.Hold(ctx)
-	ctl.Chat.Serve(ctx, conn, *user, room, after, func() bool { return ctl.sessionActive(ctx) }, lease.Release)
+	ctl.Chat.Serve(ctx, conn, *user, room, after, ctl.sessionCheck(ctx), lease.Release)
 	return nil
+}
+
+// sessionCheck reports, each time it is called, whether the session of
+// the request behind ctx still exists. It keeps only the session's token:
+// a socket holds it for hours, and the request's context (its session
+// data, its headers) would be most of an idle socket's memory.
+func (ctl *Controller) sessionCheck(ctx context.Context) func() bool {
+	token := ctl.Sessions.Token(ctx)
+	return func() bool {
+		ok, err := ctl.Sessions.ActiveToken(token)
+		if err != nil {
+			ctl.Log.Warn("check session", "err", err)
+			return true
+		}
+		return ok
+	}
 }
 
 // chatUpgrader keeps an idle chat socket small. Without a pool, gorilla
