@@ -1,11 +1,13 @@
 package channels
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -52,8 +54,15 @@ const closeSilently = 0
 // holds one goroutine, not two.
 type chatClient struct {
 	conn *websocket.Conn
-	user chatPerson
-	opts *ChatOptions
+	// br is what conn reads through, when known (UpgradeChat): between
+	// messages the read pump waits for the next frame itself, parked on
+	// a small stack, and skips pongs, instead of waiting inside gorilla's
+	// read, which takes a stack twice the size. nil: it waits in gorilla.
+	br      *bufio.Reader
+	raw     syscall.RawConn // conn's socket; nil when it is not a plain one
+	scratch [1]byte         // awaitReadable's peek
+	user    chatPerson
+	opts    *ChatOptions
 	// signedIn reports whether the user's session still exists.
 	signedIn func() bool
 	// allowed is the user's message allowance, shared by their sockets.
@@ -169,6 +178,10 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 	conn.SetPongHandler(alive)
 	var strikes *rate.Limiter // made at the first refusal: most clients never need one
 	for {
+		if !c.awaitFrame() {
+			c.drop(closeSilently, "")
+			return
+		}
 		kind, data, err := conn.ReadMessage()
 		switch {
 		case errors.Is(err, websocket.ErrReadLimit):
@@ -214,6 +227,44 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 			c.refuse("your message could not be saved, try again")
 		}
 	}
+}
+
+// awaitFrame returns once a frame other than a pong has begun to arrive
+// (gorilla reads it), or reports that the connection can no longer be
+// read. Called between messages, when gorilla has read a whole message and
+// the buffer holds the start of the next frame, if anything. A pong is
+// discarded here: in gorilla's read it would be answered, and the read
+// would go on waiting for a message on the deep stack.
+func (c *chatClient) awaitFrame() bool {
+	if c.br == nil || c.raw == nil {
+		return true
+	}
+	for {
+		if c.br.Buffered() == 0 && !awaitReadable(c.raw, &c.scratch) {
+			return false
+		}
+		if !c.skipPong() {
+			return true
+		}
+	}
+}
+
+// skipPong discards the frame at the head of c.br, and reports whether it
+// did, when it is a whole, well-formed pong from a client: final, masked,
+// no reserved bits, a payload under 126 bytes. Anything else is left for
+// gorilla, and so are its errors.
+func (c *chatClient) skipPong() bool {
+	head, err := c.br.Peek(2)
+	if err != nil || head[0] != 0x80|websocket.PongMessage || head[1]&0x80 == 0 || head[1]&0x7f > 125 {
+		return false
+	}
+	n := 2 + 4 + int(head[1]&0x7f) // header, mask key, payload
+	if _, err := c.br.Peek(n); err != nil {
+		return false
+	}
+	_, _ = c.br.Discard(n)
+	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	return true
 }
 
 // writeLoop is c's writer: it writes what is queued, checks the session

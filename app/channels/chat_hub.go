@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -205,10 +206,20 @@ func (h *ChatHub) Connections() int {
 // ended, when not nil, is called once the connection has ended (it lets a
 // connection limit's lease last as long as the socket).
 func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool, ended func()) {
+	h.ServeRead(ctx, conn, nil, user, room, after, signedIn, ended)
+}
+
+// ServeRead is Serve for a connection from UpgradeChat, whose read buffer
+// br is known (nil: unknown, as for Serve): its idle socket costs half the
+// stack.
+func (h *ChatHub) ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio.Reader, user models.User, room string, after int64, signedIn func() bool, ended func()) {
 	if ended == nil {
 		ended = func() {}
 	}
 	c := newChatClient(conn, user, &h.opts)
+	if br != nil {
+		c.br, c.raw = br, rawConn(conn.NetConn())
+	}
 	c.signedIn = signedIn
 	r, err := h.join(ctx, c, room, after)
 	if err != nil {
