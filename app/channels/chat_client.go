@@ -83,6 +83,8 @@ type chatClient struct {
 	failed      bool // the close is for what the peer sent: it may still be sending
 	evicted     bool // the close is for a full queue: do not write what is in it
 
+	// Made by end, which both the read pump and the writer's close come
+	// after: an idle socket holds no channel.
 	readerDone chan struct{} // closed when the read pump has returned
 	closed     chan struct{} // closed once the connection is closed
 }
@@ -95,7 +97,7 @@ type chatPerson struct {
 }
 
 func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
-	return &chatClient{conn: conn, user: chatPerson{user.ID, user.Name}, opts: opts, readerDone: make(chan struct{}), closed: make(chan struct{})}
+	return &chatClient{conn: conn, user: chatPerson{user.ID, user.Name}, opts: opts}
 }
 
 // offer queues frame without blocking and reports whether there was room.
@@ -140,6 +142,7 @@ func (c *chatClient) end(code int, reason string, failed, evicted bool) {
 		return
 	}
 	c.ending = true
+	c.readerDone, c.closed = make(chan struct{}), make(chan struct{})
 	c.closeCode, c.closeReason, c.failed, c.evicted = code, reason, failed, evicted
 	c.wakeLocked()
 }

@@ -243,6 +243,7 @@ func (h *ChatHub) ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio
 		defer ended()
 		defer h.leave(r, c)
 		defer h.leaveUser(c)
+		// readPump has called end, which made the channels, on its way out.
 		c.readPump(ctx, func(body string) error { return h.post(ctx, c, room, body) })
 		close(c.readerDone)
 		<-c.closed // the writer's close, which the read pump's end started

@@ -9,10 +9,11 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// chatReadBuffer is the size of a chat socket's read buffer: a chat
-// message of a few hundred bytes fits it; longer frames are read in
-// pieces. Over 256 bytes, or gorilla would not read through it.
-const chatReadBuffer = 512
+// chatReadBuffer is the size of a chat socket's read buffer, which an
+// idle socket holds: a frame's header and any control frame fit it;
+// messages longer than it are read in pieces. Over 256 bytes, or gorilla
+// would not read through it; 288 is an allocation size class.
+const chatReadBuffer = 288
 
 // UpgradeChat upgrades the request with u, as u.Upgrade does, and returns
 // the buffer the connection is read through as well: given to ServeRead,
