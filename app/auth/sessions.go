@@ -144,7 +144,16 @@ func (s *Sessions) verify(value string) (string, bool) {
 // store: a connection that outlives its request (a stream, the chat) asks,
 // so that signing out in one tab ends it too.
 func (s *Sessions) Active(ctx context.Context) (bool, error) {
-	token := s.sm.Token(ctx)
+	return s.ActiveToken(s.Token(ctx))
+}
+
+// Token is the token of the session loaded into ctx, or "" for none.
+func (s *Sessions) Token(ctx context.Context) string { return s.sm.Token(ctx) }
+
+// ActiveToken is Active for a session known by its token: a connection
+// that outlives its request by long (a chat socket) keeps the token, not
+// the request's context with its session data.
+func (s *Sessions) ActiveToken(token string) (bool, error) {
 	if token == "" {
 		return false, nil
 	}

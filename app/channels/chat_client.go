@@ -1,11 +1,13 @@
 package channels
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -45,79 +47,83 @@ const sessionEnded = "session ended: sign in again"
 // to send a close frame to.
 const closeSilently = 0
 
-// chatClient is one WebSocket connection: exactly one read pump and one
-// write pump, and a bounded queue between the hub and the write pump.
+// chatClient is one WebSocket connection: one read pump, and a bounded
+// queue between the hub and a writer. An idle client has no writer: one
+// is started when there is something to send (a frame, a ping, a session
+// check, the close) and ends once that is written, so an idle socket
+// holds one goroutine, not two.
 type chatClient struct {
-	conn  *websocket.Conn
-	user  models.User
-	opts  *ChatOptions
-	qmu   sync.Mutex
-	queue [][]byte      // frames to write, at most sendBuffer; guarded by qmu
-	ready chan struct{} // the queue has frames
+	conn *websocket.Conn
+	// br is what conn reads through, when known (UpgradeChat): between
+	// messages the read pump waits for the next frame itself, parked on
+	// a small stack, and skips pongs, instead of waiting inside gorilla's
+	// read, which takes a stack twice the size. nil: it waits in gorilla.
+	br      *bufio.Reader
+	raw     syscall.RawConn // conn's socket; nil when it is not a plain one
+	scratch [1]byte         // awaitReadable's peek
+	user    chatPerson
+	opts    *ChatOptions
 	// signedIn reports whether the user's session still exists.
 	signedIn func() bool
-	// check asks the write pump to call signedIn: the user's topic woke.
-	check chan struct{}
 	// allowed is the user's message allowance, shared by their sockets.
 	allowed *rate.Limiter
+	// pingSlot is which second of each ping period the hub pings c in, so
+	// that sockets opened together are not all pinged at once.
+	pingSlot int
 
-	once        sync.Once
-	done        chan struct{} // closed by drop: the write pump closes the connection
-	closeCode   int           // set before done is closed
+	mu          sync.Mutex
+	queue       [][]byte // frames to write, at most sendBuffer
+	spare       [][]byte // the emptied slice of the last write, for the next
+	writing     bool     // a writer runs; it looks at everything below before it ends
+	checkDue    bool     // ask signedIn: the user's topic woke
+	pingDue     bool     // ask signedIn, then ping
+	ending      bool     // end was called: the writer closes the connection
+	closeCode   int      // set with ending
 	closeReason string
 	failed      bool // the close is for what the peer sent: it may still be sending
 	evicted     bool // the close is for a full queue: do not write what is in it
+
+	// Made by end, which both the read pump and the writer's close come
+	// after: an idle socket holds no channel.
+	readerDone chan struct{} // closed when the read pump has returned
+	closed     chan struct{} // closed once the connection is closed
+}
+
+// chatPerson is what a connection keeps of its user: not the whole row
+// (an email and a password hash per socket, for hours).
+type chatPerson struct {
+	ID   int64
+	Name string
 }
 
 func newChatClient(conn *websocket.Conn, user models.User, opts *ChatOptions) *chatClient {
-	return &chatClient{conn: conn, user: user, opts: opts, ready: make(chan struct{}, 1), check: make(chan struct{}, 1), done: make(chan struct{})}
+	return &chatClient{conn: conn, user: chatPerson{user.ID, user.Name}, opts: opts}
 }
 
 // offer queues frame without blocking and reports whether there was room.
 // The queue is a slice, not a buffered channel: an idle client holds a few
 // hundred bytes of it instead of sendBuffer slots.
 func (c *chatClient) offer(frame []byte) bool {
-	c.qmu.Lock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.queue) >= sendBuffer {
-		c.qmu.Unlock()
 		return false
 	}
 	c.queue = append(c.queue, frame)
-	c.qmu.Unlock()
-	select {
-	case c.ready <- struct{}{}:
-	default: // the write pump is woken already
-	}
+	c.wakeLocked()
 	return true
 }
 
-// take returns the queued frames and leaves spare, emptied, as the queue:
-// the write pump and the hub swap two slices.
-func (c *chatClient) take(spare [][]byte) [][]byte {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	q := c.queue
-	c.queue = spare[:0]
-	return q
+// wakeLocked starts c's writer unless one runs: it will see what changed.
+// Called with c.mu held.
+func (c *chatClient) wakeLocked() {
+	if !c.writing {
+		c.writing = true
+		go c.writeLoop()
+	}
 }
 
-// writeQueued writes what is queued and returns the emptied slice, for
-// the next take, or the error of a write.
-func (c *chatClient) writeQueued(spare [][]byte) ([][]byte, error) {
-	batch := c.take(spare)
-	for i, frame := range batch {
-		if err := c.write(frame); err != nil {
-			return nil, err
-		}
-		batch[i] = nil // written: the frame may go
-	}
-	if cap(batch) > keptQueue {
-		return nil, nil
-	}
-	return batch, nil
-}
-
-// drop asks the write pump to write what is queued, then close the
+// drop asks the writer to write what is queued, then close the
 // connection with code; the first call (of drop, fail or evict) wins.
 func (c *chatClient) drop(code int, reason string) { c.end(code, reason, false, false) }
 
@@ -130,19 +136,32 @@ func (c *chatClient) evict() {
 }
 
 func (c *chatClient) end(code int, reason string, failed, evicted bool) {
-	c.once.Do(func() {
-		c.closeCode, c.closeReason, c.failed, c.evicted = code, reason, failed, evicted
-		close(c.done)
-	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ending {
+		return
+	}
+	c.ending = true
+	c.readerDone, c.closed = make(chan struct{}), make(chan struct{})
+	c.closeCode, c.closeReason, c.failed, c.evicted = code, reason, failed, evicted
+	c.wakeLocked()
+}
+
+// ping asks c to check its session and ping its peer, without blocking.
+func (c *chatClient) ping() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pingDue = true
+	c.wakeLocked()
 }
 
 // recheck asks c to check its session soon, without blocking: one pending
 // check covers any number of wake-ups.
 func (c *chatClient) recheck() {
-	select {
-	case c.check <- struct{}{}:
-	default:
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checkDue = true
+	c.wakeLocked()
 }
 
 // refuse tells the client its frame was refused; the connection stays.
@@ -160,8 +179,12 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 	alive := func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) }
 	_ = alive("")
 	conn.SetPongHandler(alive)
-	strikes := rate.NewLimiter(strikeRefill, floodStrikes)
+	var strikes *rate.Limiter // made at the first refusal: most clients never need one
 	for {
+		if !c.awaitFrame() {
+			c.drop(closeSilently, "")
+			return
+		}
 		kind, data, err := conn.ReadMessage()
 		switch {
 		case errors.Is(err, websocket.ErrReadLimit):
@@ -180,6 +203,9 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 			return
 		}
 		if !c.allowed.Allow() {
+			if strikes == nil {
+				strikes = rate.NewLimiter(strikeRefill, floodStrikes)
+			}
 			if !strikes.Allow() {
 				c.fail(websocket.ClosePolicyViolation, "flooding: too many messages")
 				return
@@ -206,48 +232,115 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 	}
 }
 
-// writePump writes queued frames and pings until drop is called or a
-// write fails, then closes the connection.
-func (c *chatClient) writePump(readerDone <-chan struct{}) {
-	defer c.conn.Close()
-	ping := time.NewTicker(pingPeriod)
-	defer ping.Stop()
-	var spare [][]byte
+// awaitFrame returns once a frame other than a pong has begun to arrive
+// (gorilla reads it), or reports that the connection can no longer be
+// read. Called between messages, when gorilla has read a whole message and
+// the buffer holds the start of the next frame, if anything. A pong is
+// discarded here: in gorilla's read it would be answered, and the read
+// would go on waiting for a message on the deep stack.
+func (c *chatClient) awaitFrame() bool {
+	if c.br == nil || c.raw == nil {
+		return true
+	}
 	for {
-		select {
-		case <-c.ready:
-			var err error
-			if spare, err = c.writeQueued(spare); err != nil {
-				return
-			}
-		case <-c.check:
-			if !c.signedIn() {
-				c.drop(websocket.ClosePolicyViolation, sessionEnded)
-			}
-		case <-ping.C:
-			if !c.signedIn() {
-				c.drop(websocket.ClosePolicyViolation, sessionEnded)
-				continue // the done case closes
-			}
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				return
-			}
-		case <-c.done:
-			c.close(readerDone)
-			return
+		if c.br.Buffered() == 0 && !awaitReadable(c.raw, &c.scratch) {
+			return false
+		}
+		if !c.skipPong() {
+			return true
 		}
 	}
 }
 
-// close sends the close frame drop asked for, and gives the peer a moment
-// to read it before the connection is closed.
-func (c *chatClient) close(readerDone <-chan struct{}) {
+// skipPong discards the frame at the head of c.br, and reports whether it
+// did, when it is a whole, well-formed pong from a client: final, masked,
+// no reserved bits, a payload under 126 bytes. Anything else is left for
+// gorilla, and so are its errors.
+func (c *chatClient) skipPong() bool {
+	head, err := c.br.Peek(2)
+	if err != nil || head[0] != 0x80|websocket.PongMessage || head[1]&0x80 == 0 || head[1]&0x7f > 125 {
+		return false
+	}
+	n := 2 + 4 + int(head[1]&0x7f) // header, mask key, payload
+	if _, err := c.br.Peek(n); err != nil {
+		return false
+	}
+	_, _ = c.br.Discard(n)
+	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	return true
+}
+
+// writeLoop is c's writer: it writes what is queued, checks the session
+// and pings when asked, and returns once there is nothing left to do; or,
+// once end was called, closes the connection.
+func (c *chatClient) writeLoop() {
+	for {
+		c.mu.Lock()
+		switch {
+		case c.ending:
+			c.mu.Unlock()
+			c.close() // writing stays true: no writer starts again
+			return
+		case c.checkDue || c.pingDue:
+			ping := c.pingDue
+			c.checkDue, c.pingDue = false, false
+			c.mu.Unlock()
+			if !c.signedIn() {
+				c.drop(websocket.ClosePolicyViolation, sessionEnded)
+			} else if ping {
+				if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+					c.drop(closeSilently, "")
+				}
+			}
+			continue
+		case len(c.queue) == 0:
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue
+		c.queue, c.spare = c.spare[:0], nil
+		c.mu.Unlock()
+		if err := c.writeAll(batch); err != nil {
+			c.drop(closeSilently, "")
+			continue
+		}
+		if cap(batch) <= keptQueue {
+			// A busy room's clients reuse their queues; one that queued a
+			// burst gives the memory back once it is written.
+			c.mu.Lock()
+			c.spare = batch[:0]
+			c.mu.Unlock()
+		}
+	}
+}
+
+// writeAll writes frames, letting each go once written.
+func (c *chatClient) writeAll(frames [][]byte) error {
+	defer clear(frames)
+	for _, frame := range frames {
+		if err := c.write(frame); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close sends the close frame end asked for, gives the peer a moment to
+// read it, then closes the connection.
+func (c *chatClient) close() {
+	defer close(c.closed)
+	defer c.conn.Close()
 	if c.closeCode == closeSilently {
 		return
 	}
 	// The last frames often say why (the refusals before a flood's 1008).
 	if !c.evicted {
-		if _, err := c.writeQueued(nil); err != nil {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		if err := c.writeAll(batch); err != nil {
 			return
 		}
 	}
@@ -257,7 +350,7 @@ func (c *chatClient) close(readerDone <-chan struct{}) {
 	t := time.NewTimer(closeGrace)
 	defer t.Stop()
 	select {
-	case <-readerDone:
+	case <-c.readerDone:
 	case <-t.C:
 		return
 	}

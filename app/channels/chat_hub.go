@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -78,6 +79,7 @@ type ChatHub struct {
 	conns  map[*chatClient]struct{} // every connection, evicted or not, until it ends
 	closed bool                     // Run's context ended: no one joins any more
 	runs   uint64                   // rooms started
+	joins  uint64                   // connections joined, for their ping slots
 }
 
 // newInstanceID returns a random id for a hub: unique among instances
@@ -117,7 +119,7 @@ func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.
 // http.Server.Shutdown does not track hijacked connections: this is what
 // ends them.
 func (h *ChatHub) Run(ctx context.Context) error {
-	<-ctx.Done()
+	h.pingUntil(ctx)
 	h.mu.Lock()
 	h.closed = true
 	rooms := make([]*runningRoom, 0, len(h.rooms))
@@ -152,6 +154,32 @@ func (h *ChatHub) Run(ctx context.Context) error {
 	return nil
 }
 
+// pingSlots is how many groups the connections are pinged in, one group
+// each pingPeriod/pingSlots: the pings (and the session checks with them)
+// of sockets opened together are spread over the period.
+const pingSlots = 30
+
+// pingUntil pings every connection once each pingPeriod until ctx ends,
+// from one ticker for all of them.
+func (h *ChatHub) pingUntil(ctx context.Context) {
+	t := time.NewTicker(pingPeriod / pingSlots)
+	defer t.Stop()
+	for slot := 0; ; slot = (slot + 1) % pingSlots {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		for c := range h.conns {
+			if c.pingSlot == slot {
+				c.ping()
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
 // shuttingDown reports whether Run's context has ended.
 func (h *ChatHub) shuttingDown() bool {
 	h.mu.Lock()
@@ -166,22 +194,32 @@ func (h *ChatHub) Connections() int {
 	return len(h.conns)
 }
 
-// Serve joins one chat connection to room, then hands it to its two
-// pumps, a read pump and a write pump, and returns: the hub owns conn
+// Serve joins one chat connection to room, then hands it to its read
+// pump (and a writer whenever there is something to send), and returns: the hub owns conn
 // until the client leaves, breaks a rule, falls behind, its session
 // ends, or the hub shuts down (Run returns once every connection is
-// closed). ctx is the upgraded request's: its values are kept, its end
-// ends nothing once Serve has returned. signedIn is asked
+// closed). ctx is the upgraded request's, for joining: neither it nor
+// its values are kept once Serve has returned. signedIn is asked
 // before each message is stored, at each ping, and whenever the user's
 // topic wakes (they signed out, on any instance). after, when not 0, is
 // the last message id the client has: its history is what it missed.
 // ended, when not nil, is called once the connection has ended (it lets a
 // connection limit's lease last as long as the socket).
 func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool, ended func()) {
+	h.ServeRead(ctx, conn, nil, user, room, after, signedIn, ended)
+}
+
+// ServeRead is Serve for a connection from UpgradeChat, whose read buffer
+// br is known (nil: unknown, as for Serve): its idle socket costs half the
+// stack.
+func (h *ChatHub) ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio.Reader, user models.User, room string, after int64, signedIn func() bool, ended func()) {
 	if ended == nil {
 		ended = func() {}
 	}
 	c := newChatClient(conn, user, &h.opts)
+	if br != nil {
+		c.br, c.raw = br, rawConn(conn.NetConn())
+	}
 	c.signedIn = signedIn
 	r, err := h.join(ctx, c, room, after)
 	if err != nil {
@@ -195,23 +233,20 @@ func (h *ChatHub) Serve(ctx context.Context, conn *websocket.Conn, user models.U
 	}
 	// The pumps outlive the request: its handler returns, and with it go
 	// net/http's buffers and the handler's deep stack, which an idle socket
-	// would otherwise hold (half its memory). The request's values (the
-	// session) stay; Run is what ends the connection.
-	ctx = context.WithoutCancel(ctx)
+	// would otherwise hold (half its memory). So does the request's
+	// context: what the socket does later (store a message) needs none of
+	// its values, and keeping them would keep its session data and more
+	// for the life of the socket. Run is what ends the connection.
+	ctx = context.Background()
 	h.enterUser(c)
 	go func() {
 		defer ended()
 		defer h.leave(r, c)
 		defer h.leaveUser(c)
-		readerDone := make(chan struct{})
-		writerDone := make(chan struct{})
-		go func() {
-			defer close(writerDone)
-			c.writePump(readerDone)
-		}()
+		// readPump has called end, which made the channels, on its way out.
 		c.readPump(ctx, func(body string) error { return h.post(ctx, c, room, body) })
-		close(readerDone)
-		<-writerDone
+		close(c.readerDone)
+		<-c.closed // the writer's close, which the read pump's end started
 	}()
 }
 
@@ -247,6 +282,8 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 	}
 	r.refs++
 	h.conns[c] = struct{}{}
+	c.pingSlot = int(h.joins % pingSlots)
+	h.joins++
 	h.wg.Add(1) // this connection, until leave
 	h.mu.Unlock()
 

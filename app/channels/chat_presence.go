@@ -126,26 +126,23 @@ func (r *chatRoom) setOthers(us []models.User) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.others = others
+	r.stale = true
 	r.syncPresenceLocked()
 }
 
 // syncPresenceLocked sends the online list to everyone when it changed,
 // and reports whether it did. When the users served here changed, it
-// wakes the presence loop to write them.
+// wakes the presence loop to write them. A join or leave that is not a
+// user's first or last costs nothing here.
 func (r *chatRoom) syncPresenceLocked() bool {
 	sent := false
-	for {
-		here := make(map[int64]bool, len(r.clients))
+	for r.stale || r.presence == nil {
+		r.stale = false
+		ids := make([]int64, 0, len(r.here))
 		online := []string{}
-		for c := range r.clients {
-			if !here[c.user.ID] {
-				here[c.user.ID] = true
-				online = append(online, c.user.Name)
-			}
-		}
-		ids := make([]int64, 0, len(here))
-		for id := range here {
+		for id, u := range r.here {
 			ids = append(ids, id)
+			online = append(online, u.name)
 		}
 		slices.Sort(ids)
 		if !slices.Equal(ids, r.localIDs) {
@@ -156,7 +153,7 @@ func (r *chatRoom) syncPresenceLocked() bool {
 			}
 		}
 		for id, name := range r.others {
-			if !here[id] {
+			if r.here[id] == nil {
 				online = append(online, name)
 			}
 		}
@@ -166,10 +163,10 @@ func (r *chatRoom) syncPresenceLocked() bool {
 		}
 		r.online, r.presence = online, presenceFrame(online)
 		sent = true
-		if !r.broadcastLocked(r.presence) {
-			return sent
-		}
+		// Anyone evicted here leaves r stale: the loop sends the list again.
+		r.broadcastLocked(r.presence)
 	}
+	return sent
 }
 
 // presenceFrame is the {"type":"presence","online":[…]} frame.

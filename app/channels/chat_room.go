@@ -14,9 +14,13 @@ type chatRoom struct {
 	// localChanged wakes the presence loop: the users served here changed.
 	localChanged chan struct{}
 
-	mu       sync.Mutex
-	closed   bool
-	clients  map[*chatClient]struct{}
+	mu      sync.Mutex
+	closed  bool
+	clients map[*chatClient]struct{}
+	// here counts the clients of each user served here: a join or leave
+	// changes who is online only when it is a user's first or last.
+	here     map[int64]*hereUser
+	stale    bool             // here or others changed since the last presence frame
 	recent   []chatFrame      // the last ChatHistory messages, oldest first
 	history  []byte           // the history frame for recent; nil when stale
 	online   []string         // the names last sent in a presence frame
@@ -28,7 +32,38 @@ type chatRoom struct {
 func newChatRoom(name, holder string) *chatRoom {
 	return &chatRoom{
 		name: name, holder: holder, ready: make(chan struct{}), localChanged: make(chan struct{}, 1),
-		clients: make(map[*chatClient]struct{}),
+		clients: make(map[*chatClient]struct{}), here: make(map[int64]*hereUser),
+	}
+}
+
+// hereUser is a user with clients in a room on this instance.
+type hereUser struct {
+	name    string
+	clients int
+}
+
+// addLocked makes c one of r's clients.
+func (r *chatRoom) addLocked(c *chatClient) {
+	r.clients[c] = struct{}{}
+	u := r.here[c.user.ID]
+	if u == nil {
+		u = &hereUser{name: c.user.Name}
+		r.here[c.user.ID] = u
+		r.stale = true
+	}
+	u.clients++
+}
+
+// removeLocked removes c from r's clients, if it is one.
+func (r *chatRoom) removeLocked(c *chatClient) {
+	if _, ok := r.clients[c]; !ok {
+		return
+	}
+	delete(r.clients, c)
+	u := r.here[c.user.ID]
+	if u.clients--; u.clients == 0 {
+		delete(r.here, c.user.ID)
+		r.stale = true
 	}
 }
 
@@ -66,7 +101,7 @@ func (r *chatRoom) add(c *chatClient, missed []chatFrame) error {
 		}
 		c.offer(r.history) // its queue is empty: this cannot fail
 	}
-	r.clients[c] = struct{}{}
+	r.addLocked(c)
 	if !r.syncPresenceLocked() {
 		c.offer(r.presence)
 	}
@@ -76,10 +111,8 @@ func (r *chatRoom) add(c *chatClient, missed []chatFrame) error {
 func (r *chatRoom) remove(c *chatClient) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.clients[c]; ok {
-		delete(r.clients, c)
-		r.syncPresenceLocked()
-	}
+	r.removeLocked(c)
+	r.syncPresenceLocked()
 }
 
 // deliver records a new message frame and offers it to every client.
@@ -103,7 +136,7 @@ func (r *chatRoom) broadcastLocked(frame []byte) bool {
 	evicted := false
 	for c := range r.clients {
 		if !c.offer(frame) {
-			delete(r.clients, c)
+			r.removeLocked(c)
 			c.evict()
 			evicted = true
 		}

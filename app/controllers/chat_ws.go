@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/channels"
 	"beacon/app/limits"
 )
 
@@ -35,7 +37,7 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	conn, err := chatUpgrader.Upgrade(c.Response(), c.Request(), nil)
+	conn, br, err := channels.UpgradeChat(&chatUpgrader, c.Response(), c.Request())
 	if err != nil {
 		// Not a WebSocket handshake: gorilla has answered it with a 4xx.
 		return nil
@@ -46,18 +48,33 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	// The socket outlives this handler: its connection-limit lease ends
 	// with the socket, not with the handler.
 	lease := limits.Hold(ctx)
-	ctl.Chat.Serve(ctx, conn, *user, room, after, func() bool { return ctl.sessionActive(ctx) }, lease.Release)
+	ctl.Chat.ServeRead(ctx, conn, br, *user, room, after, ctl.sessionCheck(ctx), lease.Release)
 	return nil
+}
+
+// sessionCheck reports, each time it is called, whether the session of
+// the request behind ctx still exists. It keeps only the session's token:
+// a socket holds it for hours, and the request's context (its session
+// data, its headers) would be most of an idle socket's memory.
+func (ctl *Controller) sessionCheck(ctx context.Context) func() bool {
+	token := ctl.Sessions.Token(ctx)
+	return func() bool {
+		ok, err := ctl.Sessions.ActiveToken(token)
+		if err != nil {
+			ctl.Log.Warn("check session", "err", err)
+			return true
+		}
+		return ok
+	}
 }
 
 // chatUpgrader keeps an idle chat socket small. Without a pool, gorilla
 // keeps net/http's 4 KiB write buffer for the life of each socket; with
 // one, a socket holds a write buffer only while it writes a frame, and an
-// idle one holds just its small read buffer (frames longer than it are
-// read in pieces). The pool is a cache shared by every socket, as net/http
-// shares its own bufio pools; it holds no state of the program.
+// idle one holds just its small read buffer (UpgradeChat's). The pool is
+// a cache shared by every socket, as net/http shares its own bufio pools;
+// it holds no state of the program.
 var chatUpgrader = websocket.Upgrader{
-	ReadBufferSize:  1024,
 	WriteBufferSize: 4096,
 	WriteBufferPool: &sync.Pool{},
 	// Checked in chatWS, where the refusal is answered like any other.

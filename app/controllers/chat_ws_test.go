@@ -130,7 +130,9 @@ func TestChatIdleSocketMemory(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set BEACON_CHAT_IDLE=2000 to measure idle chat sockets")
 	}
-	app := apptest.New(t, apptest.Options{})
+	// N sockets of one user from one address: the connection limits off,
+	// as for beacon bench.
+	app := apptest.New(t, apptest.Options{Env: map[string]string{"STREAM_LIMIT_USER": "0", "STREAM_LIMIT_ADDRESS": "0"}})
 	ann := chatUser(t, app, "Ann")
 	u, err := url.Parse(app.URL)
 	if err != nil {

@@ -3,6 +3,7 @@
 package controllers
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"log/slog"
@@ -55,7 +56,7 @@ type NotificationStreams interface {
 
 // ChatRooms serves chat connections.
 type ChatRooms interface {
-	Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool, ended func())
+	ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio.Reader, user models.User, room string, after int64, signedIn func() bool, ended func())
 }
 
 // Publisher wakes every hub serving a topic once a change is committed.
