@@ -41,6 +41,7 @@ type streamConn struct {
 	conn     net.Conn
 	raw      syscall.RawConn // nil: not a plain socket, written with a short deadline
 	userID   int64
+	fields   Fields
 	signedIn func() bool // nil for visitors
 	watch    *userWatch  // nil for visitors; set before the hub shares c
 	ended    func()      // StreamRequest.TakenOver's release, or nil
@@ -131,7 +132,7 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // topic the stream followed until now (nil for visitors): a wake-up still
 // pending there is answered as one on the hub's own.
 func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, req StreamRequest, reads *broker.Subscription) {
-	c := &streamConn{conn: conn, raw: rawConn(conn), userID: req.UserID, last: sent}
+	c := &streamConn{conn: conn, raw: rawConn(conn), userID: req.UserID, fields: req.Fields, last: sent}
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}
@@ -230,7 +231,7 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 		if evs != nil {
 			buf = buf[:0]
 			for i, ev := range evs {
-				buf = append(buf, ev.Frame...)
+				buf = append(buf, ev.FrameFor(c.fields)...)
 				evs[i] = nil
 			}
 			out = buf
