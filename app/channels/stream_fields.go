@@ -1,8 +1,6 @@
 package channels
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -40,65 +38,121 @@ func ParseFields(s string) (Fields, error) {
 }
 
 // splitFields derives the other variants' data from a notification's whole
-// wire JSON (full, compact, one object): {"id","html"}, its members byte
-// for byte but html without the HTML escaping encoding/json adds (an event
-// stream is no HTML page, and "\u003c" is six bytes for one), and full
-// without its html member. Derived from the one encoding, the variants
-// cannot disagree with it or with the API.
+// wire JSON (full: one compact object, as encoding/json writes it):
+// {"id","html"}, its members byte for byte but html without the HTML
+// escaping encoding/json adds (an event stream is no HTML page, and
+// "\u003c" is six bytes for one), and full without its html member.
+// Derived from the one encoding, the variants cannot disagree with it or
+// with the API. It scans rather than decodes: a change is rendered once,
+// but a replay renders each change it sends again.
 func splitFields(full []byte) (html, plain []byte, err error) {
-	dec := json.NewDecoder(bytes.NewReader(full))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	if len(full) < 2 || full[0] != '{' || full[len(full)-1] != '}' {
 		return nil, nil, errors.New("split fields: not a JSON object")
 	}
-	var id, markup json.RawMessage
+	var id, markup []byte
 	plain = make([]byte, 0, len(full))
 	plain = append(plain, '{')
-	start := 1 // where the next member begins in full
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, nil, fmt.Errorf("split fields: %w", err)
+	for i := 1; i < len(full)-1; {
+		if full[i] == ',' {
+			i++
 		}
-		key, _ := t.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, nil, fmt.Errorf("split fields: %w", err)
+		keyEnd := skipValue(full, i) // the key is a string
+		if keyEnd < 0 || keyEnd >= len(full) || full[keyEnd] != ':' {
+			return nil, nil, errors.New("split fields: malformed member")
 		}
-		end := int(dec.InputOffset()) // just after the value
-		member := full[start:end]     // `,"key":value` or `"key":value`
-		start = end
-		switch key {
-		case "id":
-			id = v
-		case "html":
-			markup = v
-			continue
+		end := skipValue(full, keyEnd+1)
+		if end < 0 {
+			return nil, nil, errors.New("split fields: malformed value")
 		}
-		member = bytes.TrimPrefix(member, []byte(","))
-		if len(plain) > 1 {
-			plain = append(plain, ',')
+		key, value := full[i:keyEnd], full[keyEnd+1:end]
+		switch string(key) {
+		case `"id"`:
+			id = value
+		case `"html"`:
+			markup = value
 		}
-		plain = append(plain, member...)
+		if string(key) != `"html"` {
+			if len(plain) > 1 {
+				plain = append(plain, ',')
+			}
+			plain = append(plain, full[i:end]...)
+		}
+		i = end
 	}
 	plain = append(plain, '}')
-	if id == nil || markup == nil {
+	if id == nil || len(markup) < 2 || markup[0] != '"' {
 		return nil, nil, errors.New("split fields: no id or no html")
 	}
-	var s string
-	if err := json.Unmarshal(markup, &s); err != nil {
-		return nil, nil, fmt.Errorf("split fields: html: %w", err)
+	html = make([]byte, 0, len(markup)+len(id)+16)
+	html = append(html, `{"id":`...)
+	html = append(html, id...)
+	html = append(html, `,"html":`...)
+	html = appendUnescapedHTML(html, markup)
+	html = append(html, '}')
+	return html, plain, nil
+}
+
+// skipValue returns the index just after the JSON value (or key) that
+// starts at b[i], or -1 when it does not end.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(b) {
+				return -1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // a number or literal that ends the object
+			}
+			depth--
+		case ',', ':':
+			if depth == 0 {
+				return i
+			}
+			continue
+		default:
+			continue // inside a number or literal
+		}
+		if depth == 0 {
+			return i + 1
+		}
 	}
-	var b bytes.Buffer
-	b.Grow(len(markup) + len(id) + 16)
-	b.WriteString(`{"id":`)
-	b.Write(id)
-	b.WriteString(`,"html":`)
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s); err != nil {
-		return nil, nil, fmt.Errorf("split fields: html: %w", err)
+	return -1
+}
+
+// appendUnescapedHTML appends the JSON string s with encoding/json's HTML
+// escapes (\u003c, \u003e, \u0026) written as the characters they stand
+// for; every other escape stays.
+func appendUnescapedHTML(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			dst = append(dst, s[i])
+			continue
+		}
+		if s[i+1] == 'u' && i+6 <= len(s) {
+			switch string(s[i+2 : i+6]) {
+			case "003c":
+				dst, i = append(dst, '<'), i+5
+				continue
+			case "003e":
+				dst, i = append(dst, '>'), i+5
+				continue
+			case "0026":
+				dst, i = append(dst, '&'), i+5
+				continue
+			}
+		}
+		dst = append(dst, s[i], s[i+1]) // \" \\ \n \u…: as they are
+		i++
 	}
-	b.Truncate(b.Len() - 1) // Encode's newline
-	b.WriteByte('}')
-	return b.Bytes(), plain, nil
+	return dst
 }
