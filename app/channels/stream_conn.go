@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"beacon/app/broker"
@@ -39,7 +38,7 @@ var errStalled = errors.New("stream stalled")
 // broadcast queues frames on it, a shared writer writes them.
 type streamConn struct {
 	conn     net.Conn
-	raw      syscall.RawConn // nil: not a plain socket, written with a short deadline
+	sock     *socket // nil: not a plain socket, written with a short deadline
 	userID   int64
 	fields   Fields
 	signedIn func() bool // nil for visitors
@@ -97,8 +96,8 @@ func (c *streamConn) close() bool {
 
 // writeNow writes as much of p as the socket takes without waiting.
 func (c *streamConn) writeNow(p []byte) (int, error) {
-	if c.raw != nil {
-		return writeRaw(c.raw, p)
+	if c.sock != nil {
+		return c.sock.write(p)
 	}
 	_ = c.conn.SetWriteDeadline(time.Now().Add(fallbackWait))
 	n, err := c.conn.Write(p)
@@ -132,7 +131,7 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // topic the stream followed until now (nil for visitors): a wake-up still
 // pending there is answered as one on the hub's own.
 func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, req StreamRequest, reads *broker.Subscription) {
-	c := &streamConn{conn: conn, raw: rawConn(conn), userID: req.UserID, fields: req.Fields, last: sent}
+	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, last: sent}
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}
@@ -228,7 +227,12 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 		}
 		c.mu.Unlock()
 
-		if evs != nil {
+		switch {
+		case len(evs) == 1:
+			// The frame as it is: no copy.
+			out = evs[0].FrameFor(c.fields)
+			evs[0] = nil
+		case evs != nil:
 			buf = buf[:0]
 			for i, ev := range evs {
 				buf = append(buf, ev.FrameFor(c.fields)...)
@@ -299,7 +303,7 @@ func (h *NotificationHub) maintain(done <-chan struct{}) {
 			}
 			h.mu.Unlock()
 			for _, c := range conns {
-				if c.raw != nil && peerGone(c.raw, scratch) {
+				if c.sock != nil && c.sock.peerGone(scratch) {
 					h.release(c)
 				}
 			}
@@ -309,9 +313,12 @@ func (h *NotificationHub) maintain(done <-chan struct{}) {
 
 // connWriters is the queue of connections waiting for a shared writer.
 type connWriters struct {
-	mu      sync.Mutex
-	cond    sync.Cond
+	mu   sync.Mutex
+	cond sync.Cond
+	// ready[head:] wait; the array is kept, so a burst allocates only
+	// when it is the largest yet.
 	ready   []*streamConn
+	head    int
 	stalled []*streamConn
 	closed  bool
 }
@@ -340,17 +347,23 @@ func (w *connWriters) push(cs ...*streamConn) {
 func (w *connWriters) take() (*streamConn, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for len(w.ready) == 0 && !w.closed {
+	for w.head == len(w.ready) && !w.closed {
 		w.cond.Wait()
 	}
 	if w.closed {
 		return nil, false
 	}
-	c := w.ready[0]
-	w.ready[0] = nil
-	w.ready = w.ready[1:]
-	if len(w.ready) == 0 {
-		w.ready = w.ready[:0:0] // let a burst's array go
+	c := w.ready[w.head]
+	w.ready[w.head] = nil
+	w.head++
+	switch {
+	case w.head == len(w.ready):
+		w.ready, w.head = w.ready[:0], 0
+	case w.head > len(w.ready)/2 && w.head >= 1024:
+		// Never drained under a steady load: keep the array from growing.
+		n := copy(w.ready, w.ready[w.head:])
+		clear(w.ready[n:])
+		w.ready, w.head = w.ready[:n], 0
 	}
 	return c, true
 }
@@ -372,7 +385,7 @@ func (w *connWriters) takeStalled() []*streamConn {
 func (w *connWriters) close() {
 	w.mu.Lock()
 	w.closed = true
-	w.ready, w.stalled = nil, nil
+	w.ready, w.head, w.stalled = nil, 0, nil
 	w.mu.Unlock()
 	w.cond.Broadcast()
 }
