@@ -34,10 +34,10 @@ type Options struct {
 	AllowRemote bool // allow a target that is not a loopback address
 
 	SSEClients  int // notification streams to open
+	ChatClients int // chat sockets to open (receivers; senders come on top)
 	// Fields is what the streams ask for (the stream's ?fields=): "html",
 	// the default, as the feed page does; "json"; or "all", no parameter.
 	Fields string
-	ChatClients int // chat sockets to open (receivers; senders come on top)
 
 	Messages int     // items to publish to each kind of client
 	Rate     float64 // items per second; 0 sends them all at once

@@ -151,10 +151,12 @@ type NotificationHub struct {
 	wake   *broker.Subscription
 	cursor int64 // the last position fanned out; only Run touches it after New
 
-	mu     sync.Mutex
-	subs   map[*Subscription]struct{}
-	conns  map[*streamConn]struct{} // streams taken over from their handlers
-	closed bool
+	mu    sync.Mutex
+	subs  map[*Subscription]struct{}
+	conns map[*streamConn]struct{} // streams taken over from their handlers
+	// nextSlot is the hang-up sweep's slot for the next one taken over.
+	nextSlot uint8
+	closed   bool
 	// readyBuf is offer's list of connections to hand to the writers,
 	// kept so that a broadcast allocates nothing.
 	readyBuf []*streamConn
@@ -316,7 +318,11 @@ func (h *NotificationHub) offer(ev *Event, recipient int64, evict bool) (sent in
 		c.mu.Unlock()
 		switch {
 		case schedule:
-			ready = append(ready, c)
+			if ready = append(ready, c); len(ready) == pushBatch {
+				h.writers.push(ready...)
+				clear(ready)
+				ready = ready[:0]
+			}
 			fallthrough
 		case took:
 			sent++

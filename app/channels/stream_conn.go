@@ -30,6 +30,14 @@ const (
 	// held (its connection-limit lease and the subscriber gauge with it):
 	// one non-blocking read per connection, about a microsecond each.
 	hangupSweep = 2 * time.Second
+	// sweepSteps is how many steps a sweep is spread over, each for the
+	// connections of one slot: at 10,000 connections a step is a
+	// millisecond or two, not a burst of 10,000 reads that a fan-out would
+	// wait behind.
+	sweepSteps = 16
+	// pushBatch is how many connections offer hands to the writers at
+	// once: they start writing while it visits the rest.
+	pushBatch = 256
 )
 
 var errStalled = errors.New("stream stalled")
@@ -51,6 +59,7 @@ type streamConn struct {
 	rest      []byte    // the tail of a write the socket did not take
 	stalled   time.Time // since when rest has waited; zero when none
 	last      int64     // the newest id queued or sent
+	slot      uint8     // the step of the hang-up sweep that looks at it
 	scheduled bool      // queued for, or held by, a writer
 	closed    bool
 }
@@ -163,6 +172,8 @@ func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, re
 			more = false
 		}
 	}
+	c.slot = h.nextSlot
+	h.nextSlot = (h.nextSlot + 1) % sweepSteps
 	h.conns[c] = struct{}{}
 	if c.scheduled {
 		h.writers.push(c)
@@ -280,13 +291,17 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 
 // maintain tries stalled connections again, and every hangupSweep (or
 // heartbeat, when that is shorter) lets go of connections whose client
-// hung up: a write would find out only at the second heartbeat after.
+// hung up: a write would find out only at the second heartbeat after. A
+// sweep is spread over sweepSteps steps, each looking at the connections
+// of one slot.
 func (h *NotificationHub) maintain(done <-chan struct{}) {
 	retry := time.NewTicker(stallRetry)
 	defer retry.Stop()
-	sweep := time.NewTicker(min(h.opts.Heartbeat, hangupSweep))
+	sweep := time.NewTicker(max(time.Millisecond, min(h.opts.Heartbeat, hangupSweep)/sweepSteps))
 	defer sweep.Stop()
 	scratch := make([]byte, 512)
+	var slot uint8
+	var due []*streamConn
 	for {
 		select {
 		case <-done:
@@ -297,16 +312,20 @@ func (h *NotificationHub) maintain(done <-chan struct{}) {
 			}
 		case <-sweep.C:
 			h.mu.Lock()
-			conns := make([]*streamConn, 0, len(h.conns))
 			for c := range h.conns {
-				conns = append(conns, c)
+				if c.slot == slot {
+					due = append(due, c)
+				}
 			}
 			h.mu.Unlock()
-			for _, c := range conns {
+			for _, c := range due {
 				if c.sock != nil && c.sock.peerGone(scratch) {
 					h.release(c)
 				}
 			}
+			clear(due)
+			due = due[:0]
+			slot = (slot + 1) % sweepSteps
 		}
 	}
 }
