@@ -206,6 +206,7 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 		workers.Go(h.writeLoop)
 	}
 	workers.Go(func() { h.maintain(ctx.Done()) })
+	workers.Go(func() { h.writers.runPacer(ctx.Done()) })
 	workers.Go(func() { h.answerUsers(ctx) })
 
 	ticker := time.NewTicker(h.opts.Heartbeat)

@@ -38,6 +38,14 @@ const (
 	// pushBatch is how many connections offer hands to the writers at
 	// once: they start writing while it visits the rest.
 	pushBatch = 256
+	// writeGap is the least time between two writes to one connection:
+	// what comes sooner waits and goes with what follows, in one write.
+	// A write (its syscall, and on loopback the client's side of TCP) is
+	// most of a delivery's cost, so a busy stream costs a write per gap,
+	// not one per event; a quiet one is written at once.
+	writeGap = 50 * time.Millisecond
+	// paceTick is how finely paced connections are handed back.
+	paceTick = 5 * time.Millisecond
 )
 
 var errStalled = errors.New("stream stalled")
@@ -58,6 +66,7 @@ type streamConn struct {
 	spare     []*Event  // pending's other buffer, so queuing allocates nothing
 	rest      []byte    // the tail of a write the socket did not take
 	stalled   time.Time // since when rest has waited; zero when none
+	wrote     time.Time // the last write; zero before the first
 	last      int64     // the newest id queued or sent
 	slot      uint8     // the step of the hang-up sweep that looks at it
 	scheduled bool      // queued for, or held by, a writer
@@ -231,6 +240,14 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 			c.mu.Unlock()
 			return buf
 		}
+		now := time.Now()
+		if due := c.wrote.Add(writeGap); len(c.rest) == 0 && now.Before(due) && len(c.pending) < h.opts.QueueSize/2 {
+			// Written a moment ago: what came since waits for the gap
+			// (still scheduled), unless it fills the queue meanwhile.
+			c.mu.Unlock()
+			h.writers.pace(c, due)
+			return buf
+		}
 		out, evs := c.rest, []*Event(nil)
 		if len(out) == 0 {
 			evs = c.pending
@@ -258,6 +275,9 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 			c.spare = evs[:0]
 		}
 		stalled := err == nil && n < len(out)
+		if n > 0 {
+			c.wrote = now
+		}
 		switch {
 		case !stalled:
 			c.rest, c.stalled = nil, time.Time{}
@@ -339,11 +359,19 @@ type connWriters struct {
 	ready   []*streamConn
 	head    int
 	stalled []*streamConn
+	paced   []pacedConn
+	pacing  chan struct{} // wakes the pacer when paced was empty
 	closed  bool
 }
 
+// pacedConn is a connection waiting for its writeGap.
+type pacedConn struct {
+	c   *streamConn
+	due time.Time
+}
+
 func newConnWriters() *connWriters {
-	w := &connWriters{}
+	w := &connWriters{pacing: make(chan struct{}, 1)}
 	w.cond.L = &w.mu
 	return w
 }
@@ -393,6 +421,60 @@ func (w *connWriters) stall(c *streamConn) {
 	w.mu.Unlock()
 }
 
+// pace holds c, still scheduled, until due.
+func (w *connWriters) pace(c *streamConn, due time.Time) {
+	w.mu.Lock()
+	w.paced = append(w.paced, pacedConn{c, due})
+	first := len(w.paced) == 1
+	w.mu.Unlock()
+	if first {
+		select {
+		case w.pacing <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runPacer hands paced connections back to the writers as they fall due,
+// paceTick at the finest, until done.
+func (w *connWriters) runPacer(done <-chan struct{}) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		now, next, moved := time.Now(), time.Time{}, 0
+		keep := w.paced[:0]
+		for _, p := range w.paced {
+			if !p.due.After(now) {
+				w.ready = append(w.ready, p.c)
+				moved++
+				continue
+			}
+			keep = append(keep, p)
+			if next.IsZero() || p.due.Before(next) {
+				next = p.due
+			}
+		}
+		clear(w.paced[len(keep):])
+		w.paced = keep
+		w.mu.Unlock()
+		if moved > 0 {
+			w.cond.Broadcast()
+		}
+		wake := w.pacing
+		if !next.IsZero() {
+			timer.Reset(max(paceTick, time.Until(next)))
+			wake = nil
+		}
+		select {
+		case <-done:
+			return
+		case <-wake:
+		case <-timer.C:
+		}
+	}
+}
+
 func (w *connWriters) takeStalled() []*streamConn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -404,7 +486,7 @@ func (w *connWriters) takeStalled() []*streamConn {
 func (w *connWriters) close() {
 	w.mu.Lock()
 	w.closed = true
-	w.ready, w.head, w.stalled = nil, 0, nil
+	w.ready, w.head, w.stalled, w.paced = nil, 0, nil, nil
 	w.mu.Unlock()
 	w.cond.Broadcast()
 }
