@@ -214,6 +214,9 @@ func benchFanoutSockets(b *testing.B, n int, fields string) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
+		// Past the hub's gap between two writes to one connection (50 ms),
+		// as at 1 msg/s: each op is then one write per stream.
+		time.Sleep(60 * time.Millisecond)
 		note := &models.Notification{Title: fmt.Sprint("bench:run:", i, ":1764589705406000000:1764589705406123456"), Body: "beacon bench", Level: "info"}
 		if err := r.store.CreateNotification(ctx, note); err != nil {
 			b.Fatal(err)
