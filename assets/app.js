@@ -217,6 +217,15 @@
 
   // --- The stream
 
+  // The stream sends this page each notification's id and html alone
+  // (?fields=html): the html holds everything else the page says.
+
+  // text is what item's element sel says, "" when it has none.
+  function text(item, sel) {
+    var el = item.querySelector(sel);
+    return el ? el.textContent : "";
+  }
+
   // card is n's item as the server rendered it, for this page: the shared
   // html knows no user, so for a signed-in user it is marked read or
   // unread here, and an unread one gets this page's "Mark as read" form.
@@ -243,11 +252,11 @@
     return document.getElementById("notification-" + id);
   }
 
-  // replace puts n's new state in place of old, as read as old was; the
-  // keyboard focus, if it was inside, stays on the item.
+  // replace puts n's new state in place of old, as read as old was, and
+  // returns it; the keyboard focus, if it was inside, stays on the item.
   function replace(old, n) {
     var item = card(n, !old.classList.contains("unread"));
-    if (!item) return;
+    if (!item) return null;
     var focused = old.contains(document.activeElement);
     old.replaceWith(item);
     if (focused) {
@@ -255,6 +264,7 @@
       if (!button) item.tabIndex = -1;
       (button || item).focus();
     }
+    return item;
   }
 
   // show puts a new notification at the top, unread. One the page already
@@ -278,8 +288,9 @@
     list.insertBefore(item, list.firstChild);
     var empty = document.getElementById("feed-empty");
     if (empty) empty.hidden = true;
-    announce("New notification", n.title);
-    desktopNotify(n);
+    var title = text(item, ".title");
+    announce("New notification", title);
+    desktopNotify({ id: n.id, title: title, body: text(item, ".body") });
   }
 
   // update applies an edit to the item in place; one the page does not
@@ -287,8 +298,8 @@
   function update(n) {
     var old = shown(n.id);
     if (!old) return;
-    replace(old, n);
-    announce("Updated notification", n.title);
+    var item = replace(old, n);
+    if (item) announce("Updated notification", text(item, ".title"));
   }
 
   // withdraw takes the item away, and its unread mark from the count.
@@ -331,7 +342,7 @@
 
   function open() {
     reopenTimer = null;
-    source = new EventSource("/notifications/stream?last_event_id=" + encodeURIComponent(cursor));
+    source = new EventSource("/notifications/stream?fields=html&last_event_id=" + encodeURIComponent(cursor));
     source.onopen = function () {
       liveTimer = setTimeout(live, 1000);
     };

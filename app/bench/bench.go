@@ -38,6 +38,9 @@ type Options struct {
 
 	SSEClients  int // notification streams to open
 	ChatClients int // chat sockets to open (receivers; senders come on top)
+	// Fields is what the streams ask for (the stream's ?fields=): "html",
+	// the default, as the feed page does; "json"; or "all", no parameter.
+	Fields string
 
 	Messages int     // items to publish to each kind of client
 	Rate     float64 // items per second; 0 sends them all at once
@@ -71,6 +74,9 @@ func (o *Options) setDefaults() {
 	if o.URL == "" {
 		o.URL = "http://127.0.0.1:8080"
 	}
+	if o.Fields == "" {
+		o.Fields = "html"
+	}
 	if o.Hold <= 0 {
 		o.Hold = 5 * time.Second
 	}
@@ -101,6 +107,8 @@ func (o *Options) check() error {
 	switch {
 	case o.SSEClients < 0 || o.ChatClients < 0 || o.Messages < 0 || o.Rate < 0:
 		return errors.New("bench: counts and the rate must not be negative")
+	case o.Fields != "html" && o.Fields != "json" && o.Fields != "all":
+		return fmt.Errorf("bench: --fields must be html, json or all, not %q", o.Fields)
 	case o.SSEClients == 0 && o.ChatClients == 0:
 		return errors.New("bench: nothing to do: give --sse N and/or --chat N")
 	case o.SSEClients > 0 && o.Messages > 0 && o.Token == "":

@@ -37,7 +37,11 @@ func (r *run) dialSSE(ctx context.Context) (net.Conn, *sseReader, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.target.String()+"/notifications/stream", nil)
+	path := "/notifications/stream"
+	if r.opts.Fields != "all" {
+		path += "?fields=" + r.opts.Fields
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.target.String()+path, nil)
 	if err != nil {
 		return fail(err)
 	}

@@ -11,8 +11,10 @@ import (
 
 // BenchmarkNotificationFrame renders one notification's stream frame as
 // the hub does once per notification: the HTML fragment, the JSON, the
-// SSE framing. It reports the frame's size, since every subscriber is
-// written (and parses) those bytes.
+// SSE framing, in every variant a stream may ask for. It reports each
+// variant's size, since every subscriber is written (and parses) those
+// bytes: B/frame with every field, html-B/frame with fields=html (the feed
+// page's), json-B/frame with fields=json.
 //
 //	go test -run '^$' -bench NotificationFrame -benchmem ./app/channels/
 func BenchmarkNotificationFrame(b *testing.B) {
@@ -22,14 +24,15 @@ func BenchmarkNotificationFrame(b *testing.B) {
 		ID: 123456, Title: "Deploy finished", Body: "v1.2 is live on every instance",
 		Level: "success", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
-	var size int
+	var ev *channels.Event
 	b.ReportAllocs()
 	for b.Loop() {
-		ev, err := r.hub.Encode(ctx, n)
-		if err != nil {
+		var err error
+		if ev, err = r.hub.Encode(ctx, n); err != nil {
 			b.Fatal(err)
 		}
-		size = len(ev.Frame)
 	}
-	b.ReportMetric(float64(size), "B/frame")
+	b.ReportMetric(float64(len(ev.FrameFor(channels.AllFields))), "B/frame")
+	b.ReportMetric(float64(len(ev.FrameFor(channels.HTMLFields))), "html-B/frame")
+	b.ReportMetric(float64(len(ev.FrameFor(channels.JSONFields))), "json-B/frame")
 }

@@ -55,11 +55,23 @@ type Subscriber interface {
 	SubscribeFunc(topic string, f func()) *broker.Subscription
 }
 
-// Event is one rendered frame. It is shared, by pointer, by every
-// subscriber that receives it and must not be changed.
+// Event is one rendered change, in every variant a stream may ask for
+// (Fields). It is shared, by pointer, by every subscriber that receives
+// it and must not be changed.
 type Event struct {
-	ID    int64 // the change's stream position; 0 for a heartbeat
-	Frame []byte
+	ID    int64  // the change's stream position; 0 for a heartbeat
+	Frame []byte // the frame with AllFields
+	// variants are the frames for HTMLFields and JSONFields, by Fields-1;
+	// nil where it is Frame (a withdrawal, a heartbeat).
+	variants [numFields - 1][]byte
+}
+
+// FrameFor is the frame a stream that asked for f is sent.
+func (e *Event) FrameFor(f Fields) []byte {
+	if f == AllFields || e.variants[f-1] == nil {
+		return e.Frame
+	}
+	return e.variants[f-1]
 }
 
 // The kinds of change a stream sends, its frames' event field.
@@ -142,10 +154,12 @@ type NotificationHub struct {
 	wake   *broker.Subscription
 	cursor int64 // the last position fanned out; only Run touches it after New
 
-	mu     sync.Mutex
-	subs   map[*Subscription]struct{}
-	conns  map[*streamConn]struct{} // streams taken over from their handlers
-	closed bool
+	mu    sync.Mutex
+	subs  map[*Subscription]struct{}
+	conns map[*streamConn]struct{} // streams taken over from their handlers
+	// nextSlot is the hang-up sweep's slot for the next one taken over.
+	nextSlot uint8
+	closed   bool
 	// readyBuf is offer's list of connections to hand to the writers,
 	// kept so that a broadcast allocates nothing.
 	readyBuf []*streamConn
@@ -197,6 +211,7 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 		workers.Go(h.writeLoop)
 	}
 	workers.Go(func() { h.maintain(ctx.Done()) })
+	workers.Go(func() { h.writers.runPacer(ctx.Done()) })
 	workers.Go(func() { h.answerUsers(ctx) })
 
 	ticker := time.NewTicker(h.opts.Heartbeat)
@@ -261,19 +276,26 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 	}
 }
 
-// encode renders the frame of n's latest change as kind: a withdrawal
-// carries the id alone, the others n's whole wire JSON.
+// encode renders the frames of n's latest change as kind, in every
+// variant: a withdrawal carries the id alone, the others n's wire JSON.
 func (h *NotificationHub) encode(ctx context.Context, n models.Notification, kind string) (*Event, error) {
-	var data []byte
+	ev := &Event{ID: n.Position}
 	if kind == kindWithdraw {
-		data = encodeWithdraw(n.ID)
-	} else {
-		var err error
-		if data, err = h.encodeJSON(ctx, n); err != nil {
-			return nil, err
-		}
+		ev.Frame = encodeEvent(n.Position, kind, encodeWithdraw(n.ID))
+		return ev, nil
 	}
-	return &Event{ID: n.Position, Frame: encodeEvent(n.Position, kind, data)}, nil
+	full, err := h.encodeJSON(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	html, plain, err := splitFields(full)
+	if err != nil {
+		return nil, err
+	}
+	ev.Frame = encodeEvent(n.Position, kind, full)
+	ev.variants[HTMLFields-1] = encodeEvent(n.Position, kind, html)
+	ev.variants[JSONFields-1] = encodeEvent(n.Position, kind, plain)
+	return ev, nil
 }
 
 // broadcast offers ev to every subscription that may see it (recipient 0:
@@ -303,7 +325,11 @@ func (h *NotificationHub) offer(ev *Event, recipient int64, evict bool) (sent in
 		c.mu.Unlock()
 		switch {
 		case schedule:
-			ready = append(ready, c)
+			if ready = append(ready, c); len(ready) == pushBatch {
+				h.writers.push(ready...)
+				clear(ready)
+				ready = ready[:0]
+			}
 			fallthrough
 		case took:
 			sent++

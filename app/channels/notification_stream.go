@@ -22,6 +22,9 @@ type StreamRequest struct {
 	UserID int64 // 0 for a visitor
 	// LastEventID is the id the client last saw, as sent; "" when it sent none.
 	LastEventID string
+	// Fields is what its notification and update events carry, the replay's
+	// as much as the live ones'.
+	Fields Fields
 	// SignedIn reports whether the user's session still exists; asked when
 	// the user's topic wakes, so a stream ends when its user signs out and
 	// the browser reconnects as whoever it now is.
@@ -133,7 +136,7 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 			// Coalesce: take everything already queued, then flush once.
 			for more := true; more; {
 				if ev.ID == 0 || ev.ID > sent {
-					out.add(ev.Frame)
+					out.add(ev.FrameFor(req.Fields))
 					sent = max(sent, ev.ID)
 				}
 				select {
@@ -231,7 +234,7 @@ func (h *NotificationHub) replay(ctx context.Context, out *streamWriter, req Str
 		if err != nil {
 			return 0, err
 		}
-		out.add(ev.Frame)
+		out.add(ev.FrameFor(req.Fields))
 		sent = max(sent, n.Position)
 	}
 	return sent, nil

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"beacon/app/broker"
@@ -31,6 +30,22 @@ const (
 	// held (its connection-limit lease and the subscriber gauge with it):
 	// one non-blocking read per connection, about a microsecond each.
 	hangupSweep = 2 * time.Second
+	// sweepSteps is how many steps a sweep is spread over, each for the
+	// connections of one slot: at 10,000 connections a step is a
+	// millisecond or two, not a burst of 10,000 reads that a fan-out would
+	// wait behind.
+	sweepSteps = 16
+	// pushBatch is how many connections offer hands to the writers at
+	// once: they start writing while it visits the rest.
+	pushBatch = 256
+	// writeGap is the least time between two writes to one connection:
+	// what comes sooner waits and goes with what follows, in one write.
+	// A write (its syscall, and on loopback the client's side of TCP) is
+	// most of a delivery's cost, so a busy stream costs a write per gap,
+	// not one per event; a quiet one is written at once.
+	writeGap = 50 * time.Millisecond
+	// paceTick is how finely paced connections are handed back.
+	paceTick = 5 * time.Millisecond
 )
 
 var errStalled = errors.New("stream stalled")
@@ -39,8 +54,9 @@ var errStalled = errors.New("stream stalled")
 // broadcast queues frames on it, a shared writer writes them.
 type streamConn struct {
 	conn     net.Conn
-	raw      syscall.RawConn // nil: not a plain socket, written with a short deadline
+	sock     *socket // nil: not a plain socket, written with a short deadline
 	userID   int64
+	fields   Fields
 	signedIn func() bool // nil for visitors
 	watch    *userWatch  // nil for visitors; set before the hub shares c
 	ended    func()      // StreamRequest.TakenOver's release, or nil
@@ -50,7 +66,9 @@ type streamConn struct {
 	spare     []*Event  // pending's other buffer, so queuing allocates nothing
 	rest      []byte    // the tail of a write the socket did not take
 	stalled   time.Time // since when rest has waited; zero when none
+	wrote     time.Time // the last write; zero before the first
 	last      int64     // the newest id queued or sent
+	slot      uint8     // the step of the hang-up sweep that looks at it
 	scheduled bool      // queued for, or held by, a writer
 	closed    bool
 }
@@ -96,8 +114,8 @@ func (c *streamConn) close() bool {
 
 // writeNow writes as much of p as the socket takes without waiting.
 func (c *streamConn) writeNow(p []byte) (int, error) {
-	if c.raw != nil {
-		return writeRaw(c.raw, p)
+	if c.sock != nil {
+		return c.sock.write(p)
 	}
 	_ = c.conn.SetWriteDeadline(time.Now().Add(fallbackWait))
 	n, err := c.conn.Write(p)
@@ -131,7 +149,7 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // topic the stream followed until now (nil for visitors): a wake-up still
 // pending there is answered as one on the hub's own.
 func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, req StreamRequest, reads *broker.Subscription) {
-	c := &streamConn{conn: conn, raw: rawConn(conn), userID: req.UserID, last: sent}
+	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, last: sent}
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}
@@ -163,6 +181,8 @@ func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, re
 			more = false
 		}
 	}
+	c.slot = h.nextSlot
+	h.nextSlot = (h.nextSlot + 1) % sweepSteps
 	h.conns[c] = struct{}{}
 	if c.scheduled {
 		h.writers.push(c)
@@ -220,6 +240,14 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 			c.mu.Unlock()
 			return buf
 		}
+		now := time.Now()
+		if due := c.wrote.Add(writeGap); len(c.rest) == 0 && now.Before(due) && len(c.pending) < h.opts.QueueSize/2 {
+			// Written a moment ago: what came since waits for the gap
+			// (still scheduled), unless it fills the queue meanwhile.
+			c.mu.Unlock()
+			h.writers.pace(c, due)
+			return buf
+		}
 		out, evs := c.rest, []*Event(nil)
 		if len(out) == 0 {
 			evs = c.pending
@@ -227,10 +255,15 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 		}
 		c.mu.Unlock()
 
-		if evs != nil {
+		switch {
+		case len(evs) == 1:
+			// The frame as it is: no copy.
+			out = evs[0].FrameFor(c.fields)
+			evs[0] = nil
+		case evs != nil:
 			buf = buf[:0]
 			for i, ev := range evs {
-				buf = append(buf, ev.Frame...)
+				buf = append(buf, ev.FrameFor(c.fields)...)
 				evs[i] = nil
 			}
 			out = buf
@@ -242,6 +275,9 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 			c.spare = evs[:0]
 		}
 		stalled := err == nil && n < len(out)
+		if n > 0 {
+			c.wrote = now
+		}
 		switch {
 		case !stalled:
 			c.rest, c.stalled = nil, time.Time{}
@@ -275,13 +311,17 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 
 // maintain tries stalled connections again, and every hangupSweep (or
 // heartbeat, when that is shorter) lets go of connections whose client
-// hung up: a write would find out only at the second heartbeat after.
+// hung up: a write would find out only at the second heartbeat after. A
+// sweep is spread over sweepSteps steps, each looking at the connections
+// of one slot.
 func (h *NotificationHub) maintain(done <-chan struct{}) {
 	retry := time.NewTicker(stallRetry)
 	defer retry.Stop()
-	sweep := time.NewTicker(min(h.opts.Heartbeat, hangupSweep))
+	sweep := time.NewTicker(max(time.Millisecond, min(h.opts.Heartbeat, hangupSweep)/sweepSteps))
 	defer sweep.Stop()
 	scratch := make([]byte, 512)
+	var slot uint8
+	var due []*streamConn
 	for {
 		select {
 		case <-done:
@@ -292,31 +332,46 @@ func (h *NotificationHub) maintain(done <-chan struct{}) {
 			}
 		case <-sweep.C:
 			h.mu.Lock()
-			conns := make([]*streamConn, 0, len(h.conns))
 			for c := range h.conns {
-				conns = append(conns, c)
+				if c.slot == slot {
+					due = append(due, c)
+				}
 			}
 			h.mu.Unlock()
-			for _, c := range conns {
-				if c.raw != nil && peerGone(c.raw, scratch) {
+			for _, c := range due {
+				if c.sock != nil && c.sock.peerGone(scratch) {
 					h.release(c)
 				}
 			}
+			clear(due)
+			due = due[:0]
+			slot = (slot + 1) % sweepSteps
 		}
 	}
 }
 
 // connWriters is the queue of connections waiting for a shared writer.
 type connWriters struct {
-	mu      sync.Mutex
-	cond    sync.Cond
+	mu   sync.Mutex
+	cond sync.Cond
+	// ready[head:] wait; the array is kept, so a burst allocates only
+	// when it is the largest yet.
 	ready   []*streamConn
+	head    int
 	stalled []*streamConn
+	paced   []pacedConn
+	pacing  chan struct{} // wakes the pacer when paced was empty
 	closed  bool
 }
 
+// pacedConn is a connection waiting for its writeGap.
+type pacedConn struct {
+	c   *streamConn
+	due time.Time
+}
+
 func newConnWriters() *connWriters {
-	w := &connWriters{}
+	w := &connWriters{pacing: make(chan struct{}, 1)}
 	w.cond.L = &w.mu
 	return w
 }
@@ -339,17 +394,23 @@ func (w *connWriters) push(cs ...*streamConn) {
 func (w *connWriters) take() (*streamConn, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for len(w.ready) == 0 && !w.closed {
+	for w.head == len(w.ready) && !w.closed {
 		w.cond.Wait()
 	}
 	if w.closed {
 		return nil, false
 	}
-	c := w.ready[0]
-	w.ready[0] = nil
-	w.ready = w.ready[1:]
-	if len(w.ready) == 0 {
-		w.ready = w.ready[:0:0] // let a burst's array go
+	c := w.ready[w.head]
+	w.ready[w.head] = nil
+	w.head++
+	switch {
+	case w.head == len(w.ready):
+		w.ready, w.head = w.ready[:0], 0
+	case w.head > len(w.ready)/2 && w.head >= 1024:
+		// Never drained under a steady load: keep the array from growing.
+		n := copy(w.ready, w.ready[w.head:])
+		clear(w.ready[n:])
+		w.ready, w.head = w.ready[:n], 0
 	}
 	return c, true
 }
@@ -358,6 +419,60 @@ func (w *connWriters) stall(c *streamConn) {
 	w.mu.Lock()
 	w.stalled = append(w.stalled, c)
 	w.mu.Unlock()
+}
+
+// pace holds c, still scheduled, until due.
+func (w *connWriters) pace(c *streamConn, due time.Time) {
+	w.mu.Lock()
+	w.paced = append(w.paced, pacedConn{c, due})
+	first := len(w.paced) == 1
+	w.mu.Unlock()
+	if first {
+		select {
+		case w.pacing <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runPacer hands paced connections back to the writers as they fall due,
+// paceTick at the finest, until done.
+func (w *connWriters) runPacer(done <-chan struct{}) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		now, next, moved := time.Now(), time.Time{}, 0
+		keep := w.paced[:0]
+		for _, p := range w.paced {
+			if !p.due.After(now) {
+				w.ready = append(w.ready, p.c)
+				moved++
+				continue
+			}
+			keep = append(keep, p)
+			if next.IsZero() || p.due.Before(next) {
+				next = p.due
+			}
+		}
+		clear(w.paced[len(keep):])
+		w.paced = keep
+		w.mu.Unlock()
+		if moved > 0 {
+			w.cond.Broadcast()
+		}
+		wake := w.pacing
+		if !next.IsZero() {
+			timer.Reset(max(paceTick, time.Until(next)))
+			wake = nil
+		}
+		select {
+		case <-done:
+			return
+		case <-wake:
+		case <-timer.C:
+		}
+	}
 }
 
 func (w *connWriters) takeStalled() []*streamConn {
@@ -371,7 +486,7 @@ func (w *connWriters) takeStalled() []*streamConn {
 func (w *connWriters) close() {
 	w.mu.Lock()
 	w.closed = true
-	w.ready, w.stalled = nil, nil
+	w.ready, w.head, w.stalled, w.paced = nil, 0, nil, nil
 	w.mu.Unlock()
 	w.cond.Broadcast()
 }

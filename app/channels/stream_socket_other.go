@@ -5,16 +5,17 @@ package channels
 import (
 	"errors"
 	"net"
-	"syscall"
 )
 
 // Elsewhere than on unix every connection is written with a short deadline
 // (streamConn.writeNow), and a hung-up client is found by a failed write.
 
-func rawConn(net.Conn) syscall.RawConn { return nil }
+type socket struct{}
 
-func writeRaw(syscall.RawConn, []byte) (int, error) {
+func newSocket(net.Conn) *socket { return nil }
+
+func (*socket) write([]byte) (int, error) {
 	return 0, errors.New("no raw socket writes on this system")
 }
 
-func peerGone(syscall.RawConn, []byte) bool { return false }
+func (*socket) peerGone([]byte) bool { return false }

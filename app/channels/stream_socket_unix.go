@@ -7,8 +7,27 @@ import (
 	"syscall"
 )
 
-// rawConn is conn's socket, or nil when conn is not a plain one.
-func rawConn(conn net.Conn) syscall.RawConn {
+// socket writes to, and looks for a hang-up on, a plain socket without
+// waiting. The state of its calls lives here and the functions the
+// runtime calls with the descriptor are made once, when the hub takes the
+// connection over, so that neither a write nor a look allocates.
+// One writer writes at a time (the connection is scheduled to one), and
+// only the hub's sweep looks.
+type socket struct {
+	raw syscall.RawConn
+
+	p       []byte // being written
+	n       int
+	err     error
+	writeFn func(fd uintptr) bool
+
+	scratch []byte // what a look reads into
+	gone    bool
+	lookFn  func(fd uintptr) bool
+}
+
+// newSocket is conn's socket, or nil when conn is not a plain one.
+func newSocket(conn net.Conn) *socket {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return nil
@@ -17,45 +36,56 @@ func rawConn(conn net.Conn) syscall.RawConn {
 	if err != nil {
 		return nil
 	}
-	return raw
+	s := &socket{raw: raw}
+	s.writeFn, s.lookFn = s.writeFD, s.lookFD
+	return s
 }
 
-// writeRaw writes what the socket takes at once. Go keeps its sockets
+// write writes what the socket takes at once. Go keeps its sockets
 // non-blocking, so a full one answers EAGAIN instead of making a shared
 // writer wait.
-func writeRaw(raw syscall.RawConn, p []byte) (n int, err error) {
-	werr := raw.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			m, e := syscall.Write(int(fd), p[n:])
-			switch {
-			case e == syscall.EINTR:
-				continue
-			case e == syscall.EAGAIN:
-				return true
-			case e != nil:
-				err = e
-				return true
-			case m <= 0:
-				return true
-			}
-			n += m
-		}
-		return true
-	})
+func (s *socket) write(p []byte) (int, error) {
+	s.p, s.n, s.err = p, 0, nil
+	werr := s.raw.Write(s.writeFn)
+	n, err := s.n, s.err
+	s.p, s.err = nil, nil
 	if err == nil {
 		err = werr
 	}
 	return n, err
 }
 
+func (s *socket) writeFD(fd uintptr) bool {
+	for s.n < len(s.p) {
+		m, e := syscall.Write(int(fd), s.p[s.n:])
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			return true
+		case e != nil:
+			s.err = e
+			return true
+		case m <= 0:
+			return true
+		}
+		s.n += m
+	}
+	return true
+}
+
 // peerGone reports, without waiting, whether the client hung up. A stream's
-// client sends nothing after its request, so what it sends is discarded.
-func peerGone(raw syscall.RawConn, scratch []byte) bool {
-	gone := false
-	err := raw.Read(func(fd uintptr) bool {
-		n, e := syscall.Read(int(fd), scratch)
-		gone = (e == nil && n == 0) || (e != nil && e != syscall.EAGAIN && e != syscall.EINTR)
-		return true
-	})
-	return gone || err != nil
+// client sends nothing after its request, so what it sends is discarded
+// into scratch.
+func (s *socket) peerGone(scratch []byte) bool {
+	s.scratch, s.gone = scratch, false
+	err := s.raw.Read(s.lookFn)
+	s.scratch = nil
+	return s.gone || err != nil
+}
+
+func (s *socket) lookFD(fd uintptr) bool {
+	n, e := syscall.Read(int(fd), s.scratch)
+	s.gone = (e == nil && n == 0) || (e != nil && e != syscall.EAGAIN && e != syscall.EINTR)
+	return true
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,17 +14,27 @@ import (
 // streamPath is where the notification stream is served.
 const streamPath = "/notifications/stream"
 
-// streamShow serves the notification stream. It always answers 200: any
-// other status makes a browser stop reconnecting for good.
+// streamShow serves the notification stream. It answers 200 to every
+// request it can serve: any other status makes a browser stop reconnecting
+// for good. A `fields` value it does not know is the one 400: only a
+// program sends one, the same request could never succeed, and a typo
+// that silently got every field would cost every delivery its bytes.
 func (ctl *Controller) streamShow(c echo.Context) error {
+	fields, err := channels.ParseFields(c.QueryParam("fields"))
+	if err != nil {
+		// Answered here, not by HandleError, which answers every other
+		// failure on the stream with "come back shortly".
+		return answer(c, http.StatusBadRequest, err.Error())
+	}
 	last := c.Request().Header.Get("Last-Event-ID")
 	if last == "" {
 		last = c.QueryParam("last_event_id")
 	}
 	ctx := c.Request().Context()
-	err := ctl.Notifications.Stream(ctx, c.Response(), channels.StreamRequest{
+	err = ctl.Notifications.Stream(ctx, c.Response(), channels.StreamRequest{
 		UserID:      auth.UserID(c),
 		LastEventID: last,
+		Fields:      fields,
 		SignedIn:    func() bool { return ctl.sessionActive(ctx) },
 		Request:     c.Request(),
 		// A taken-over stream outlives this handler: its connection-limit
