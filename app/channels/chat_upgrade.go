@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"syscall"
 
 	"github.com/gorilla/websocket"
 )
@@ -52,4 +53,18 @@ func (w *ownBuffer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.br = bufio.NewReaderSize(conn, chatReadBuffer)
 	return conn, bufio.NewReadWriter(w.br, brw.Writer), nil
+}
+
+// rawConn is conn's socket, or nil when conn is not a plain one (the read
+// pump then waits inside gorilla's read).
+func rawConn(conn net.Conn) syscall.RawConn {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
 }

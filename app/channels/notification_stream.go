@@ -198,7 +198,7 @@ func (h *NotificationHub) replay(ctx context.Context, out *streamWriter, req Str
 	// A cursor the resume window covers is served from memory.
 	if evs, sent, ok := h.resume.replay(ctx, h, req.UserID, req.LastEventID); ok {
 		for _, ev := range evs {
-			out.add(ev.Frame)
+			out.add(ev.FrameFor(req.Fields))
 		}
 		return sent, nil
 	}
