@@ -30,6 +30,13 @@ var ErrEmailTaken = errors.New("email already taken")
 // maxPostgresConns is how many connections one instance opens at most.
 const maxPostgresConns = 20
 
+// sqliteIdleConns is how many SQLite connections the pool keeps open
+// between bursts. database/sql keeps 2 by default, so eight concurrent
+// API calls opened (and each then prepared its schema on) a new
+// connection on most requests: 303 connections closed in one benchmark
+// run of 500 posts.
+const sqliteIdleConns = 16
+
 // Store is the database. It is safe for concurrent use.
 type Store struct {
 	db      *gorm.DB
@@ -39,6 +46,9 @@ type Store struct {
 	// are empty on PostgreSQL and for an in-memory SQLite.
 	file   string
 	fileID os.FileInfo
+	// writer is SQLite's single write lock as this process queues for it
+	// (nil on PostgreSQL): see write.
+	writer chan struct{}
 }
 
 // IsPostgres reports whether url names a PostgreSQL database rather than a
@@ -84,6 +94,9 @@ func Open(url string) (*Store, error) {
 	}
 	st := &Store{db: db, sqlDB: sqlDB, dialect: dialect}
 	if dialect == migrations.SQLite {
+		sqlDB.SetMaxIdleConns(sqliteIdleConns)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		st.writer = make(chan struct{}, 1)
 		// gorm.Open has connected, so the file exists by now.
 		if err := st.recordFile(sqlitePath(url)); err != nil {
 			sqlDB.Close()
