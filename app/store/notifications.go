@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -69,15 +71,18 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 
 // lockedTx runs fn in a transaction that, on PostgreSQL, holds the
 // advisory lock named lock until it commits. Inserts made under one lock
-// commit in id order. (SQLite transactions begin as the single writer.)
+// commit in id order. (SQLite transactions begin as the single writer,
+// which this process's writers queue for in write.)
 func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if s.dialect == migrations.Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
-				return err
+	return s.write(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if s.dialect == migrations.Postgres {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
+					return err
+				}
 			}
-		}
-		return fn(tx)
+			return fn(tx)
+		})
 	})
 }
 
@@ -192,12 +197,36 @@ func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (in
 
 // AddDeliveries counts n more live deliveries of notification id.
 func (s *Store) AddDeliveries(ctx context.Context, id, n int64) error {
-	// UpdateColumn: a delivery is no change to the notification, so
-	// updated_at (on the wire) must stay as it is.
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Where("id = ?", id).
-		UpdateColumn("deliveries", gorm.Expr("deliveries + ?", n)).Error
+	return s.AddDeliveryCounts(ctx, map[int64]int64{id: n})
+}
+
+// AddDeliveryCounts counts more live deliveries of several notifications,
+// counts[id] each, in one transaction: the hub gathers them and writes
+// them together, off the path of the posts that wait for the same writer.
+// A notification pruned meanwhile is skipped.
+func (s *Store) AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	// In id order: two instances adding to the same rows on PostgreSQL
+	// lock them in the same order, so they cannot deadlock.
+	ids := slices.Sorted(maps.Keys(counts))
+	err := s.write(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for _, id := range ids {
+				// UpdateColumn: a delivery is no change to the notification,
+				// so updated_at (on the wire) must stay as it is.
+				err := tx.Model(&models.Notification{}).Where("id = ?", id).
+					UpdateColumn("deliveries", gorm.Expr("deliveries + ?", counts[id])).Error
+				if err != nil {
+					return fmt.Errorf("notification %d: %w", id, err)
+				}
+			}
+			return nil
+		})
+	})
 	if err != nil {
-		return fmt.Errorf("add %d deliveries to notification %d: %w", n, id, err)
+		return fmt.Errorf("add deliveries to %d notifications: %w", len(ids), err)
 	}
 	return nil
 }
