@@ -16,7 +16,12 @@ func TestAddDeliveryCounts(t *testing.T) {
 			if err := s.AddDeliveryCounts(ctx, map[int64]int64{a: 5, b: 1, b + 1000: 7}); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.AddDeliveryCounts(ctx, map[int64]int64{a: 2}); err != nil {
+			// More than one statement's worth: a lands in a later one.
+			many := map[int64]int64{a: 2}
+			for id := range int64(2 * deliveryChunk) {
+				many[-1-id] = 1
+			}
+			if err := s.AddDeliveryCounts(ctx, many); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.AddDeliveryCounts(ctx, nil); err != nil {
