@@ -72,18 +72,19 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 
 // lockedTx runs fn in a transaction that, on PostgreSQL, holds the
 // advisory lock named lock until it commits. Inserts made under one lock
-// commit in id order. (SQLite transactions begin as the single writer,
-// which this process's writers queue for in write.)
+// commit in id order. On SQLite, where transactions begin as the single
+// writer, fn is committed in a group with the others waiting for it (see
+// groupTx): ids still commit in order, and fn's caller hears after the
+// commit.
 func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) error) error {
-	return s.write(ctx, func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if s.dialect == migrations.Postgres {
-				if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
-					return err
-				}
-			}
-			return fn(tx)
-		})
+	if s.dialect == migrations.SQLite {
+		return s.groupTx(ctx, fn)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
+			return err
+		}
+		return fn(tx)
 	})
 }
 

@@ -49,6 +49,7 @@ type Store struct {
 	// writer is SQLite's single write lock as this process queues for it
 	// (nil on PostgreSQL): see write.
 	writer chan struct{}
+	group  group // SQLite's transactions waiting for writer: see groupTx
 }
 
 // IsPostgres reports whether url names a PostgreSQL database rather than a
