@@ -75,7 +75,8 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 // commit in id order. On SQLite, where transactions begin as the single
 // writer, fn is committed in a group with the others waiting for it (see
 // groupTx): ids still commit in order, and fn's caller hears after the
-// commit.
+// commit. fn runs while the writer is held, so it must not write through
+// the store itself.
 func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) error) error {
 	if s.dialect == migrations.SQLite {
 		return s.groupTx(ctx, fn)
