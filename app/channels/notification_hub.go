@@ -44,7 +44,7 @@ type NotificationSource interface {
 	LastPosition(ctx context.Context) (int64, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
 	PrunedThrough(ctx context.Context) (int64, error)
-	AddDeliveries(ctx context.Context, id, n int64) error
+	AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }
 
@@ -127,12 +127,14 @@ const (
 )
 
 // HubOptions tune a NotificationHub. Heartbeat is a deployment's setting
-// (HEARTBEAT_INTERVAL, whose default is config's) and must be set; Retry
-// and QueueSize are for tests, and zero keeps streamRetry and queueSize.
+// (HEARTBEAT_INTERVAL, whose default is config's) and must be set; Retry,
+// QueueSize and CountEvery are for tests, and zero keeps streamRetry,
+// queueSize and countEvery.
 type HubOptions struct {
-	Heartbeat time.Duration // ": ping" interval
-	Retry     time.Duration // EventSource reconnect delay
-	QueueSize int           // frames a subscriber may have pending
+	Heartbeat  time.Duration // ": ping" interval
+	Retry      time.Duration // EventSource reconnect delay
+	QueueSize  int           // frames a subscriber may have pending
+	CountEvery time.Duration // how often delivery counts are written
 	// ResumeWindow is how many notifications the hub keeps for replays
 	// (resume_window.go); 0 keeps resumeWindowSize, < 0 none.
 	ResumeWindow int
@@ -167,6 +169,7 @@ type NotificationHub struct {
 	writers *connWriters
 	users   *userWatches
 	resume  *resumeWindow // recent changes, replayed without the database
+	counts  *deliveryCounts
 }
 
 // NewNotificationHub returns a hub; call Run to start it. It listens to the
@@ -182,6 +185,9 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = queueSize
 	}
+	if opts.CountEvery <= 0 {
+		opts.CountEvery = countEvery
+	}
 	wake := b.Subscribe(NotificationsTopic)
 	cursor, err := source.LastPosition(ctx)
 	if err != nil {
@@ -196,6 +202,7 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 		writers: newConnWriters(),
 		users:   newUserWatches(),
 		resume:  newResumeWindow(ctx, source, cursor, opts.ResumeWindow, log),
+		counts:  newDeliveryCounts(),
 	}, nil
 }
 
@@ -206,6 +213,9 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 	defer h.wake.Close()
 	var workers sync.WaitGroup
 	defer workers.Wait()
+	counting := make(chan struct{})
+	// After closeAll, so that the streams end first.
+	defer h.writeLastCounts(ctx, counting)
 	defer h.closeAll()
 	for range max(minWriters, runtime.GOMAXPROCS(0)) {
 		workers.Go(h.writeLoop)
@@ -213,6 +223,10 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 	workers.Go(func() { h.maintain(ctx.Done()) })
 	workers.Go(func() { h.writers.runPacer(ctx.Done()) })
 	workers.Go(func() { h.answerUsers(ctx) })
+	go func() {
+		defer close(counting)
+		h.writeCounts(ctx)
+	}()
 
 	ticker := time.NewTicker(h.opts.Heartbeat)
 	defer ticker.Stop()
@@ -242,7 +256,6 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 			h.log.Error("notification hub: load", "after", cursor, "err", err)
 			return cursor, err
 		}
-		deliveries := make(map[int64]int, len(ns))
 		for _, n := range ns {
 			kind := kindAfter(n, cursor)
 			ev, err := h.encode(ctx, n, kind)
@@ -256,19 +269,12 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 				recipient = *n.RecipientID
 			}
 			sent := h.broadcast(ev, recipient, true)
-			if kind == kindNotification {
-				deliveries[n.ID] += sent
+			if kind == kindNotification && sent > 0 {
+				// Written by writeCounts, so that the write never delays a
+				// fan-out or a post.
+				h.counts.add(n.ID, sent)
 			}
 			cursor = n.Position
-		}
-		// Counted after the fan-out, so that a slow write never delays it.
-		for id, sent := range deliveries {
-			if sent == 0 {
-				continue
-			}
-			if err := h.source.AddDeliveries(ctx, id, int64(sent)); err != nil && ctx.Err() == nil {
-				h.log.Warn("notification hub: count deliveries", "id", id, "err", err)
-			}
 		}
 		if len(ns) < fetchBatch {
 			return cursor, nil

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -69,13 +72,18 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 
 // lockedTx runs fn in a transaction that, on PostgreSQL, holds the
 // advisory lock named lock until it commits. Inserts made under one lock
-// commit in id order. (SQLite transactions begin as the single writer.)
+// commit in id order. On SQLite, where transactions begin as the single
+// writer, fn is committed in a group with the others waiting for it (see
+// groupTx): ids still commit in order, and fn's caller hears after the
+// commit. fn runs while the writer is held, so it must not write through
+// the store itself.
 func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) error) error {
+	if s.dialect == migrations.SQLite {
+		return s.groupTx(ctx, fn)
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if s.dialect == migrations.Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
-				return err
-			}
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
+			return err
 		}
 		return fn(tx)
 	})
@@ -192,12 +200,63 @@ func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (in
 
 // AddDeliveries counts n more live deliveries of notification id.
 func (s *Store) AddDeliveries(ctx context.Context, id, n int64) error {
-	// UpdateColumn: a delivery is no change to the notification, so
-	// updated_at (on the wire) must stay as it is.
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Where("id = ?", id).
-		UpdateColumn("deliveries", gorm.Expr("deliveries + ?", n)).Error
+	return s.AddDeliveryCounts(ctx, map[int64]int64{id: n})
+}
+
+// AddDeliveryCounts counts more live deliveries of several notifications,
+// counts[id] each, in one transaction: the hub gathers them and writes
+// them together, off the path of the posts that wait for the same writer.
+// A notification pruned meanwhile is skipped.
+func (s *Store) AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	// In id order, so that two instances adding to the same rows on
+	// PostgreSQL ask for them in the same order.
+	ids := slices.Sorted(maps.Keys(counts))
+	err := s.write(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for chunk := range slices.Chunk(ids, deliveryChunk) {
+				q, args := addDeliveriesSQL(chunk, counts)
+				if err := tx.Exec(q, args...).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
 	if err != nil {
-		return fmt.Errorf("add %d deliveries to notification %d: %w", n, id, err)
+		return fmt.Errorf("add deliveries to %d notifications: %w", len(ids), err)
 	}
 	return nil
+}
+
+// deliveryChunk is how many notifications one statement of
+// AddDeliveryCounts updates: three parameters each, well under SQLite's
+// and PostgreSQL's limits.
+const deliveryChunk = 250
+
+// addDeliveriesSQL is one UPDATE adding counts[id] to each of ids: one
+// statement, not one per row, so the writer is held for a moment. It
+// leaves updated_at alone: a delivery is no change to the notification
+// on the wire. (CAST: PostgreSQL would read a bare parameter in a CASE as
+// text.)
+func addDeliveriesSQL(ids []int64, counts map[int64]int64) (string, []any) {
+	var q strings.Builder
+	args := make([]any, 0, 3*len(ids))
+	q.WriteString("UPDATE notifications SET deliveries = deliveries + CASE id")
+	for _, id := range ids {
+		q.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
+		args = append(args, id, counts[id])
+	}
+	q.WriteString(" END WHERE id IN (")
+	for i, id := range ids {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("?")
+		args = append(args, id)
+	}
+	q.WriteString(")")
+	return q.String(), args
 }

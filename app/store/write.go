@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"gorm.io/gorm"
+)
+
+// write runs fn as this process's one SQLite writer at a time, and simply
+// runs it on PostgreSQL.
+//
+// SQLite has one write lock per file, and a connection that finds it taken
+// polls for it in its busy handler, sleeping 1, 2, 5 … up to 100 ms between
+// looks: under eight concurrent API calls a post waited tens to hundreds of
+// milliseconds for a lock that had been free for most of that time. Queued
+// here instead, the next writer starts the moment the last one commits.
+// Writers outside this process, and the few writes not routed here
+// (sessions, reads, chat presence), still meet the busy handler, as before.
+func (s *Store) write(ctx context.Context, fn func() error) error {
+	if s.writer == nil {
+		return fn()
+	}
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("wait to write: %w", ctx.Err())
+	}
+	defer func() { <-s.writer }()
+	return fn()
+}
+
+// maxGroup bounds how many transactions one group commit carries.
+const maxGroup = 64
+
+// errGroupAborted answers the transactions of a group whose run panicked.
+var errGroupAborted = errors.New("group commit aborted")
+
+// groupTx is one transaction waiting for a group commit.
+type groupTx struct {
+	ctx  context.Context
+	fn   func(tx *gorm.DB) error
+	done chan error // buffered: the leader never waits on it
+}
+
+// group gathers SQLite transactions that wait for the writer. Whoever
+// takes the writer runs every one gathered, each in a savepoint of one
+// transaction, and commits them together: under load the writer passes
+// from one goroutine to the next once per group instead of once per
+// transaction, and each of those hand-overs waited for a CPU.
+type group struct {
+	mu      sync.Mutex
+	waiting []*groupTx
+}
+
+// groupTx runs fn in a transaction committed with whichever others wait
+// for the writer at the time; it returns once that commit is done. fn's
+// error rolls back fn's own work alone, and is returned.
+func (s *Store) groupTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	t := &groupTx{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.group.mu.Lock()
+	s.group.waiting = append(s.group.waiting, t)
+	s.group.mu.Unlock()
+	for {
+		select {
+		case err := <-t.done:
+			return err
+		case s.writer <- struct{}{}:
+			s.runGroup()
+			<-s.writer
+		case <-ctx.Done():
+			if s.group.withdraw(t) {
+				return fmt.Errorf("wait to write: %w", ctx.Err())
+			}
+			// A leader has it: its answer comes.
+			return <-t.done
+		}
+	}
+}
+
+// withdraw takes t off the waiting list, unless a leader took it already.
+func (g *group) withdraw(t *groupTx) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, w := range g.waiting {
+		if w == t {
+			g.waiting = append(g.waiting[:i], g.waiting[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// take returns up to maxGroup transactions waiting, oldest first.
+func (g *group) take() []*groupTx {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := min(len(g.waiting), maxGroup)
+	ts := make([]*groupTx, n)
+	copy(ts, g.waiting)
+	g.waiting = append(g.waiting[:0], g.waiting[n:]...)
+	return ts
+}
+
+// runGroup runs, while holding the writer, the transactions waiting, in
+// one transaction, and answers each once it commits.
+func (s *Store) runGroup() {
+	ts := s.group.take()
+	if len(ts) == 0 {
+		return
+	}
+	errs := make([]error, len(ts))
+	answered := false
+	defer func() {
+		if !answered { // fn panicked: nobody may wait forever
+			for _, t := range ts {
+				t.done <- errGroupAborted
+			}
+		}
+	}()
+	// Not one caller's context: one that gives up must not undo the others.
+	ctx := context.WithoutCancel(ts[0].ctx)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for i, t := range ts {
+			if err := t.ctx.Err(); err != nil {
+				errs[i] = fmt.Errorf("wait to write: %w", err)
+				continue
+			}
+			// Nested: a savepoint, so that t's error undoes t's work alone.
+			errs[i] = tx.Transaction(t.fn)
+		}
+		return nil
+	})
+	answered = true
+	for i, t := range ts {
+		if err != nil {
+			errs[i] = err
+		}
+		t.done <- errs[i]
+	}
+}

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"beacon/app/models"
+)
+
+// waitingTxs is how many transactions wait for s's writer.
+func waitingTxs(s *Store) int {
+	s.group.mu.Lock()
+	defer s.group.mu.Unlock()
+	return len(s.group.waiting)
+}
+
+// Posts that wait for the SQLite writer together commit together: each
+// gets its own answer, one refused in the group (a key taken) undoes
+// nothing of the others', one whose caller gave up is not stored, and the
+// ids are the positions in order.
+func TestPostsWaitingForTheWriterCommitAsAGroup(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	ctx := context.Background()
+	key := "deploy"
+	first := models.Notification{Title: "first", Level: "info", Key: &key}
+	if err := s.CreateNotification(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+
+	s.writer <- struct{}{} // hold the writer while the group gathers
+	const posts = 10
+	type result struct {
+		n   models.Notification
+		err error
+	}
+	results := make([]result, posts)
+	var wg sync.WaitGroup
+	for i := range posts {
+		n := models.Notification{Title: "grouped", Level: "info"}
+		if i == 3 {
+			n.Key = &key // taken by first: refused
+		}
+		wg.Go(func() {
+			err := s.CreateNotification(ctx, &n)
+			results[i] = result{n, err}
+		})
+	}
+	gaveUp, cancel := context.WithCancel(ctx)
+	quit := make(chan error, 1)
+	go func() {
+		n := models.Notification{Title: "gave up", Level: "info"}
+		quit <- s.CreateNotification(gaveUp, &n)
+	}()
+	for waitingTxs(s) < posts+1 {
+		// The posts queue within microseconds; yield until they have.
+		runtime.Gosched()
+	}
+	cancel()
+	if err := <-quit; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a post whose caller gave up: %v, want context.Canceled", err)
+	}
+	<-s.writer
+	wg.Wait()
+
+	seen := map[int64]bool{}
+	for i, r := range results {
+		if i == 3 {
+			if !errors.Is(r.err, ErrKeyTaken) {
+				t.Fatalf("post %d with a taken key: %v, want ErrKeyTaken", i, r.err)
+			}
+			continue
+		}
+		if r.err != nil || r.n.ID <= first.ID || seen[r.n.ID] {
+			t.Fatalf("post %d: id %d, %v (first %d, seen %v)", i, r.n.ID, r.err, first.ID, seen)
+		}
+		seen[r.n.ID] = true
+	}
+	var stored []models.Notification
+	if err := s.db.Order("id").Find(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != posts { // first and the 9 accepted
+		t.Fatalf("%d rows stored, want %d", len(stored), posts)
+	}
+	// The refused one's work, its position too, went with its savepoint:
+	// no gap.
+	for i, n := range stored[1:] {
+		if !seen[n.ID] || n.Title != "grouped" || n.Position != n.ID || n.ID != first.ID+int64(i)+1 {
+			t.Fatalf("stored %+v, not the accepted posts at the next positions after %d", n, first.ID)
+		}
+	}
+	if last := must(s.LastPosition(ctx)); last != stored[len(stored)-1].ID {
+		t.Fatalf("last position %d, want %d", last, stored[len(stored)-1].ID)
+	}
+}
