@@ -73,12 +73,19 @@ type streamConn struct {
 	closed    bool
 }
 
-// queue adds ev unless the connection has limit frames pending or was
+// burstLimit is how many frames a connection whose socket takes all it
+// is given may have pending: the hub fans out a batch of changes in one
+// loop, faster than a writer comes round, and a client that reads is not
+// cut off for that. Past it, or past limit while its socket refuses more
+// (it does not read), the connection is let go.
+func burstLimit(limit int) int { return max(limit, 2*fetchBatch) }
+
+// queue adds ev unless the connection is behind (see burstLimit) or was
 // sent ev already; it reports whether it took ev and whether c must be
 // handed to a writer.
 // Called with c.mu held.
 func (c *streamConn) queue(ev *Event, limit int) (took, schedule bool) {
-	if c.closed || len(c.pending) >= limit {
+	if c.closed || len(c.pending) >= limit && (len(c.rest) > 0 || len(c.pending) >= burstLimit(limit)) {
 		return false, false
 	}
 	if ev.ID != 0 && ev.ID <= c.last {

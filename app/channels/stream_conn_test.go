@@ -210,3 +210,33 @@ func TestTakenOverStreamThatDoesNotReadIsCutOff(t *testing.T) {
 		t.Fatalf("cut-off stream: %v", err)
 	}
 }
+
+// A burst of more changes than a stream may have pending, all committed
+// before the hub looks, is fanned out in one tight loop, faster than any
+// writer writes: a stream that reads them all is not cut off for it.
+func TestTakenOverStreamGetsABurstLargerThanItsQueue(t *testing.T) {
+	r := newRig(t, channels.HubOptions{QueueSize: 4, Heartbeat: time.Hour})
+	srv := serveStreams(t, r, nil, nil)
+	reader := openSSE(t, srv.URL, "")
+	waitUntil(t, "taken over", func() bool { return goroutinesIn("(*NotificationHub).Stream(") == 0 })
+
+	var ids []int64
+	for i := range 200 {
+		n := &models.Notification{Title: fmt.Sprint("n", i), Level: "info"}
+		if err := r.store.CreateNotification(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, n.ID)
+	}
+	if err := r.broker.Publish(context.Background(), channels.NotificationsTopic); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range ids {
+		if got := reader.nextID(t); got != want {
+			t.Fatalf("got %d, want %d", got, want)
+		}
+	}
+	if n := r.hub.Subscribers(); n != 1 {
+		t.Fatalf("%d subscribers after the burst, want 1", n)
+	}
+}
