@@ -39,7 +39,7 @@ func (p NotificationPatch) empty() bool {
 // replaces takes n's DeliverAt (nil: now); a delivered one cannot be
 // scheduled again (ErrAlreadyDelivered).
 func (s *Store) CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error) {
-	err = s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
+	err = s.positionedTx(ctx, func(tx *gorm.DB) error {
 		now := timestamp()
 		if n.Key == nil || *n.Key == "" {
 			return s.insertNotification(tx, n, now)

@@ -31,7 +31,7 @@ const notificationsLock = 0x6265_6163_6f6e
 // held by a live notification for the same recipient is ErrKeyTaken;
 // CreateOrReplaceNotification replaces it instead.
 func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
-	err := s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
+	err := s.positionedTx(ctx, func(tx *gorm.DB) error {
 		return s.insertNotification(tx, n, timestamp())
 	})
 	if duplicate(err) {
@@ -86,6 +86,26 @@ func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) e
 			return err
 		}
 		return fn(tx)
+	})
+}
+
+// positionedTx is lockedTx(notificationsLock) for a write that takes a
+// stream position: on PostgreSQL one statement takes the lock and the next
+// position, which nextPosition then hands out. Every post holds the lock
+// that orders all of them until it commits, so each round trip saved while
+// holding it is one every other post stops waiting for.
+func (s *Store) positionedTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect == migrations.SQLite {
+		return s.groupTx(ctx, fn)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The subquery, volatile, is not flattened: the lock is held before
+		// nextval runs.
+		var pos int64
+		if err := tx.Raw("SELECT nextval(pg_get_serial_sequence('notifications', 'id')) FROM (SELECT pg_advisory_xact_lock(?)) AS locked", int64(notificationsLock)).Scan(&pos).Error; err != nil {
+			return err
+		}
+		return fn(tx.WithContext(context.WithValue(tx.Statement.Context, takenPosition{}, &pos)))
 	})
 }
 
