@@ -157,14 +157,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	id := make([]byte, 4)
-	_, _ = rand.Read(id)
-	publishTo, err := publishTargets(ctx, opts, target)
+	r, rep, err := newRun(ctx, opts, target)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{opts: opts, target: target, publishTo: publishTo}
-	rep := &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}
 	if opts.SSEClients > 0 {
 		r.sse = newTrack(rep.Run, opts.Messages)
 	}
@@ -388,6 +384,18 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 func newBufReader(conn net.Conn) *bufio.Reader { return bufio.NewReaderSize(conn, 4096) }
+
+// newRun is a run's state and its report, named by a random marker.
+func newRun(ctx context.Context, opts Options, target *url.URL) (*run, *Report, error) {
+	publishTo, err := publishTargets(ctx, opts, target)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	r := &run{opts: opts, target: target, publishTo: publishTo}
+	return r, &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}, nil
+}
 
 // publishTargets are where notifications are posted, in turn: target, or
 // each of PublishURL's.

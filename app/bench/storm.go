@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,14 +60,10 @@ func storm(ctx context.Context, opts Options, target *url.URL) (*Report, error) 
 	opts.Rate = 0
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	id := make([]byte, 4)
-	_, _ = rand.Read(id)
-	publishTo, err := publishTargets(ctx, opts, target)
+	r, rep, err := newRun(ctx, opts, target)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{opts: opts, target: target, publishTo: publishTo}
-	rep := &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}
 	r.sse = newTrack(rep.Run, opts.Messages)
 	defer r.stop()
 	clientCPU := selfCPU()

@@ -28,12 +28,8 @@ type socket struct {
 
 // newSocket is conn's socket, or nil when conn is not a plain one.
 func newSocket(conn net.Conn) *socket {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	raw := rawConn(conn)
+	if raw == nil {
 		return nil
 	}
 	s := &socket{raw: raw}
