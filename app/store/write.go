@@ -68,8 +68,7 @@ func (s *Store) groupTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		case err := <-t.done:
 			return err
 		case s.writer <- struct{}{}:
-			s.runGroup()
-			<-s.writer
+			s.leadGroup()
 		case <-ctx.Done():
 			if s.group.withdraw(t) {
 				return fmt.Errorf("wait to write: %w", ctx.Err())
@@ -104,6 +103,14 @@ func (g *group) take() []*groupTx {
 	return ts
 }
 
+// leadGroup runs the group with the writer taken, and gives the writer
+// back even when a transaction panics (gorm rolls back and panics on), so
+// that one panic does not stop every later write.
+func (s *Store) leadGroup() {
+	defer func() { <-s.writer }()
+	s.runGroup()
+}
+
 // runGroup runs, while holding the writer, the transactions waiting, in
 // one transaction, and answers each once it commits.
 func (s *Store) runGroup() {
@@ -129,7 +136,13 @@ func (s *Store) runGroup() {
 				continue
 			}
 			// Nested: a savepoint, so that t's error undoes t's work alone.
-			errs[i] = tx.Transaction(t.fn)
+			if errs[i] = tx.Transaction(t.fn); errs[i] != nil && !refusal(errs[i]) {
+				// A failure of the database itself (a full disk, an I/O
+				// error) may have rolled the whole transaction back, and
+				// savepoints after it would commit on their own: fail the
+				// group, so nobody hears of a commit that did not happen.
+				return errs[i]
+			}
 		}
 		return nil
 	})
@@ -140,4 +153,12 @@ func (s *Store) runGroup() {
 		}
 		t.done <- errs[i]
 	}
+}
+
+// refusal reports whether err is a transaction's own answer (nothing to
+// change, a key or an email taken), which its savepoint undoes alone.
+func refusal(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound) ||
+		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrKeyTaken) ||
+		errors.Is(err, ErrEmailTaken) || duplicate(err)
 }

@@ -7,6 +7,9 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
+
+	"gorm.io/gorm"
 
 	"beacon/app/models"
 )
@@ -95,5 +98,64 @@ func TestPostsWaitingForTheWriterCommitAsAGroup(t *testing.T) {
 	}
 	if last := must(s.LastPosition(ctx)); last != stored[len(stored)-1].ID {
 		t.Fatalf("last position %d, want %d", last, stored[len(stored)-1].ID)
+	}
+}
+
+// A transaction that panics answers its group and gives the writer back:
+// the next post is stored.
+func TestAPanicInAGroupDoesNotStopLaterWrites(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	ctx := context.Background()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic did not reach its caller")
+			}
+		}()
+		_ = s.lockedTx(ctx, notificationsLock, func(*gorm.DB) error { panic("boom") })
+	}()
+	done := make(chan error, 1)
+	go func() { done <- s.CreateNotification(ctx, &models.Notification{Title: "after", Level: "info"}) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a post after the panic still waits for the writer after 5s")
+	}
+}
+
+// A failure of the database itself fails the whole group it came in: none
+// of the group hears of a commit, and none of it is stored.
+func TestAFailingTransactionFailsItsGroup(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	ctx := context.Background()
+	s.writer <- struct{}{} // hold the writer while the group gathers
+	failure := errors.New("disk I/O error")
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = s.lockedTx(ctx, notificationsLock, func(tx *gorm.DB) error {
+				if i == 1 {
+					return failure
+				}
+				return s.insertNotification(tx, &models.Notification{Title: "grouped", Level: "info"}, timestamp())
+			})
+		})
+		for waitingTxs(s) < i+1 {
+			runtime.Gosched() // in this order: one before the failure, one after
+		}
+	}
+	<-s.writer
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, failure) {
+			t.Errorf("transaction %d: %v, want the group's failure", i, err)
+		}
+	}
+	if last, err := s.LastPosition(ctx); err != nil || last != 0 {
+		t.Fatalf("last position %d (%v): the failed group stored something", last, err)
 	}
 }
