@@ -154,7 +154,9 @@ type NotificationHub struct {
 	opts       HubOptions
 
 	wake   *broker.Subscription
-	cursor int64 // the last position fanned out; only Run touches it after New
+	heard  *broker.Subscription
+	fanout *fanoutProgress // how far the fan-out has followed the wake-ups; see awaitFanout
+	cursor int64           // the last position fanned out; only Run touches it after New
 
 	mu    sync.Mutex
 	subs  map[*Subscription]struct{}
@@ -189,14 +191,18 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 		opts.CountEvery = countEvery
 	}
 	wake := b.Subscribe(NotificationsTopic)
+	fanout := newFanoutProgress()
+	heard := b.SubscribeFunc(NotificationsTopic, fanout.hear)
 	cursor, err := source.LastPosition(ctx)
 	if err != nil {
 		wake.Close()
+		heard.Close()
 		return nil, fmt.Errorf("notification hub: %w", err)
 	}
 	return &NotificationHub{
 		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
 		wake: wake, cursor: cursor,
+		heard: heard, fanout: fanout,
 		subs:    make(map[*Subscription]struct{}),
 		conns:   make(map[*streamConn]struct{}),
 		writers: newConnWriters(),
@@ -211,6 +217,7 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 // browsers reconnect elsewhere.
 func (h *NotificationHub) Run(ctx context.Context) error {
 	defer h.wake.Close()
+	defer h.heard.Close()
 	var workers sync.WaitGroup
 	defer workers.Wait()
 	counting := make(chan struct{})
@@ -231,7 +238,10 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 	ticker := time.NewTicker(h.opts.Heartbeat)
 	defer ticker.Stop()
 	follow(ctx, h.wake.C(), func(ctx context.Context) (err error) {
-		h.cursor, err = h.deliverAfter(ctx, h.cursor)
+		heard := h.fanout.heardSoFar()
+		if h.cursor, err = h.deliverAfter(ctx, h.cursor); err == nil {
+			h.fanout.cover(heard)
+		}
 		return err
 	}, ticker.C, func() { h.broadcast(heartbeat, 0, false) })
 	return nil

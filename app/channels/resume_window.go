@@ -190,7 +190,7 @@ func (w *resumeWindow) replay(ctx context.Context, h *NotificationHub, userID in
 		return nil, 0, false
 	}
 	after, ok := parseID(lastEventID)
-	if !ok || !w.covers(after) {
+	if !ok || !h.fanout.awaitFanout(ctx) || !w.covers(after) {
 		return nil, 0, false
 	}
 	pruned, err := w.pruned.get(ctx, h.source)
