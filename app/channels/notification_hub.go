@@ -153,8 +153,10 @@ type NotificationHub struct {
 	log        *slog.Logger
 	opts       HubOptions
 
-	wake   *broker.Subscription
-	heard  *broker.Subscription
+	wake *broker.Subscription
+	// woken fires when wake's callback counted a wake-up: counted first,
+	// so a fan-out that starts on it sees the count (see fanoutProgress).
+	woken  chan struct{}
 	fanout *fanoutProgress // how far the fan-out has followed the wake-ups; see awaitFanout
 	cursor int64           // the last position fanned out; only Run touches it after New
 
@@ -190,19 +192,23 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 	if opts.CountEvery <= 0 {
 		opts.CountEvery = countEvery
 	}
-	wake := b.Subscribe(NotificationsTopic)
-	fanout := newFanoutProgress()
-	heard := b.SubscribeFunc(NotificationsTopic, fanout.hear)
+	fanout, woken := newFanoutProgress(), make(chan struct{}, 1)
+	wake := b.SubscribeFunc(NotificationsTopic, func() {
+		fanout.hear()
+		select {
+		case woken <- struct{}{}:
+		default: // one pending wake-up covers this one
+		}
+	})
 	cursor, err := source.LastPosition(ctx)
 	if err != nil {
 		wake.Close()
-		heard.Close()
 		return nil, fmt.Errorf("notification hub: %w", err)
 	}
 	return &NotificationHub{
 		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
 		wake: wake, cursor: cursor,
-		heard: heard, fanout: fanout,
+		woken: woken, fanout: fanout,
 		subs:    make(map[*Subscription]struct{}),
 		conns:   make(map[*streamConn]struct{}),
 		writers: newConnWriters(),
@@ -217,7 +223,6 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 // browsers reconnect elsewhere.
 func (h *NotificationHub) Run(ctx context.Context) error {
 	defer h.wake.Close()
-	defer h.heard.Close()
 	var workers sync.WaitGroup
 	defer workers.Wait()
 	counting := make(chan struct{})
@@ -237,7 +242,7 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(h.opts.Heartbeat)
 	defer ticker.Stop()
-	follow(ctx, h.wake.C(), func(ctx context.Context) (err error) {
+	follow(ctx, h.woken, func(ctx context.Context) (err error) {
 		heard := h.fanout.heardSoFar()
 		if h.cursor, err = h.deliverAfter(ctx, h.cursor); err == nil {
 			h.fanout.cover(heard)
