@@ -133,10 +133,23 @@ func TestChatIdleReadPumpWaitsOutsideGorilla(t *testing.T) {
 	if _, err := conn.NetConn().Write(clientFrame(websocket.PongMessage, []byte("still here"))); err != nil {
 		t.Fatal(err)
 	}
-	// The pong is read within microseconds; had it been gorilla's, the
-	// pump would be found in its read from then on.
-	for range 30 {
-		if waiting, inGorilla := readPumps(t); waiting != 1 || inGorilla != 0 {
+	// Had gorilla read the pong, the pump would wait inside its read from
+	// then on. A single sample may catch the pump running (reading the pong),
+	// so it must be found parked outside gorilla 30 samples in a row, and is
+	// failed if found inside gorilla's read three in a row.
+	deadline := time.Now().Add(wait)
+	parked, inside := 0, 0
+	for parked < 30 {
+		waiting, inGorilla := readPumps(t)
+		switch {
+		case waiting == 1 && inGorilla == 0:
+			parked, inside = parked+1, 0
+		case inGorilla == 1:
+			parked, inside = 0, inside+1
+		default:
+			parked, inside = 0, 0
+		}
+		if inside == 3 || time.Now().After(deadline) {
 			t.Fatalf("read pumps: %d waiting outside gorilla, %d inside its read", waiting, inGorilla)
 		}
 		time.Sleep(10 * time.Millisecond)
