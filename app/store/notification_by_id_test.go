@@ -20,7 +20,7 @@ func TestNotificationByID(t *testing.T) {
 				t.Fatalf("by id %d: %+v, %v", id, n, err)
 			}
 			// Counting deliveries changes nothing a client sees.
-			if err := s.AddDeliveries(ctx, id, 3); err != nil {
+			if err := s.AddDeliveryCounts(ctx, map[int64]int64{id: 3}); err != nil {
 				t.Fatal(err)
 			}
 			if m := must(s.NotificationByID(ctx, id)); m.Deliveries != 3 || !m.UpdatedAt.Equal(n.UpdatedAt) {

@@ -131,7 +131,7 @@ func TestEditAndWithdraw(t *testing.T) {
 			wantUnread(t, s, a, NoLimit, 0)
 			for _, ns := range [][]models.Notification{
 				must(s.NotificationsAfter(ctx, a.ID, 0, 10)),
-				must(s.AllNotificationsAfter(ctx, 0, 10)),
+				must(s.NotificationsAfter(ctx, 0, 0, 10)),
 				must(s.RecentNotifications(ctx, a.ID, 10)),
 			} {
 				if len(ns) != 1 || ns[0].ID != later {

@@ -143,18 +143,6 @@ func (s *Store) NotificationsAfter(ctx context.Context, userID, after int64, lim
 	return ns, nil
 }
 
-// AllNotificationsAfter is NotificationsAfter for every recipient: the hub
-// loads each new notification once and decides per subscriber.
-func (s *Store) AllNotificationsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
-	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(live).
-		Where("id > ?", after).Order("id").Limit(limit).Find(&ns).Error
-	if err != nil {
-		return nil, fmt.Errorf("notifications after %d: %w", after, err)
-	}
-	return ns, nil
-}
-
 // RecentNotifications returns the newest limit notifications user userID may
 // see, leaving out withdrawn and scheduled ones, in the order they became
 // visible (FirstPosition), newest first: a scheduled one that just fell due
@@ -216,11 +204,6 @@ func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (in
 		return 0, fmt.Errorf("last notification id for user %d: %w", userID, err)
 	}
 	return id, nil
-}
-
-// AddDeliveries counts n more live deliveries of notification id.
-func (s *Store) AddDeliveries(ctx context.Context, id, n int64) error {
-	return s.AddDeliveryCounts(ctx, map[int64]int64{id: n})
 }
 
 // AddDeliveryCounts counts more live deliveries of several notifications,
