@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"math/rand/v2"
+	"sync"
 	"testing"
+
+	"beacon/app/pgtest"
 )
 
 // Counts for several notifications go in at once, add to what was there,
@@ -34,4 +38,68 @@ func TestAddDeliveryCounts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Two instances writing counts for overlapping notifications at once, on
+// PostgreSQL, neither fail nor lose any: their transactions lock the rows
+// they update in one order, so neither waits for a row the other holds
+// while holding one it wants.
+func TestAddDeliveryCountsConcurrentOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	if url == "" {
+		t.Skip("no PostgreSQL to test on")
+	}
+	ctx := context.Background()
+	one, other := open(t, url), open(t, url)
+	const rows, rounds = 400, 200
+	ids := make([]int64, rows)
+	for i := range ids {
+		ids[i] = post(t, one, nil)
+	}
+	want := map[int64]int64{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range rounds {
+		// Overlapping batches of different sizes: the store sorts the ids
+		// whatever order they come in, but a small batch and a large one
+		// are planned differently, and so lock their rows in other orders.
+		a, b := batch(rng, ids), batch(rng, ids)
+		for id, n := range a {
+			want[id] += n
+		}
+		for id, n := range b {
+			want[id] += n
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for _, w := range []struct {
+			s *Store
+			m map[int64]int64
+		}{{one, a}, {other, b}} {
+			wg.Go(func() { errs <- w.s.AddDeliveryCounts(ctx, w.m) })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, id := range ids {
+		if n := must(one.NotificationByID(ctx, id)); n.Deliveries != want[id] {
+			t.Fatalf("notification %d: %d deliveries, want %d", id, n.Deliveries, want[id])
+		}
+	}
+}
+
+// batch is counts for a random share of ids.
+func batch(rng *rand.Rand, ids []int64) map[int64]int64 {
+	share := []float64{0.01, 0.05, 0.3, 1}[rng.IntN(4)]
+	m := map[int64]int64{}
+	for _, id := range ids {
+		if rng.Float64() < share {
+			m[id] = 1 + rng.Int64N(5)
+		}
+	}
+	return m
 }

@@ -3,9 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -204,62 +201,4 @@ func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (in
 		return 0, fmt.Errorf("last notification id for user %d: %w", userID, err)
 	}
 	return id, nil
-}
-
-// AddDeliveryCounts counts more live deliveries of several notifications,
-// counts[id] each, in one transaction: the hub gathers them and writes
-// them together, off the path of the posts that wait for the same writer.
-// A notification pruned meanwhile is skipped.
-func (s *Store) AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error {
-	if len(counts) == 0 {
-		return nil
-	}
-	// In id order, so that two instances adding to the same rows on
-	// PostgreSQL ask for them in the same order.
-	ids := slices.Sorted(maps.Keys(counts))
-	err := s.write(ctx, func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			for chunk := range slices.Chunk(ids, deliveryChunk) {
-				q, args := addDeliveriesSQL(chunk, counts)
-				if err := tx.Exec(q, args...).Error; err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("add deliveries to %d notifications: %w", len(ids), err)
-	}
-	return nil
-}
-
-// deliveryChunk is how many notifications one statement of
-// AddDeliveryCounts updates: three parameters each, well under SQLite's
-// and PostgreSQL's limits.
-const deliveryChunk = 250
-
-// addDeliveriesSQL is one UPDATE adding counts[id] to each of ids: one
-// statement, not one per row, so the writer is held for a moment. It
-// leaves updated_at alone: a delivery is no change to the notification
-// on the wire. (CAST: PostgreSQL would read a bare parameter in a CASE as
-// text.)
-func addDeliveriesSQL(ids []int64, counts map[int64]int64) (string, []any) {
-	var q strings.Builder
-	args := make([]any, 0, 3*len(ids))
-	q.WriteString("UPDATE notifications SET deliveries = deliveries + CASE id")
-	for _, id := range ids {
-		q.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
-		args = append(args, id, counts[id])
-	}
-	q.WriteString(" END WHERE id IN (")
-	for i, id := range ids {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("?")
-		args = append(args, id)
-	}
-	q.WriteString(")")
-	return q.String(), args
 }
