@@ -1,0 +1,32 @@
+package channels
+
+import (
+	"context"
+	"time"
+)
+
+// pingSlots is how many groups the connections are pinged in, one group
+// each pingPeriod/pingSlots: the pings (and the session checks with them)
+// of sockets opened together are spread over the period.
+const pingSlots = 30
+
+// pingUntil pings every connection once each pingPeriod until ctx ends,
+// from one ticker for all of them.
+func (h *ChatHub) pingUntil(ctx context.Context) {
+	t := time.NewTicker(pingPeriod / pingSlots)
+	defer t.Stop()
+	for slot := 0; ; slot = (slot + 1) % pingSlots {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		for c := range h.conns {
+			if c.pingSlot == slot {
+				c.ping()
+			}
+		}
+		h.mu.Unlock()
+	}
+}
