@@ -71,13 +71,15 @@ type ChatHub struct {
 	// every one has ended.
 	wg sync.WaitGroup
 
-	mu     sync.Mutex
-	rooms  map[string]*runningRoom
-	users  map[int64]*chatUser      // users with connections, by id
-	conns  map[*chatClient]struct{} // every connection, evicted or not, until it ends
-	closed bool                     // Run's context ended: no one joins any more
-	runs   uint64                   // rooms started
-	joins  uint64                   // connections joined, for their ping slots
+	mu    sync.Mutex
+	rooms map[string]*runningRoom
+	users map[int64]*chatUser // users with connections, by id
+	// slots holds every connection, evicted or not, until it ends, by its
+	// ping slot: a tick of pingUntil looks at its own slot's alone.
+	slots  [pingSlots]map[*chatClient]struct{}
+	closed bool   // Run's context ended: no one joins any more
+	runs   uint64 // rooms started
+	joins  uint64 // connections joined, for their ping slots
 }
 
 // newInstanceID returns a random id for a hub: unique among instances
@@ -105,10 +107,14 @@ func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.
 	if opts.PresenceTTL == 0 {
 		opts.PresenceTTL = chatPresenceTTL
 	}
-	return &ChatHub{
+	h := &ChatHub{
 		source: source, render: render, broker: b, log: log, opts: opts, instance: newInstanceID(),
-		rooms: make(map[string]*runningRoom), users: make(map[int64]*chatUser), conns: make(map[*chatClient]struct{}),
+		rooms: make(map[string]*runningRoom), users: make(map[int64]*chatUser),
 	}
+	for i := range h.slots {
+		h.slots[i] = make(map[*chatClient]struct{})
+	}
+	return h
 }
 
 // Run waits for ctx to end, then closes every connection with "going
@@ -144,8 +150,10 @@ func (h *ChatHub) Run(ctx context.Context) error {
 	}
 	// A client stuck in a write would hold shutdown for writeWait: cut it.
 	h.mu.Lock()
-	for c := range h.conns {
-		_ = c.conn.Close()
+	for _, slot := range h.slots {
+		for c := range slot {
+			_ = c.conn.Close()
+		}
 	}
 	h.mu.Unlock()
 	<-done
@@ -163,5 +171,9 @@ func (h *ChatHub) shuttingDown() bool {
 func (h *ChatHub) Connections() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.conns)
+	n := 0
+	for _, slot := range h.slots {
+		n += len(slot)
+	}
+	return n
 }

@@ -295,3 +295,29 @@ func TestChatReconnectCatchesUpOnWhatItMissed(t *testing.T) {
 		}
 	}
 }
+
+// The hub counts each connection (the beacon_chat_connections gauge) from
+// its join until it ends, across every ping slot it spreads them over.
+func TestChatConnectionsCountsEachSocketUntilItEnds(t *testing.T) {
+	r := newChatRig(t, channels.ChatOptions{})
+	ann := r.user(t, "Ann")
+	const n = 65 // more than two rounds of the hub's 30 ping slots
+	conns := make([]*websocket.Conn, 0, n)
+	for i := range n {
+		c, _, _ := r.join(t, ann, fmt.Sprint("room", i%3))
+		conns = append(conns, c.Conn)
+	}
+	if got := r.hub.Connections(); got != n {
+		t.Fatalf("%d connections, want %d", got, n)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	deadline := time.Now().Add(wait)
+	for r.hub.Connections() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections counted after every one closed", r.hub.Connections())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -22,11 +22,22 @@ func (h *ChatHub) pingUntil(ctx context.Context) {
 		case <-t.C:
 		}
 		h.mu.Lock()
-		for c := range h.conns {
-			if c.pingSlot == slot {
-				c.ping()
-			}
+		for c := range h.slots[slot] {
+			c.ping()
 		}
 		h.mu.Unlock()
 	}
+}
+
+// addConnLocked gives c the next ping slot, round robin, and records it
+// there until removeConnLocked. h.mu is held.
+func (h *ChatHub) addConnLocked(c *chatClient) {
+	c.pingSlot = int(h.joins % pingSlots)
+	h.joins++
+	h.slots[c.pingSlot][c] = struct{}{}
+}
+
+// removeConnLocked forgets c. h.mu is held.
+func (h *ChatHub) removeConnLocked(c *chatClient) {
+	delete(h.slots[c.pingSlot], c)
 }

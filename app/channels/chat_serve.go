@@ -98,9 +98,7 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 		}()
 	}
 	r.refs++
-	h.conns[c] = struct{}{}
-	c.pingSlot = int(h.joins % pingSlots)
-	h.joins++
+	h.addConnLocked(c)
 	h.wg.Add(1) // this connection, until leave
 	h.mu.Unlock()
 
@@ -130,7 +128,7 @@ func (h *ChatHub) leave(r *runningRoom, c *chatClient) {
 	r.room.remove(c)
 	h.mu.Lock()
 	r.refs--
-	delete(h.conns, c)
+	h.removeConnLocked(c)
 	if r.refs == 0 {
 		if h.rooms[r.room.name] == r {
 			delete(h.rooms, r.room.name)
