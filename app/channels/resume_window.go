@@ -6,7 +6,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"beacon/app/models"
 )
@@ -20,14 +19,6 @@ import (
 // resumeWindowSize is how many notifications the window holds, and how
 // many positions before the newest it covers when the hub starts.
 const resumeWindowSize = 2048
-
-// pruneFresh is how old a reading of PrunedThrough the window trusts.
-// Retention deletes notifications whatever their position (an old one
-// edited today goes too), so a resume must know what was pruned: one query
-// per pruneFresh serves every resume meanwhile. A prune in that time is
-// seen late by at most pruneFresh, as the database's replay sees one that
-// commits between its own queries late.
-const pruneFresh = 500 * time.Millisecond
 
 // resumeWindow holds, for every notification whose latest change the hub
 // fanned out at a position in (floor, top], that latest state: each
@@ -280,27 +271,4 @@ func kindIndex(kind string) int {
 		return 2
 	}
 	return 0
-}
-
-// prunedCache is PrunedThrough read at most once per pruneFresh; resumes
-// that come meanwhile wait for the one reading and share it.
-type prunedCache struct {
-	mu    sync.Mutex
-	read  time.Time
-	value int64
-}
-
-func (c *prunedCache) get(ctx context.Context, source NotificationSource) (int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.read.IsZero() && time.Since(c.read) < pruneFresh {
-		return c.value, nil
-	}
-	started := time.Now()
-	v, err := source.PrunedThrough(ctx)
-	if err != nil {
-		return 0, err
-	}
-	c.value, c.read = v, started
-	return v, nil
 }
