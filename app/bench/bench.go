@@ -41,6 +41,11 @@ type Options struct {
 	// Fields is what the streams ask for (the stream's ?fields=): "html",
 	// the default, as the feed page does; "json"; or "all", no parameter.
 	Fields string
+	// Readers is how the streams are read: "poll", the default on Linux,
+	// a few goroutines each waiting on an epoll set of many streams
+	// (sse_poll_linux.go); "goroutines", one goroutine per stream, as
+	// most clients are written.
+	Readers string
 
 	Messages int     // items to publish to each kind of client
 	Rate     float64 // items per second; 0 sends them all at once
@@ -77,6 +82,9 @@ func (o *Options) setDefaults() {
 	if o.Fields == "" {
 		o.Fields = "html"
 	}
+	if o.Readers == "" {
+		o.Readers = defaultReaders
+	}
 	if o.Hold <= 0 {
 		o.Hold = 5 * time.Second
 	}
@@ -109,6 +117,10 @@ func (o *Options) check() error {
 		return errors.New("bench: counts and the rate must not be negative")
 	case o.Fields != "html" && o.Fields != "json" && o.Fields != "all":
 		return fmt.Errorf("bench: --fields must be html, json or all, not %q", o.Fields)
+	case o.Readers != "poll" && o.Readers != "goroutines":
+		return fmt.Errorf("bench: --readers must be poll or goroutines, not %q", o.Readers)
+	case o.Readers == "poll" && defaultReaders != "poll":
+		return errors.New("bench: --readers poll needs Linux's epoll")
 	case o.SSEClients == 0 && o.ChatClients == 0:
 		return errors.New("bench: nothing to do: give --sse N and/or --chat N")
 	case o.SSEClients > 0 && o.Messages > 0 && o.Token == "":
@@ -132,6 +144,10 @@ type run struct {
 	senders   []*chatSender
 
 	resumeFrom string // the Last-Event-ID every stream sends (--storm)
+
+	// poller reads the SSE streams (Options.Readers "poll"); nil: each
+	// stream has a goroutine.
+	poller *ssePoller
 
 	stopping atomic.Bool
 	readers  sync.WaitGroup
@@ -267,16 +283,16 @@ func (r *run) connect(ctx context.Context) error {
 	if r.sse != nil {
 		for range r.opts.SSEClients {
 			attempt(func() func() {
-				conn, sr, err := r.dialSSE(ctx)
+				s, err := r.dialSSE(ctx)
 				if err != nil {
 					r.sse.connectFailed(err)
 					return nil
 				}
-				if !r.hold(conn) {
+				if !r.hold(s.conn) {
 					return nil
 				}
 				rc := r.sse.newReceiver()
-				return func() { r.readSSE(r.sse, rc, sr) }
+				return func() { r.follow(s, r.sse, r.deliveries(r.sse, rc)) }
 			})
 		}
 	}
@@ -394,6 +410,16 @@ func newRun(ctx context.Context, opts Options, target *url.URL) (*run, *Report, 
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
 	r := &run{opts: opts, target: target, publishTo: publishTo}
+	if opts.Readers == "poll" && opts.SSEClients > 0 {
+		if r.poller, err = newSSEPoller(pollLoops); err != nil {
+			return nil, nil, fmt.Errorf("bench: epoll: %w", err)
+		}
+		for _, l := range r.poller.loops {
+			r.readers.Go(func() {
+				l.run(r.stopping.Load, func() { r.sse.disconnects.Add(1) })
+			})
+		}
+	}
 	return r, &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,14 +22,25 @@ import (
 var unlimited = map[string]string{"STREAM_LIMIT_ADDRESS": "0", "STREAM_LIMIT_USER": "0"}
 
 // A small run of the real tool against the real app: 200 streams, 20
-// notifications through the API, every one delivered once to each.
+// notifications through the API, every one delivered once to each, with
+// the streams on the poller (Linux) and on goroutines of their own.
 func TestBenchSSESmoke(t *testing.T) {
+	readers := []string{"goroutines"}
+	if runtime.GOOS == "linux" {
+		readers = append(readers, "poll")
+	}
+	for _, r := range readers {
+		t.Run(r, func(t *testing.T) { benchSSESmoke(t, r) })
+	}
+}
+
+func benchSSESmoke(t *testing.T, readers string) {
 	app := apptest.New(t, apptest.Options{Env: unlimited})
 	admin := app.CreateUser(t, "Ops", "ops@example.com", "correct horse", true)
 	rep, err := bench.Run(t.Context(), bench.Options{
 		URL: app.URL, SSEClients: 200, Messages: 20, Rate: 100,
 		Hold: 10 * time.Second, Timeout: 15 * time.Second,
-		Token: app.Token(t, admin), PID: os.Getpid(),
+		Token: app.Token(t, admin), PID: os.Getpid(), Readers: readers,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +54,9 @@ func TestBenchSSESmoke(t *testing.T) {
 	if s.Expected != 200*20 || s.Delivered != 200*20 || s.Lost != 0 || s.Duplicates != 0 || s.Disconnects != 0 {
 		t.Fatalf("expected %d, delivered %d, lost %d, duplicates %d, disconnects %d",
 			s.Expected, s.Delivered, s.Lost, s.Duplicates, s.Disconnects)
+	}
+	if want := map[string]int64{"poll": 200, "goroutines": 0}[readers]; s.Polled != want {
+		t.Fatalf("%d streams on the poller, want %d", s.Polled, want)
 	}
 	if s.FromSend.Count != 200*20 || s.FromSend.P50 <= 0 || s.FromSend.Max < s.FromSend.P99 || s.PublishCall.Count != 20 {
 		t.Fatalf("latencies: %+v, publish calls: %+v", s.FromSend, s.PublishCall)

@@ -34,6 +34,10 @@ type TrackReport struct {
 	Connected       int   `json:"connected"`
 	ConnectFailures int64 `json:"connect_failures"`
 	Disconnects     int64 `json:"disconnects"` // connections that ended before the run did
+	// Polled is how many streams were read on the poller (--readers
+	// poll); the others (TLS, or a proxy's chunked encoding) had a
+	// goroutine each.
+	Polled          int64 `json:"polled,omitempty"`
 	Published       int   `json:"published"`
 	PublishFailures int64 `json:"publish_failures"`
 	Refused         int64 `json:"refused,omitempty"` // chat messages answered with an error frame
@@ -66,7 +70,7 @@ func (t *track) report(clients int, start time.Time) *TrackReport {
 	published, expected, lost := t.tally()
 	rep := &TrackReport{
 		Clients: clients, Connected: len(t.receivers), ConnectFailures: t.connectFails.Load(),
-		Disconnects: t.disconnects.Load(), Published: published, PublishFailures: t.publishFails.Load(),
+		Disconnects: t.disconnects.Load(), Polled: t.polled.Load(), Published: published, PublishFailures: t.publishFails.Load(),
 		Refused: t.refused.Load(), Expected: expected, Delivered: t.unique.Load(), Lost: lost,
 		Duplicates: t.duplicates.Load(), FromSend: t.fromSend.percentiles(),
 		FromSchedule: t.fromSchedule.percentiles(), PublishCall: t.publish.percentiles(), Errors: t.errs.list(),
@@ -166,6 +170,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	row("clients connected", func(t *TrackReport) string { return fmt.Sprintf("%d of %d", t.Connected, t.Clients) })
 	row("connect failures", num(func(t *TrackReport) int64 { return t.ConnectFailures }))
 	row("disconnects", num(func(t *TrackReport) int64 { return t.Disconnects }))
+	if rep.SSE != nil && rep.SSE.Polled > 0 {
+		row("streams on the poller", num(func(t *TrackReport) int64 { return t.Polled }))
+	}
 	row("published", func(t *TrackReport) string { return fmt.Sprintf("%d of %d", t.Published, rep.Messages) })
 	row("publish failures", num(func(t *TrackReport) int64 { return t.PublishFailures + t.Refused }))
 	row("deliveries expected", num(func(t *TrackReport) int64 { return t.Expected }))

@@ -13,6 +13,11 @@ const maxSSELine = 1 << 20
 
 var errSSELineTooLong = errors.New("sse: line over 1 MiB")
 
+// errWouldBlock is a reader's "nothing to read now" (a non-blocking
+// socket's EAGAIN): Next returns it and keeps its place, so a later call
+// goes on where this one stopped.
+var errWouldBlock = errors.New("sse: nothing to read now")
+
 // sseFrame is what sseReader.Next returns: one comment line, or one block
 // of fields ended by a blank line. Its byte slices are valid until the
 // next call.
@@ -179,6 +184,9 @@ func (s *sseReader) fill() error {
 	}
 	n, err := s.r.Read(s.buf[s.end:])
 	s.end += n
+	if err == errWouldBlock {
+		return err
+	}
 	if err != nil {
 		s.eof = err
 	}

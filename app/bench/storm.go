@@ -151,14 +151,14 @@ func (r *run) connectStorm(ctx context.Context, c *stormClients, began time.Time
 		tried.Add(1)
 		r.readers.Go(func() {
 			sem <- struct{}{}
-			conn, sr, err := r.dialSSE(ctx)
+			s, err := r.dialSSE(ctx)
 			<-sem
 			if err != nil {
 				r.sse.connectFailed(err)
 				tried.Done()
 				return
 			}
-			if !r.hold(conn) {
+			if !r.hold(s.conn) {
 				tried.Done()
 				return
 			}
@@ -167,7 +167,7 @@ func (r *run) connectStorm(ctx context.Context, c *stormClients, began time.Time
 			c.pending++
 			c.mu.Unlock()
 			tried.Done()
-			r.readStorm(c, rc, sr, began)
+			r.follow(s, r.sse, r.stormDeliveries(c, rc, began))
 		})
 	}
 	tried.Wait()
@@ -179,29 +179,22 @@ func (r *run) connectStorm(ctx context.Context, c *stormClients, began time.Time
 	c.mu.Unlock()
 }
 
-// readStorm records what one resumed stream delivers until it ends.
-func (r *run) readStorm(c *stormClients, rc *receiver, sr *sseReader, began time.Time) {
+// stormDeliveries records what one resumed stream delivers.
+func (r *run) stormDeliveries(c *stormClients, rc *receiver, began time.Time) func(sseFrame) {
 	t, have := r.sse, 0
-	for {
-		f, err := sr.Next()
-		if err != nil {
-			if !r.stopping.Load() {
-				t.disconnects.Add(1)
-			}
-			return
-		}
+	return func(f sseFrame) {
 		if !f.Dispatch {
-			continue
+			return
 		}
 		if bytes.Equal(f.Type, resetType) {
 			c.resets.Add(1)
-			continue
+			return
 		}
 		if !bytes.Equal(f.Type, notification) {
-			continue
+			return
 		}
 		t.deliver(rc, f.Data, time.Now())
-		// Only this goroutine writes rc until the run ends.
+		// Only this stream's reader calls this until the run ends.
 		if n := rc.count(); n > have {
 			if have = n; have == c.want {
 				c.caught(time.Since(began))

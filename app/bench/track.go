@@ -65,6 +65,7 @@ type track struct {
 	duplicates   atomic.Int64
 	lastAt       atomic.Int64 // Unix nanoseconds of the last delivery
 	disconnects  atomic.Int64
+	polled       atomic.Int64 // streams handed to the poller
 	connectFails atomic.Int64
 	publishFails atomic.Int64
 	refused      atomic.Int64 // chat messages the server answered with an error frame

@@ -46,6 +46,7 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address (your own deployment)")
 	fs.IntVar(&opts.SSEClients, "sse", 0, "notification streams to open")
 	fs.StringVar(&opts.Fields, "fields", "html", "what the streams ask for: html (as the feed page does), json, or all (no ?fields=)")
+	fs.StringVar(&opts.Readers, "readers", "", "how the streams are read: poll (a few goroutines on epoll; the default on Linux) or goroutines (one per stream)")
 	fs.IntVar(&opts.ChatClients, "chat", 0, "chat WebSockets to open (they need --email and BEACON_PASSWORD)")
 	fs.IntVar(&opts.Messages, "messages", 15, "notifications (and chat messages) to publish")
 	fs.Float64Var(&opts.Rate, "rate", 1, "messages per second; 0 sends them all at once")

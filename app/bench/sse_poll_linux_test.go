@@ -1,0 +1,117 @@
+//go:build linux
+
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The poller reads streams the way a goroutine per stream does: the bytes
+// read with the response first, then frames however the socket cuts them,
+// and an end of stream told once.
+func TestPollerReadsFramesInOrderAndTellsTheEnd(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p, err := newSSEPoller(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stopping atomic.Bool
+	ended := make(chan struct{}, 10)
+	var loops sync.WaitGroup
+	for _, l := range p.loops {
+		loops.Go(func() { l.run(stopping.Load, func() { ended <- struct{}{} }) })
+	}
+	defer func() { stopping.Store(true); loops.Wait() }()
+
+	const streams = 3
+	var mu sync.Mutex
+	got := make([][]string, streams)
+	servers := make([]net.Conn, streams)
+	for i := range streams {
+		client, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		server, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers[i] = server
+		// The response and the first two frames arrive together: the
+		// second is left in the buffered reader when the first is parsed.
+		if _, err := server.Write([]byte("HTTP/1.1 200 OK\r\n\r\nretry: 2000\n\nid: 1\ndata: a\n\n")); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReaderSize(client, 4096)
+		if _, err := br.ReadString('\n'); err != nil { // status line
+			t.Fatal(err)
+		}
+		if _, err := br.ReadString('\n'); err != nil { // end of headers
+			t.Fatal(err)
+		}
+		sr := newSSEReader(br, 8)
+		if f, err := sr.Next(); err != nil || f.Retry != 2000 {
+			t.Fatalf("first frame %+v, %v", f, err)
+		}
+		buffered, _ := br.Peek(br.Buffered())
+		taken, err := p.add(client, sr, append([]byte(nil), buffered...), func(f sseFrame) {
+			mu.Lock()
+			got[i] = append(got[i], fmt.Sprintf("%s=%s", f.ID, f.Data))
+			mu.Unlock()
+		})
+		if !taken || err != nil {
+			t.Fatalf("add: taken %v, %v", taken, err)
+		}
+	}
+	// A frame cut in three writes, with pauses that let the poller find
+	// the socket empty in between, then one more whole.
+	for _, part := range []string{"id: 2\nda", "ta: b", "\n\nid: 3\ndata: c\n\n"} {
+		for _, s := range servers {
+			if _, err := s.Write([]byte(part)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := "[1=a 2=b 3=c]"
+	deadline := time.Now().Add(5 * time.Second)
+	for i := range streams {
+		for {
+			mu.Lock()
+			s := fmt.Sprint(got[i])
+			mu.Unlock()
+			if s == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("stream %d got %s, want %s", i, s, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for _, s := range servers {
+		s.Close()
+	}
+	for i := range streams {
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d ends told", i, streams)
+		}
+	}
+	select {
+	case <-ended:
+		t.Fatal("an end told twice")
+	case <-time.After(300 * time.Millisecond):
+	}
+}
