@@ -10,3 +10,21 @@ import (
 func (h *NotificationHub) Encode(ctx context.Context, n models.Notification) (*Event, error) {
 	return h.encode(ctx, n, kindNotification)
 }
+
+// SweepOnly is opts for a hub that finds hung-up clients by its sweep
+// alone, as where there is no hang-up watch.
+func SweepOnly(opts HubOptions) HubOptions {
+	opts.sweepOnly = true
+	return opts
+}
+
+// Swept is how many taken-over connections the hub's sweep looks at.
+func (h *NotificationHub) Swept() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, slot := range h.swept {
+		n += len(slot)
+	}
+	return n
+}

@@ -138,6 +138,9 @@ type HubOptions struct {
 	// ResumeWindow is how many notifications the hub keeps for replays
 	// (resume_window.go); 0 keeps resumeWindowSize, < 0 none.
 	ResumeWindow int
+	// sweepOnly leaves hung-up clients to the sweep, as where there is
+	// no hang-up watch (tests).
+	sweepOnly bool
 }
 
 // NotificationEncoder encodes a notification's wire JSON on one line: the
@@ -163,9 +166,16 @@ type NotificationHub struct {
 	mu    sync.Mutex
 	subs  map[*Subscription]struct{}
 	conns map[*streamConn]struct{} // streams taken over from their handlers
-	// nextSlot is the hang-up sweep's slot for the next one taken over.
+	// hangups finds the clients of conns that hang up (nil where it
+	// cannot: then every one is swept).
+	hangups *hangupWatch
+	// swept are the connections the hang-up sweep looks at, by slot, and
+	// nextSlot the slot of the next one.
+	swept    [sweepSteps]map[*streamConn]struct{}
 	nextSlot uint8
-	closed   bool
+	// hangupScratch is what hungUp reads into.
+	hangupScratch [512]byte
+	closed        bool
 	// readyBuf is offer's list of connections to hand to the writers,
 	// kept so that a broadcast allocates nothing.
 	readyBuf []*streamConn
@@ -205,7 +215,13 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 		wake.Close()
 		return nil, fmt.Errorf("notification hub: %w", err)
 	}
-	return &NotificationHub{
+	var hangups *hangupWatch
+	if !opts.sweepOnly {
+		if hangups, err = newHangupWatch(); err != nil {
+			hangups = nil // swept instead
+		}
+	}
+	h := &NotificationHub{
 		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
 		wake: wake, cursor: cursor,
 		woken: woken, fanout: fanout,
@@ -215,7 +231,12 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 		users:   newUserWatches(),
 		resume:  newResumeWindow(ctx, source, cursor, opts.ResumeWindow, log),
 		counts:  newDeliveryCounts(),
-	}, nil
+		hangups: hangups,
+	}
+	for i := range h.swept {
+		h.swept[i] = make(map[*streamConn]struct{})
+	}
+	return h, nil
 }
 
 // Run delivers notifications until ctx ends, then drops every subscription
@@ -228,6 +249,11 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 	counting := make(chan struct{})
 	// After closeAll, so that the streams end first.
 	defer h.writeLastCounts(ctx, counting)
+	if h.hangups != nil {
+		// After closeAll, which takes each connection out of its set.
+		defer h.hangups.close()
+		workers.Go(func() { h.hangups.run(h.hungUp) })
+	}
 	defer h.closeAll()
 	for range max(minWriters, runtime.GOMAXPROCS(0)) {
 		workers.Go(h.writeLoop)

@@ -57,9 +57,11 @@ type streamConn struct {
 	sock     *socket // nil: not a plain socket, written with a short deadline
 	userID   int64
 	fields   Fields
-	signedIn func() bool // nil for visitors
-	watch    *userWatch  // nil for visitors; set before the hub shares c
-	ended    func()      // StreamRequest.TakenOver's release, or nil
+	signedIn func() bool  // nil for visitors
+	watch    *userWatch   // nil for visitors; set before the hub shares c
+	ended    func()       // StreamRequest.TakenOver's release, or nil
+	hangups  *hangupWatch // the hub's, or nil; hangupID is c's id in it
+	hangupID uint64       // under hangups.mu
 
 	mu        sync.Mutex
 	pending   []*Event
@@ -68,7 +70,6 @@ type streamConn struct {
 	stalled   time.Time // since when rest has waited; zero when none
 	wrote     time.Time // the last write; zero before the first
 	last      int64     // the newest id queued or sent
-	slot      uint8     // the step of the hang-up sweep that looks at it
 	scheduled bool      // queued for, or held by, a writer
 	closed    bool
 }
@@ -112,6 +113,9 @@ func (c *streamConn) close() bool {
 	c.closed = true
 	c.pending, c.spare, c.rest = nil, nil, nil
 	c.mu.Unlock()
+	if c.hangups != nil {
+		c.hangups.forget(c)
+	}
 	_ = c.conn.Close()
 	if c.ended != nil {
 		c.ended()
@@ -156,7 +160,7 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // topic the stream followed until now (nil for visitors): a wake-up still
 // pending there is answered as one on the hub's own.
 func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, req StreamRequest, reads *broker.Subscription) {
-	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, last: sent}
+	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, last: sent, hangups: h.hangups}
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}
@@ -188,9 +192,11 @@ func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, re
 			more = false
 		}
 	}
-	c.slot = h.nextSlot
-	h.nextSlot = (h.nextSlot + 1) % sweepSteps
 	h.conns[c] = struct{}{}
+	if h.hangups == nil || !h.hangups.watch(c) {
+		h.swept[h.nextSlot][c] = struct{}{}
+		h.nextSlot = (h.nextSlot + 1) % sweepSteps
+	}
 	if c.scheduled {
 		h.writers.push(c)
 	}
@@ -317,10 +323,11 @@ func (h *NotificationHub) flush(c *streamConn, buf []byte) []byte {
 }
 
 // maintain tries stalled connections again, and every hangupSweep (or
-// heartbeat, when that is shorter) lets go of connections whose client
-// hung up: a write would find out only at the second heartbeat after. A
-// sweep is spread over sweepSteps steps, each looking at the connections
-// of one slot.
+// heartbeat, when that is shorter) lets go of swept connections whose
+// client hung up: a write would find out only at the second heartbeat
+// after. Only a connection the hang-up watch could not take is swept (on
+// Linux, one that is not a plain socket; elsewhere, every one). A sweep
+// is spread over sweepSteps steps, each looking at one slot's connections.
 func (h *NotificationHub) maintain(done <-chan struct{}) {
 	retry := time.NewTicker(stallRetry)
 	defer retry.Stop()
@@ -339,15 +346,21 @@ func (h *NotificationHub) maintain(done <-chan struct{}) {
 			}
 		case <-sweep.C:
 			h.mu.Lock()
-			for c := range h.conns {
-				if c.slot == slot {
-					due = append(due, c)
-				}
+			for c := range h.swept[slot] {
+				due = append(due, c)
 			}
 			h.mu.Unlock()
 			for _, c := range due {
-				if c.sock != nil && c.sock.peerGone(scratch) {
-					h.release(c)
+				if c.sock == nil || c.sock.peerGone(scratch) {
+					// Gone, or closed meanwhile (a closed one reads as
+					// gone): either way the sweep is done with it.
+					gone := c.sock != nil
+					h.mu.Lock()
+					delete(h.swept[slot], c)
+					h.mu.Unlock()
+					if gone {
+						h.release(c)
+					}
 				}
 			}
 			clear(due)
@@ -355,6 +368,17 @@ func (h *NotificationHub) maintain(done <-chan struct{}) {
 			slot = (slot + 1) % sweepSteps
 		}
 	}
+}
+
+// hungUp is the hang-up watch's look at a connection it was told of: a
+// read that finds the client gone lets c go. The watch calls it from one
+// goroutine, so one scratch buffer serves.
+func (h *NotificationHub) hungUp(c *streamConn) bool {
+	if !c.sock.peerGone(h.hangupScratch[:]) {
+		return false
+	}
+	h.release(c)
+	return true
 }
 
 // connWriters is the queue of connections waiting for a shared writer.

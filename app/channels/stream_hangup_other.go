@@ -1,0 +1,17 @@
+//go:build !linux
+
+package channels
+
+import "errors"
+
+// Elsewhere than on Linux the hub's sweep finds hung-up clients.
+type hangupWatch struct{}
+
+func newHangupWatch() (*hangupWatch, error) {
+	return nil, errors.New("hang-up watch: needs Linux's epoll")
+}
+
+func (*hangupWatch) watch(*streamConn) bool     { return false }
+func (*hangupWatch) forget(*streamConn)         {}
+func (*hangupWatch) run(func(*streamConn) bool) {}
+func (*hangupWatch) close()                     {}
