@@ -133,6 +133,7 @@ func (l *pollLoop) run(stopping func() bool, ended func()) {
 		if err != nil && err != syscall.EINTR {
 			return
 		}
+
 		for _, ev := range events[:max(n, 0)] {
 			l.mu.Lock()
 			ps := l.fds[ev.Fd]

@@ -53,7 +53,7 @@ func (s *socket) write(p []byte) (int, error) {
 
 func (s *socket) writeFD(fd uintptr) bool {
 	for s.n < len(s.p) {
-		m, e := syscall.Write(int(fd), s.p[s.n:])
+		m, e := writeNonblocking(int(fd), s.p[s.n:])
 		switch {
 		case e == syscall.EINTR:
 			continue
