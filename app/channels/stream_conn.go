@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ const (
 	// most of a delivery's cost, so a busy stream costs a write per gap,
 	// not one per event; a quiet one is written at once.
 	writeGap = 50 * time.Millisecond
+	// yieldEvery is how many connections a writer writes before it lets
+	// other goroutines run: about a tenth of a millisecond of writes.
+	yieldEvery = 16
 	// paceTick is how finely paced connections are handed back.
 	paceTick = 5 * time.Millisecond
 )
@@ -230,12 +234,19 @@ func (h *NotificationHub) schedule(c *streamConn) {
 // until nothing is pending or its socket is full. No write ever waits.
 func (h *NotificationHub) writeLoop() {
 	var buf []byte
-	for {
+	for n := 1; ; n++ {
 		c, ok := h.writers.take()
 		if !ok {
 			return
 		}
 		buf = h.flush(c, buf)
+		if n%yieldEvery == 0 {
+			// Under a steady load the queue is never empty, so a writer
+			// would keep its processor until the runtime preempts it,
+			// 10 ms later: an API call waiting behind the writers waited
+			// that long at each step.
+			runtime.Gosched()
+		}
 	}
 }
 
