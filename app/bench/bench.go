@@ -205,7 +205,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	sleep(ctx, opts.Settle)
 	_ = procs.sample(&procs.connected)
 
-	published := time.Now()
+	published, publishCPU := time.Now(), selfCPU()
 	if opts.Messages > 0 {
 		log.Info("bench: publishing", "messages", opts.Messages, "rate", rateString(opts.Rate))
 		r.publish(ctx, published)
@@ -214,6 +214,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		r.await(ctx, opts.Hold)
 	}
 	_ = procs.sample(&procs.end)
+	rep.ClientCPURunSeconds = selfCPU() - publishCPU // over the same span as the server's
 	r.stop()
 	rep.DurationSeconds = time.Since(began).Seconds()
 	rep.TimedOut = ctx.Err() != nil

@@ -12,20 +12,22 @@ import (
 
 // Report is what a run measured. Its JSON is for machines (--json).
 type Report struct {
-	Target           string        `json:"target"`
-	Run              string        `json:"run"` // the marker that told this run's items from others'
-	Messages         int           `json:"messages"`
-	Rate             float64       `json:"rate"` // per second; 0: all at once
-	FileLimit        uint64        `json:"file_limit,omitempty"`
-	ConnectSeconds   float64       `json:"connect_seconds"`
-	PublishSeconds   float64       `json:"publish_seconds"`
-	DurationSeconds  float64       `json:"duration_seconds"`
-	TimedOut         bool          `json:"timed_out"`
-	ClientCPUSeconds float64       `json:"client_cpu_seconds"` // this tool's own, to tell when it was the limit
-	SSE              *TrackReport  `json:"sse,omitempty"`
-	Chat             *TrackReport  `json:"chat,omitempty"`
-	Server           *ServerReport `json:"server,omitempty"`
-	Storm            *StormReport  `json:"storm,omitempty"`
+	Target           string  `json:"target"`
+	Run              string  `json:"run"` // the marker that told this run's items from others'
+	Messages         int     `json:"messages"`
+	Rate             float64 `json:"rate"` // per second; 0: all at once
+	FileLimit        uint64  `json:"file_limit,omitempty"`
+	ConnectSeconds   float64 `json:"connect_seconds"`
+	PublishSeconds   float64 `json:"publish_seconds"`
+	DurationSeconds  float64 `json:"duration_seconds"`
+	TimedOut         bool    `json:"timed_out"`
+	ClientCPUSeconds float64 `json:"client_cpu_seconds"` // this tool's own, to tell when it was the limit
+	// ClientCPURunSeconds is the part of it spent publishing and receiving.
+	ClientCPURunSeconds float64       `json:"client_cpu_run_seconds,omitempty"`
+	SSE                 *TrackReport  `json:"sse,omitempty"`
+	Chat                *TrackReport  `json:"chat,omitempty"`
+	Server              *ServerReport `json:"server,omitempty"`
+	Storm               *StormReport  `json:"storm,omitempty"`
 }
 
 // TrackReport is one kind of client: SSE streams or chat sockets.
@@ -194,6 +196,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	rep.Storm.write(&b)
 	fmt.Fprintf(&b, "bench CPU: %.2fs", rep.ClientCPUSeconds)
+	if rep.ClientCPURunSeconds > 0 {
+		fmt.Fprintf(&b, " (%.2fs publishing and receiving)", rep.ClientCPURunSeconds)
+	}
 	if rep.FileLimit > 0 {
 		fmt.Fprintf(&b, "; open-file limit %d", rep.FileLimit)
 	}
