@@ -359,6 +359,10 @@ func (h *NotificationHub) broadcast(ev *Event, recipient int64, evict bool) int 
 	return sent
 }
 
+// pushBatch is how many connections offer hands to the writers at
+// once: they start writing while it visits the rest.
+const pushBatch = 256
+
 // offer is broadcast under h.mu; it returns the taken-over connections it
 // let go, for broadcast to close outside the lock.
 func (h *NotificationHub) offer(ev *Event, recipient int64, evict bool) (sent int, behind []*streamConn) {
