@@ -91,6 +91,8 @@ func (r *run) dialSSE(ctx context.Context) (*sseStream, error) {
 	return s, nil
 }
 
+func newBufReader(conn net.Conn) *bufio.Reader { return bufio.NewReaderSize(conn, 4096) }
+
 // follow reads s until it ends or the run stops, calling handle with
 // every frame: on the run's poller when it has one and s can go there,
 // otherwise on the calling goroutine. An end before the run stops counts

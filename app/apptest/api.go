@@ -1,0 +1,43 @@
+package apptest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+// Notify posts a notification through the JSON API, as another system
+// would, and returns its id; anything but 201 fails the test.
+func (a *App) Notify(t testing.TB, token string, n map[string]string) int64 {
+	t.Helper()
+	resp, out := a.PostAPI(t, token, n)
+	var created struct{ ID int64 }
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(out), &created) != nil || created.ID == 0 {
+		t.Fatalf("POST /api/notifications: %d %s", resp.StatusCode, out)
+	}
+	return created.ID
+}
+
+// PostAPI posts body as JSON to the notifications API with a bearer token
+// ("" sends none), as another system would.
+func (a *App) PostAPI(t testing.TB, token string, body any) (*http.Response, string) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, a.URL+"/api/notifications", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := a.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
+}
