@@ -67,6 +67,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.stop() // also when signing in fails: newRun started the poller
 	if opts.SSEClients > 0 {
 		r.sse = newTrack(rep.Run, opts.Messages)
 	}
@@ -76,7 +77,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	defer r.stop()
 	log := opts.Log
 	clientCPU := selfCPU()
 

@@ -173,7 +173,12 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	row("connect failures", num(func(t *TrackReport) int64 { return t.ConnectFailures }))
 	row("disconnects", num(func(t *TrackReport) int64 { return t.Disconnects }))
 	if rep.SSE != nil && rep.SSE.Polled > 0 {
-		row("streams on the poller", num(func(t *TrackReport) int64 { return t.Polled }))
+		row("streams on the poller", func(t *TrackReport) string {
+			if t == rep.Chat {
+				return "-" // chat sockets have a goroutine each
+			}
+			return fmt.Sprint(t.Polled)
+		})
 	}
 	row("published", func(t *TrackReport) string { return fmt.Sprintf("%d of %d", t.Published, rep.Messages) })
 	row("publish failures", num(func(t *TrackReport) int64 { return t.PublishFailures + t.Refused }))

@@ -76,10 +76,9 @@ func (p *ssePoller) add(conn net.Conn, sr *sseReader, buffered []byte, handle fu
 	}
 	fd := -1
 	var dupErr error
-	if err := raw.Control(func(s uintptr) { fd, dupErr = syscall.Dup(int(s)) }); err != nil || dupErr != nil {
+	if err := raw.Control(func(s uintptr) { fd, dupErr = dupCloexec(int(s)) }); err != nil || dupErr != nil {
 		return false, errors.Join(err, dupErr)
 	}
-	syscall.CloseOnExec(fd)
 	// Go keeps the socket non-blocking; the duplicate shares that.
 	conn.Close()
 	ps := &polledStream{fd: fd, in: &fdReader{fd: fd, pre: buffered}, sr: sr, handle: handle}
@@ -221,3 +220,12 @@ const defaultReaders = "poll"
 // 10,000 streams at a notification a second each, and leaves the other
 // core to the server and the publisher.
 const pollLoops = 1
+
+// dupCloexec duplicates fd with close-on-exec set in the same call.
+func dupCloexec(fd int) (int, error) {
+	nfd, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(nfd), nil
+}

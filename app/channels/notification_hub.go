@@ -156,9 +156,7 @@ func NewNotificationHub(ctx context.Context, source NotificationSource, encode N
 	}
 	var hangups *hangupWatch
 	if !opts.sweepOnly {
-		if hangups, err = newHangupWatch(); err != nil {
-			hangups = nil // swept instead
-		}
+		hangups = newHangupWatch() // nil where there is none
 	}
 	h := &NotificationHub{
 		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
@@ -189,9 +187,17 @@ func (h *NotificationHub) Run(ctx context.Context) error {
 	// After closeAll, so that the streams end first.
 	defer h.writeLastCounts(ctx, counting)
 	if h.hangups != nil {
-		// After closeAll, which takes each connection out of its set.
-		defer h.hangups.close()
-		workers.Go(func() { h.hangups.run(h.hungUp) })
+		if err := h.hangups.open(); err != nil {
+			h.log.Warn("notification hub: hung-up clients are swept instead", "err", err)
+		} else {
+			// After closeAll, which takes each connection out of its set.
+			defer h.hangups.close()
+			workers.Go(func() {
+				if err := h.hangups.run(h.hungUp); err != nil {
+					h.log.Error("notification hub: hang-up watch stopped", "err", err)
+				}
+			})
+		}
 	}
 	defer h.closeAll()
 	for range max(minWriters, runtime.GOMAXPROCS(0)) {

@@ -154,20 +154,28 @@ func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, re
 		return
 	}
 	delete(h.subs, sub)
+	push := false
 	for more := true; more; {
 		select {
 		case ev := <-sub.queue:
-			c.queue(ev, h.opts.QueueSize) // skips what the replay sent
+			// c.mu: c is already its user's watch's, whose wake-ups
+			// queue on it.
+			c.mu.Lock()
+			_, sched := c.queue(ev, h.opts.QueueSize) // skips what the replay sent
+			c.mu.Unlock()
+			push = push || sched
 		default:
 			more = false
 		}
 	}
 	h.conns[c] = struct{}{}
-	if h.hangups == nil || !h.hangups.watch(c) {
+	if c.sock != nil && (h.hangups == nil || !h.hangups.watch(c)) {
 		h.swept[h.nextSlot][c] = struct{}{}
 		h.nextSlot = (h.nextSlot + 1) % sweepSteps
 	}
-	if c.scheduled {
+	if push {
+		// Only if this loop scheduled c: a wake-up that did meanwhile
+		// handed it to a writer itself, and two must never hold it.
 		h.writers.push(c)
 	}
 	h.mu.Unlock()

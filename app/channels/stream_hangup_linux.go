@@ -17,35 +17,51 @@ import (
 // 10,000 streams. EPOLLONESHOT: a socket reported once is not reported
 // again, however long its release takes, until it is re-armed.
 type hangupWatch struct {
-	epfd int
-	wake [2]int // a pipe; a byte on it ends run
-
 	mu     sync.Mutex
+	opened bool // epfd and wake exist: open succeeded
+	closed bool
+	epfd   int
+	wake   [2]int // a pipe; a byte on it ends run
 	byID   map[uint64]*streamConn
 	next   uint64
-	closed bool
 }
 
-// wakeID is the pipe's id in the set; streams count from 1.
-const wakeID = 0
+// wakeID is the pipe's id in the set; streams count from 1, and forgotten
+// marks a connection that must not be watched (it closed first).
+const (
+	wakeID    = 0
+	forgotten = ^uint64(0)
+)
 
-func newHangupWatch() (*hangupWatch, error) {
+// newHangupWatch is a watch that holds nothing until open.
+func newHangupWatch() *hangupWatch {
+	return &hangupWatch{byID: make(map[uint64]*streamConn)}
+}
+
+// open makes the epoll set: the hub's Run does, so a hub that is never run
+// holds no descriptor. Until then, and if it fails, watch refuses.
+func (w *hangupWatch) open() error {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("hang-up watch: epoll: %w", err)
+		return fmt.Errorf("hang-up watch: epoll: %w", err)
 	}
-	w := &hangupWatch{epfd: epfd, byID: make(map[uint64]*streamConn)}
-	if err := syscall.Pipe2(w.wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+	var wake [2]int
+	if err := syscall.Pipe2(wake[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
 		syscall.Close(epfd)
-		return nil, fmt.Errorf("hang-up watch: pipe: %w", err)
+		return fmt.Errorf("hang-up watch: pipe: %w", err)
 	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN}
 	setEventID(&ev, wakeID)
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, w.wake[0], &ev); err != nil {
-		w.closeFDs()
-		return nil, fmt.Errorf("hang-up watch: %w", err)
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, wake[0], &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(wake[0])
+		syscall.Close(wake[1])
+		return fmt.Errorf("hang-up watch: %w", err)
 	}
-	return w, nil
+	w.mu.Lock()
+	w.epfd, w.wake, w.opened = epfd, wake, true
+	w.mu.Unlock()
+	return nil
 }
 
 // The epoll event's 64 bits of data, as two int32 fields in Go's struct.
@@ -67,7 +83,7 @@ func (w *hangupWatch) watch(c *streamConn) bool {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if !w.opened || w.closed || c.hangupID == forgotten {
 		return false
 	}
 	w.next++
@@ -97,7 +113,15 @@ func (w *hangupWatch) forget(c *streamConn) {
 func (w *hangupWatch) ctl(c *streamConn, op int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed || w.byID[c.hangupID] != c {
+	if w.byID[c.hangupID] != c {
+		if op == syscall.EPOLL_CTL_DEL && c.hangupID == 0 {
+			// Closed before it was watched (a sign-out during its
+			// adoption): it must not be watched after.
+			c.hangupID = forgotten
+		}
+		return
+	}
+	if w.closed {
 		return
 	}
 	if op == syscall.EPOLL_CTL_DEL {
@@ -111,9 +135,16 @@ func (w *hangupWatch) ctl(c *streamConn, op int) {
 
 // run waits for reports until close, and hands each reported connection
 // to gone, which says whether its client has gone (and lets it go). One
-// that has not is watched again.
-func (w *hangupWatch) run(gone func(*streamConn) bool) {
-	defer w.closeFDs()
+// that has not is watched again. It returns nil after close, or the error
+// that stopped it (the watch is then closed, and what it held is swept by
+// no one: the hub logs it).
+func (w *hangupWatch) run(gone func(*streamConn) bool) (err error) {
+	defer func() {
+		w.mu.Lock()
+		w.closed = true
+		w.mu.Unlock()
+		w.closeFDs()
+	}()
 	events := make([]syscall.EpollEvent, 128)
 	for {
 		n, err := syscall.EpollWait(w.epfd, events, -1)
@@ -121,12 +152,12 @@ func (w *hangupWatch) run(gone func(*streamConn) bool) {
 			continue
 		}
 		if err != nil {
-			return
+			return fmt.Errorf("hang-up watch: %w", err)
 		}
 		for i := range events[:n] {
 			id := eventID(&events[i])
 			if id == wakeID {
-				return
+				return nil
 			}
 			w.mu.Lock()
 			c := w.byID[id]
@@ -143,7 +174,8 @@ func (w *hangupWatch) run(gone func(*streamConn) bool) {
 func (w *hangupWatch) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.closed || !w.opened {
+		w.closed = true
 		return
 	}
 	w.closed = true

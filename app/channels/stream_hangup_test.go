@@ -60,8 +60,9 @@ func (s *rawStream) nextID(t *testing.T) string {
 
 // A taken-over stream whose client hangs up is let go, with its lease: on
 // Linux as the kernel reports it, elsewhere (and for what the watch cannot
-// take) by the sweep. Bytes a client sends are read and dropped, not taken
-// for a hang-up, and its hang-up is still seen after them.
+// take) by the sweep. A few bytes a client sends are read and dropped, not
+// taken for a hang-up, and its hang-up is still seen after them; a client
+// that sends more than a few KiB is let go.
 func TestTakenOverStreamWhoseClientHangsUpIsLetGo(t *testing.T) {
 	kinds := map[string]channels.HubOptions{"swept": channels.SweepOnly(channels.HubOptions{Heartbeat: time.Hour})}
 	if runtime.GOOS == "linux" {
@@ -96,6 +97,15 @@ func TestTakenOverStreamWhoseClientHangsUpIsLetGo(t *testing.T) {
 
 			a.conn.Close()
 			waitUntil(t, "let go", func() bool { return held.Load() == 1 && r.hub.Subscribers() == 1 })
+
+			// A client that keeps sending is let go too: it has no reason
+			// to, and each look at its socket costs a read.
+			c := openRawStream(t, addr)
+			waitUntil(t, "taken over", func() bool { return held.Load() == 2 })
+			if _, err := c.conn.Write(make([]byte, 5000)); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "a sending client let go", func() bool { return held.Load() == 1 })
 			id = r.post(t, "after")
 			if got := b.nextID(t); got != itoa(id) {
 				t.Fatalf("the other stream got id %s, want %d", got, id)

@@ -12,7 +12,7 @@ import (
 // runtime calls with the descriptor are made once, when the hub takes the
 // connection over, so that neither a write nor a look allocates.
 // One writer writes at a time (the connection is scheduled to one), and
-// only the hub's sweep looks.
+// one goroutine looks: the hang-up watch's, or the hub's sweep.
 type socket struct {
 	raw syscall.RawConn
 
@@ -23,8 +23,14 @@ type socket struct {
 
 	scratch []byte // what a look reads into
 	gone    bool
+	strayed int // bytes the client sent after its request
 	lookFn  func(fd uintptr) bool
 }
+
+// maxStray is how much a stream's client may send after its request
+// before it is let go: it has no reason to send anything, and each look at
+// a readable socket costs a read (the hang-up watch looks again at once).
+const maxStray = 4096
 
 // newSocket is conn's socket, or nil when conn is not a plain one.
 func newSocket(conn net.Conn) *socket {
@@ -72,7 +78,7 @@ func (s *socket) writeFD(fd uintptr) bool {
 
 // peerGone reports, without waiting, whether the client hung up. A stream's
 // client sends nothing after its request, so what it sends is discarded
-// into scratch.
+// into scratch, and one that sends more than maxStray counts as gone.
 func (s *socket) peerGone(scratch []byte) bool {
 	s.scratch, s.gone = scratch, false
 	err := s.raw.Read(s.lookFn)
@@ -81,7 +87,15 @@ func (s *socket) peerGone(scratch []byte) bool {
 }
 
 func (s *socket) lookFD(fd uintptr) bool {
-	n, e := syscall.Read(int(fd), s.scratch)
-	s.gone = (e == nil && n == 0) || (e != nil && e != syscall.EAGAIN && e != syscall.EINTR)
-	return true
+	for {
+		n, e := syscall.Read(int(fd), s.scratch)
+		if n > 0 {
+			s.strayed += n
+		}
+		s.gone = (e == nil && n == 0) || (e != nil && e != syscall.EAGAIN && e != syscall.EINTR) || s.strayed > maxStray
+		// A full read may have left more: read on, up to maxStray.
+		if s.gone || n < len(s.scratch) {
+			return true
+		}
+	}
 }

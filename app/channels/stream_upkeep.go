@@ -21,9 +21,10 @@ const (
 // maintain tries stalled connections again, and every hangupSweep (or
 // heartbeat, when that is shorter) lets go of swept connections whose
 // client hung up: a write would find out only at the second heartbeat
-// after. Only a connection the hang-up watch could not take is swept (on
-// Linux, one that is not a plain socket; elsewhere, every one). A sweep
-// is spread over sweepSteps steps, each looking at one slot's connections.
+// after. Only a plain socket the hang-up watch did not take is swept
+// (every one where there is no watch; on Linux, one it could not add); a
+// connection that is not a plain socket is found by a failed write. A
+// sweep is spread over sweepSteps steps, each looking at one slot.
 func (h *NotificationHub) maintain(done <-chan struct{}) {
 	retry := time.NewTicker(stallRetry)
 	defer retry.Stop()
@@ -47,16 +48,13 @@ func (h *NotificationHub) maintain(done <-chan struct{}) {
 			}
 			h.mu.Unlock()
 			for _, c := range due {
-				if c.sock == nil || c.sock.peerGone(scratch) {
+				if c.sock.peerGone(scratch) {
 					// Gone, or closed meanwhile (a closed one reads as
 					// gone): either way the sweep is done with it.
-					gone := c.sock != nil
 					h.mu.Lock()
 					delete(h.swept[slot], c)
 					h.mu.Unlock()
-					if gone {
-						h.release(c)
-					}
+					h.release(c)
 				}
 			}
 			clear(due)
