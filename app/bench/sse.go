@@ -153,7 +153,7 @@ func (s *sseReader) line() ([]byte, error) {
 		}
 		if s.begun {
 			rest := s.buf[s.start:s.end]
-			if i := bytes.IndexAny(rest, "\r\n"); i >= 0 {
+			if i := lineEnd(rest); i >= 0 {
 				line := rest[:i]
 				s.start += i + 1
 				s.skipLF = rest[i] == '\r'
@@ -191,4 +191,18 @@ func (s *sseReader) fill() error {
 		s.eof = err
 	}
 	return nil
+}
+
+// lineEnd is the index of the first CR or LF in b, or -1: two IndexByte
+// scans, which are vectorised, where IndexAny goes a byte at a time.
+func lineEnd(b []byte) int {
+	i := bytes.IndexByte(b, '\n')
+	search := b
+	if i >= 0 {
+		search = b[:i]
+	}
+	if j := bytes.IndexByte(search, '\r'); j >= 0 {
+		return j
+	}
+	return i
 }
