@@ -8,7 +8,6 @@ import (
 	"net"
 	"sync"
 	"syscall"
-	"unsafe"
 )
 
 // ssePoller reads many SSE streams from a few goroutines, each waiting on
@@ -110,7 +109,8 @@ func (p *ssePoller) add(conn net.Conn, sr *sseReader, buffered []byte, handle fu
 	// reported once more at the next wait, to see that it is drained (a
 	// fifth of the client's CPU in a perf profile of scenario A). A read
 	// that did not fill the buffer drained the socket, and what arrives
-	// after it is a new edge.
+	// after it is a new edge, unless the peer has closed: its end comes in
+	// the same edge as the data before it (see fdReader).
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(fd)}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		syscall.Close(fd)
@@ -158,6 +158,7 @@ func (l *pollLoop) run(stopping func() bool, ended func()) {
 				continue
 			}
 			ps.in.drained = false
+			ps.in.closing = ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
 			if !drain(ps) {
 				if !stopping() {
 					ended()
@@ -193,13 +194,15 @@ func (l *pollLoop) drop(ps *polledStream) {
 
 // fdReader reads a non-blocking descriptor for sseReader: errWouldBlock
 // when it holds nothing now. After a read that did not fill the buffer
-// the socket is taken to be empty until epoll says otherwise (it reports
-// a socket as long as it is readable), which saves the read that would
-// only find that out.
+// the socket is taken to be empty until the next edge, which saves the
+// read that would only find that out; but once the peer has closed, no
+// edge follows the data that came before its end, so then it reads on
+// until the end.
 type fdReader struct {
 	fd      int
 	pre     []byte // read with the response, before the poller took over
 	drained bool
+	closing bool // the last edge reported the peer's end
 }
 
 func (f *fdReader) Read(p []byte) (int, error) {
@@ -224,7 +227,7 @@ func (f *fdReader) Read(p []byte) (int, error) {
 		case n == 0:
 			return 0, io.EOF
 		}
-		if n < len(p) {
+		if n < len(p) && !f.closing {
 			f.drained = true
 		}
 		return n, nil
@@ -245,23 +248,6 @@ func dupCloexec(fd int) (int, error) {
 		return -1, e
 	}
 	return int(nfd), nil
-}
-
-// readNonblocking reads a non-blocking socket without telling the runtime a
-// syscall is under way: it never waits, and the runtime's monitor otherwise
-// polled the reading goroutine (7% of the client's CPU in scenario A).
-func readNonblocking(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	// recvfrom, not read: it goes to the socket without the file layer's
-	// bookkeeping.
-	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
-		syscall.MSG_DONTWAIT, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }
 
 // epollET is EPOLLET as the event mask's type (syscall's constant is a

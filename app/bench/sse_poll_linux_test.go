@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,5 +114,68 @@ func TestPollerReadsFramesInOrderAndTellsTheEnd(t *testing.T) {
 	case <-ended:
 		t.Fatal("an end told twice")
 	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// A stream the server ends right behind its last frames (a slow client cut
+// off with data still queued) is read to its end and told as ended: with
+// an edge-triggered set, its end comes in the same edge as the data.
+func TestPollerSeesTheEndBehindUnreadData(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p, err := newSSEPoller(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stopping atomic.Bool
+	ended := make(chan struct{}, 20)
+	var loops sync.WaitGroup
+	for _, l := range p.loops {
+		loops.Go(func() { l.run(stopping.Load, func() { ended <- struct{}{} }) })
+	}
+	defer func() { stopping.Store(true); loops.Wait() }()
+
+	const streams = 10
+	var frames atomic.Int64
+	var servers []net.Conn
+	for range streams {
+		client, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		server, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers = append(servers, server)
+		sr := newSSEReader(client, 2048)
+		if taken, err := p.add(client, sr, nil, func(f sseFrame) {
+			if f.Dispatch {
+				frames.Add(1)
+			}
+		}); !taken || err != nil {
+			t.Fatalf("add: taken %v, %v", taken, err)
+		}
+	}
+	// More than one read's worth, then the end, in one go.
+	burst := []byte(strings.Repeat("data: "+strings.Repeat("x", 500)+"\n\n", 200))
+	for _, s := range servers {
+		if _, err := s.Write(burst); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	for i := range streams {
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d of %d ends told; %d frames read", i, streams, frames.Load())
+		}
+	}
+	if got := frames.Load(); got != streams*200 {
+		t.Fatalf("%d frames read, want %d", got, streams*200)
 	}
 }

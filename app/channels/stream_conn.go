@@ -168,6 +168,15 @@ func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, re
 			more = false
 		}
 	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		// Ended meanwhile (a sign-out during its adoption): nothing to hold.
+		h.mu.Unlock()
+		sub.drop()
+		return
+	}
 	h.conns[c] = struct{}{}
 	if c.sock != nil && (h.hangups == nil || !h.hangups.watch(c)) {
 		h.swept[h.nextSlot][c] = struct{}{}
