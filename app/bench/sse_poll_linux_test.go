@@ -17,36 +17,14 @@ import (
 // read with the response first, then frames however the socket cuts them,
 // and an end of stream told once.
 func TestPollerReadsFramesInOrderAndTellsTheEnd(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	p, err := newSSEPoller(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stopping atomic.Bool
-	ended := make(chan struct{}, 10)
-	var loops sync.WaitGroup
-	for _, l := range p.loops {
-		loops.Go(func() { l.run(stopping.Load, func() { ended <- struct{}{} }) })
-	}
-	defer func() { stopping.Store(true); loops.Wait() }()
+	p, ended := runPoller(t, 2)
 
 	const streams = 3
 	var mu sync.Mutex
 	got := make([][]string, streams)
 	servers := make([]net.Conn, streams)
 	for i := range streams {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		server, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		client, server := connPair(t)
 		servers[i] = server
 		// The response and the first two frames arrive together: the
 		// second is left in the buffered reader when the first is parsed.
@@ -121,35 +99,13 @@ func TestPollerReadsFramesInOrderAndTellsTheEnd(t *testing.T) {
 // off with data still queued) is read to its end and told as ended: with
 // an edge-triggered set, its end comes in the same edge as the data.
 func TestPollerSeesTheEndBehindUnreadData(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	p, err := newSSEPoller(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stopping atomic.Bool
-	ended := make(chan struct{}, 20)
-	var loops sync.WaitGroup
-	for _, l := range p.loops {
-		loops.Go(func() { l.run(stopping.Load, func() { ended <- struct{}{} }) })
-	}
-	defer func() { stopping.Store(true); loops.Wait() }()
+	p, ended := runPoller(t, 1)
 
 	const streams = 10
 	var frames atomic.Int64
 	var servers []net.Conn
 	for range streams {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		server, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		client, server := connPair(t)
 		servers = append(servers, server)
 		sr := newSSEReader(client, 2048)
 		if taken, err := p.add(client, sr, nil, func(f sseFrame) {
@@ -178,4 +134,43 @@ func TestPollerSeesTheEndBehindUnreadData(t *testing.T) {
 	if got := frames.Load(); got != streams*200 {
 		t.Fatalf("%d frames read, want %d", got, streams*200)
 	}
+}
+
+// runPoller starts a poller with loops goroutines until the test ends;
+// ended hears of each stream that ended.
+func runPoller(t *testing.T, loops int) (*ssePoller, <-chan struct{}) {
+	t.Helper()
+	p, err := newSSEPoller(loops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stopping atomic.Bool
+	ended := make(chan struct{}, 100)
+	var running sync.WaitGroup
+	for _, l := range p.loops {
+		running.Go(func() { l.run(stopping.Load, func() { ended <- struct{}{} }) })
+	}
+	t.Cleanup(func() { stopping.Store(true); running.Wait() })
+	return p, ended
+}
+
+// connPair is a loopback TCP connection's two ends, closed when the test
+// ends.
+func connPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
 }
