@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"time"
 )
 
 // maxSSELine bounds one line of a stream, so a broken server cannot make
@@ -28,6 +29,11 @@ type sseFrame struct {
 	Type     []byte // the event type; "message" when the block set none
 	Data     []byte // the data lines joined with "\n"
 	Retry    int64  // the block's retry: value, or -1
+	// At is when the read that completed the block returned: the moment
+	// it arrived, give or take the parsing of the frames read with it.
+	// One clock reading a read, not one a frame: at 100 notifications/s a
+	// read carries several, and the clock was 5% of the load client's CPU.
+	At time.Time
 }
 
 // sseReader parses a text/event-stream the way the EventSource
@@ -48,7 +54,8 @@ type sseReader struct {
 	data    []byte
 	hasData bool
 	retry   int64
-	fields  bool // the current block has had a field
+	fields  bool      // the current block has had a field
+	readAt  time.Time // when the last read that returned bytes did
 }
 
 func newSSEReader(r io.Reader, size int) *sseReader {
@@ -78,7 +85,7 @@ func (s *sseReader) Next() (sseFrame, error) {
 			if !s.fields {
 				continue
 			}
-			f := sseFrame{ID: s.lastID, Type: s.typ, Retry: s.retry}
+			f := sseFrame{ID: s.lastID, Type: s.typ, Retry: s.retry, At: s.readAt}
 			if s.hasData {
 				f.Dispatch = true
 				f.Data = s.data[:len(s.data)-1] // without the last "\n"
@@ -184,6 +191,9 @@ func (s *sseReader) fill() error {
 	}
 	n, err := s.r.Read(s.buf[s.end:])
 	s.end += n
+	if n > 0 {
+		s.readAt = time.Now()
+	}
 	if err == errWouldBlock {
 		return err
 	}

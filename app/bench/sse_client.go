@@ -126,7 +126,7 @@ func (r *run) follow(s *sseStream, t *track, handle func(sseFrame)) {
 func (r *run) deliveries(t *track, rc *receiver) func(sseFrame) {
 	return func(f sseFrame) {
 		if f.Dispatch && bytes.Equal(f.Type, notification) {
-			t.deliver(rc, f.Data, time.Now())
+			t.deliver(rc, f.Data, f.At)
 		}
 	}
 }

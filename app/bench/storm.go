@@ -193,7 +193,7 @@ func (r *run) stormDeliveries(c *stormClients, rc *receiver, began time.Time) fu
 		if !bytes.Equal(f.Type, notification) {
 			return
 		}
-		t.deliver(rc, f.Data, time.Now())
+		t.deliver(rc, f.Data, f.At)
 		// Only this stream's reader calls this until the run ends.
 		if n := rc.count(); n > have {
 			if have = n; have == c.want {
