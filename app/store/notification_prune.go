@@ -31,8 +31,9 @@ const pruneBatch = 1000
 // DELETEs alone took rows in the order of their plan, heap order for a
 // large batch, and deadlocked with them
 // (TestPruneAndDeliveryCountsConcurrentOnPostgres). A count waiting for a
-// row the batch deletes finds it gone, and skips it. SQLite has one
-// writer and needs no lock.
+// row the batch deletes finds it gone, and skips it. The batch's reads
+// are locked in their own order (see deleteReads). SQLite has one writer
+// and needs no lock.
 func (s *Store) PruneNotificationsBefore(ctx context.Context, t time.Time) (int64, error) {
 	t = t.UTC()
 	var pruned int64
@@ -56,7 +57,7 @@ func (s *Store) PruneNotificationsBefore(ctx context.Context, t time.Time) (int6
 				ids[i] = r.ID
 				through = max(through, r.Position)
 			}
-			if err := tx.Where("notification_id IN ?", ids).Delete(&models.NotificationRead{}).Error; err != nil {
+			if err := s.deleteReads(tx, "notification_id IN ?", ids); err != nil {
 				return err
 			}
 			if err := tx.Where("id IN ?", ids).Delete(&models.Notification{}).Error; err != nil {

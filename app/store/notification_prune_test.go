@@ -2,14 +2,18 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
+	"beacon/app/models"
 	"beacon/app/pgtest"
 )
 
@@ -78,6 +82,85 @@ func TestPruneAndDeliveryCountsConcurrentOnPostgres(t *testing.T) {
 	}
 }
 
+// A prune and users' "mark all read" at once, on PostgreSQL, neither fail:
+// the prune deletes many users' reads of its notifications, each "mark
+// all" one user's reads of many, and both lock them in key order, whatever
+// order they lie in on disk and whatever plan reaches them. The store
+// marking read is told to use indexes, as the planner does for a user
+// whose reads are a small share of a large table (key order); the prune's
+// plan reads this small table in heap order.
+func TestPruneAndMarkAllReadConcurrentOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	if url == "" {
+		t.Skip("no PostgreSQL to test on")
+	}
+	ctx := context.Background()
+	pruner, marker := open(t, url), open(t, url+"&enable_seqscan=off&enable_bitmapscan=off")
+	const rows, readers, rounds = 300, 6, 10
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range rounds {
+		var us []models.User
+		for i := range readers {
+			us = append(us, user(t, pruner, fmt.Sprintf("r%d-%d@example.com", round, i)))
+		}
+		ids, keep := postShuffled(t, pruner, rows, rng)
+		readShuffled(t, pruner, us, slices.DeleteFunc(ids, func(id int64) bool { return slices.Contains(keep, id) }), rng)
+		var wg sync.WaitGroup
+		errs := make(chan error, 1+readers)
+		start := make(chan struct{})
+		wg.Go(func() {
+			<-start
+			_, err := pruner.PruneNotificationsBefore(ctx, time.Now().Add(time.Minute))
+			errs <- err
+		})
+		for _, u := range us {
+			wg.Go(func() {
+				<-start
+				errs <- marker.MarkAllRead(ctx, u.ID, NoLimit)
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		var reads int64
+		if err := pruner.db.Model(&models.NotificationRead{}).Count(&reads).Error; err != nil {
+			t.Fatal(err)
+		}
+		if reads != 0 {
+			t.Fatalf("round %d: %d reads left", round, reads)
+		}
+	}
+}
+
+// readShuffled marks each of ids read by each of us, in a random order as
+// users read over time: the reads lie on disk in neither key's order.
+func readShuffled(t *testing.T, s *Store, us []models.User, ids []int64, rng *rand.Rand) {
+	t.Helper()
+	var userIDs, noteIDs []int64
+	for _, u := range us {
+		for _, id := range ids {
+			userIDs, noteIDs = append(userIDs, u.ID), append(noteIDs, id)
+		}
+	}
+	rng.Shuffle(len(userIDs), func(i, j int) {
+		userIDs[i], userIDs[j] = userIDs[j], userIDs[i]
+		noteIDs[i], noteIDs[j] = noteIDs[j], noteIDs[i]
+	})
+	err := s.db.Exec(`INSERT INTO notification_reads (user_id, notification_id, first_position, read_at)
+		SELECT r.user_id, r.notification_id, n.first_position, now()
+		FROM unnest(?::bigint[], ?::bigint[]) WITH ORDINALITY AS r (user_id, notification_id, i)
+		JOIN notifications n ON n.id = r.notification_id
+		ORDER BY r.i`, pgArray(userIDs), pgArray(noteIDs)).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // postShuffled posts n notifications and returns their ids, and those of
 // the third of them that a prune keeps (scheduled a year ahead). The rows
 // lie on disk in an order other than their ids', as counting their
@@ -126,4 +209,14 @@ func postShuffled(t *testing.T, s *Store, n int, rng *rand.Rand) (ids, keep []in
 		t.Fatal("the rows lie in id order on disk: the test would prove nothing")
 	}
 	return ids, keep
+}
+
+// pgArray is ids as a PostgreSQL array literal: GORM would spread a slice
+// into a list of parameters.
+func pgArray(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return "{" + strings.Join(s, ",") + "}"
 }
