@@ -195,22 +195,11 @@ func (s *Store) ChangesAfter(ctx context.Context, userID, after int64, limit int
 	return ns, nil
 }
 
-// AllChangesAfter is ChangesAfter for every recipient: the hub loads each
-// change once and decides per subscriber.
-func (s *Store) AllChangesAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
-	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(changedAfter(after)).
-		Order("position").Limit(limit).Find(&ns).Error
-	if err != nil {
-		return nil, fmt.Errorf("changes after %d: %w", after, err)
-	}
-	return ns, nil
-}
-
-// AllChangesAndWithdrawalsAfter is AllChangesAfter with the withdrawals of
-// notifications new to after kept: the hub fans those out too, since a
-// stream's replay may have read one before the hub did, and its client must
-// hear that it is gone.
+// AllChangesAndWithdrawalsAfter is ChangesAfter for every recipient, with
+// the withdrawals of notifications new to after kept: the hub loads each
+// change once and decides per subscriber, and fans those withdrawals out
+// too, since a stream's replay may have read one before the hub did, and
+// its client must hear that it is gone.
 func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
 	err := s.db.WithContext(ctx).Preload("Recipient").Where("position > ? AND NOT scheduled", after).

@@ -29,8 +29,8 @@ func TestAllChangesAndWithdrawalsAfter(t *testing.T) {
 			post(models.Notification{Title: "scheduled", DeliverAt: &later})
 			kept := post(models.Notification{Title: "kept"})
 
-			if ns := must(s.AllChangesAfter(ctx, cursor, 10)); len(ns) != 1 || ns[0].ID != kept.ID {
-				t.Fatalf("AllChangesAfter: %+v, want kept alone", ns)
+			if ns := must(s.ChangesAfter(ctx, 0, cursor, 10)); len(ns) != 1 || ns[0].ID != kept.ID {
+				t.Fatalf("ChangesAfter: %+v, want kept alone", ns)
 			}
 			ns := must(s.AllChangesAndWithdrawalsAfter(ctx, cursor, 10))
 			if len(ns) != 2 || ns[0].ID != gone.ID || !ns[0].Withdrawn() || ns[0].Position != w.Position || ns[1].ID != kept.ID {

@@ -42,7 +42,7 @@ func TestScheduledInvisibleUntilDueThenDeliveredOnce(t *testing.T) {
 				must(s.NotificationsAfter(ctx, a.ID, 0, 10)),
 				must(s.RecentNotifications(ctx, 0, 10)),
 				must(s.ChangesAfter(ctx, a.ID, 0, 10)),
-				must(s.AllChangesAfter(ctx, 0, 10)),
+				must(s.AllChangesAndWithdrawalsAfter(ctx, 0, 10)),
 			} {
 				if len(ns) != 1 || ns[0].ID != now.ID {
 					t.Fatalf("scheduled one visible: %+v", ns)

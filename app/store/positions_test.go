@@ -10,9 +10,9 @@ import (
 	"beacon/migrations"
 )
 
-// A reader that follows positions never skips a change, even with
-// concurrent writers posting, editing and replacing: when a write
-// returns, every smaller position is committed too.
+// A reader that follows positions, as the hub does, never skips a change,
+// even with concurrent writers posting, editing and replacing: when a
+// write returns, every smaller position is committed too.
 func TestConcurrentChangesBecomeVisibleInPositionOrder(t *testing.T) {
 	ctx := context.Background()
 	for name, s := range OpenTestDatabases(t) {
@@ -25,7 +25,7 @@ func TestConcurrentChangesBecomeVisibleInPositionOrder(t *testing.T) {
 				var cursor int64
 				follow := func() error {
 					for {
-						ns, err := s.AllChangesAfter(ctx, cursor, 500)
+						ns, err := s.AllChangesAndWithdrawalsAfter(ctx, cursor, 500)
 						if err != nil {
 							return err
 						}
@@ -80,7 +80,7 @@ func TestConcurrentChangesBecomeVisibleInPositionOrder(t *testing.T) {
 			if err := <-followed; err != nil {
 				t.Fatal(err)
 			}
-			ns, err := s.AllChangesAfter(ctx, 0, 10000)
+			ns, err := s.AllChangesAndWithdrawalsAfter(ctx, 0, 10000)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -119,8 +119,7 @@ func (s *Store) MarkAllRead(ctx context.Context, userID, through int64) error {
 		}
 		// Single reads below the watermark say nothing more; dropping them
 		// keeps the table to reads above it.
-		return tx.Where("user_id = ? AND first_position <= ?", userID, through).
-			Delete(&models.NotificationRead{}).Error
+		return s.deleteReads(tx, "user_id = ? AND first_position <= ?", userID, through)
 	})
 	if err != nil {
 		return fmt.Errorf("mark notifications through position %d read for user %d: %w", through, userID, err)
