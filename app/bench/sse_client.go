@@ -81,7 +81,8 @@ func (r *run) dialSSE(ctx context.Context) (*sseStream, error) {
 		// The body runs until the connection closes: its bytes are br's.
 		// 8 KiB: a coalesced write at 100 notifications/s (about 2.7 KB)
 		// is one read, where 2 KiB took two or three, and the load
-		// client's reads were the limit of scenario B.
+		// client's reads were the limit of scenario B. It costs the client
+		// 80 MiB at 10,000 streams, and the server nothing.
 		s.br = br
 		s.sr = newSSEReader(br, 8192)
 	} else {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // frames renders what the reader returns, one line per frame.
@@ -137,4 +138,46 @@ func (b *blockingEveryOther) Read(p []byte) (int, error) {
 		return 0, errWouldBlock
 	}
 	return b.r.Read(p[:min(len(p), 1)])
+}
+
+// chunks hands out its chunks one read each, noting when each read began.
+type chunks struct {
+	parts []string
+	began []time.Time
+}
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if len(c.parts) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(2 * time.Millisecond) // so that reads are told apart by the clock
+	c.began = append(c.began, time.Now())
+	n := copy(p, c.parts[0])
+	c.parts = c.parts[1:]
+	return n, nil
+}
+
+// A frame is timed by the read that completed it: frames that came in one
+// read share its time, and one split over two reads has the second's.
+func TestSSEFramesCarryTheTimeOfTheirRead(t *testing.T) {
+	in := &chunks{parts: []string{"data: a\n\ndata: b\n\ndata: c", "\n\n"}}
+	s := newSSEReader(in, 64)
+	var at []time.Time
+	for {
+		f, err := s.Next()
+		if err != nil {
+			break
+		}
+		at = append(at, f.At)
+	}
+	if len(at) != 3 || len(in.began) != 2 {
+		t.Fatalf("%d frames from %d reads, want 3 from 2", len(at), len(in.began))
+	}
+	first, second := in.began[0], in.began[1]
+	if !at[0].Equal(at[1]) || at[0].Before(first) || !at[0].Before(second) {
+		t.Errorf("frames of the first read at %v and %v; that read began at %v, the next at %v", at[0], at[1], first, second)
+	}
+	if at[2].Before(second) {
+		t.Errorf("the frame the second read completed is at %v, before that read began (%v)", at[2], second)
+	}
 }
