@@ -21,8 +21,12 @@ func (s *Store) deleteReads(tx *gorm.DB, where string, args ...any) error {
 	if s.dialect != migrations.Postgres {
 		return tx.Where(where, args...).Delete(&models.NotificationRead{}).Error
 	}
-	return tx.Exec(`WITH locked AS (SELECT user_id, notification_id FROM notification_reads
+	// The delete finds the locked rows by ctid, which a row lock keeps
+	// fixed until commit. Joined back by key instead, a prune's batch (its
+	// reads estimated high) was planned as a hash join over a sequential
+	// scan of the whole table: 680 ms against 106 ms for 25,000 of a
+	// million reads.
+	return tx.Exec(`WITH locked AS (SELECT ctid FROM notification_reads
 			WHERE `+where+` ORDER BY user_id, notification_id FOR UPDATE)
-		DELETE FROM notification_reads r USING locked
-		WHERE r.user_id = locked.user_id AND r.notification_id = locked.notification_id`, args...).Error
+		DELETE FROM notification_reads WHERE ctid = ANY(ARRAY(SELECT ctid FROM locked))`, args...).Error
 }
