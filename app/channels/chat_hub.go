@@ -74,6 +74,11 @@ type ChatHub struct {
 	mu    sync.Mutex
 	rooms map[string]*runningRoom
 	users map[int64]*chatUser // users with connections, by id
+	// resting holds the allowances of users whose last socket closed
+	// before it refilled, so that reconnecting is no new burst; each is
+	// forgotten once full again (see enterUser), at restSweptAt's pace.
+	resting     map[int64]*rate.Limiter
+	restSweptAt time.Time
 	// slots holds every connection, evicted or not, until it ends, by its
 	// ping slot: a tick of pingUntil looks at its own slot's alone.
 	slots  [pingSlots]map[*chatClient]struct{}
@@ -110,6 +115,7 @@ func NewChatHub(source ChatSource, render ChatRenderer, b ChatBroker, log *slog.
 	h := &ChatHub{
 		source: source, render: render, broker: b, log: log, opts: opts, instance: newInstanceID(),
 		rooms: make(map[string]*runningRoom), users: make(map[int64]*chatUser),
+		resting: make(map[int64]*rate.Limiter),
 	}
 	for i := range h.slots {
 		h.slots[i] = make(map[*chatClient]struct{})

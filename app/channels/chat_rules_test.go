@@ -169,3 +169,82 @@ func TestChatRateLimitIsPerUserAcrossSockets(t *testing.T) {
 		t.Fatalf("stored %d messages in %v, want 1 to %d", stored, elapsed, limit)
 	}
 }
+
+// The user's allowance outlives their sockets: closing the last one and
+// opening another does not give them a new burst (nor does a reconnect
+// after a flood's 1008).
+func TestChatRateLimitHoldsAcrossReconnects(t *testing.T) {
+	const (
+		msgRate = 1
+		burst   = 5
+		cycles  = 5
+	)
+	r := newChatRig(t, channels.ChatOptions{MessageRate: msgRate, MessageBurst: burst})
+	ann := r.user(t, "Ann")
+	start := time.Now()
+	refused := 0
+	for cycle := range cycles {
+		c, _, _ := r.join(t, ann, "general")
+		for i := range burst {
+			c.Say(fmt.Sprintf("cycle %d message %d", cycle, i))
+		}
+		// Each message comes back on this socket, stored or refused.
+		for answered := 0; answered < burst; {
+			switch f := c.Next(); {
+			case f.Type == "message":
+				answered++
+			case f.Type == "error" && strings.Contains(f.Error, "too many messages"):
+				answered++
+				refused++
+			}
+		}
+		c.Conn.Close()
+		// The hub has let the user go once it counts no connection.
+		deadline := time.Now().Add(wait)
+		for r.hub.Connections() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the closed socket is still counted")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	elapsed := time.Since(start)
+	stored := len(apptest.ChatMessages(t, r.store, "general"))
+	limit := burst + int(msgRate*elapsed.Seconds()) + 1
+	t.Logf("%d cycles of %d messages: %d stored, %d refused in %v (limit %d)", cycles, burst, stored, refused, elapsed, limit)
+	if refused == 0 || stored > limit {
+		t.Fatalf("stored %d and refused %d of %d in %v, want at most %d stored", stored, refused, cycles*burst, elapsed, limit)
+	}
+}
+
+// A user's allowance is kept after their last socket only until it is
+// full again: then the next user to arrive has the hub forget it, so the
+// hub keeps none for users long gone.
+func TestChatForgetsARefilledAllowance(t *testing.T) {
+	r := newChatRig(t, channels.ChatOptions{MessageRate: 100, MessageBurst: 2}) // full again in 20 ms
+	ann, bea := r.user(t, "Ann"), r.user(t, "Bea")
+	c, _, _ := r.join(t, ann, "general")
+	c.Say("one")
+	c.Say("two")
+	c.NextOf("message")
+	c.NextOf("message")
+	c.Conn.Close()
+	deadline := time.Now().Add(wait)
+	for r.hub.Connections() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the closed socket is still counted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := r.hub.RestingUsers(); n != 1 {
+		t.Fatalf("%d resting allowances after Ann spent hers, want 1", n)
+	}
+	for r.hub.RestingUsers() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d resting allowances long after they refilled", r.hub.RestingUsers())
+		}
+		b, _, _ := r.join(t, bea, "general") // Bea sends nothing: hers is never kept
+		b.Conn.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -2,9 +2,13 @@ package channels
 
 import (
 	"context"
+	"time"
 
 	"golang.org/x/time/rate"
 )
+
+// restSweep is the least time between two looks through ChatHub.resting.
+const restSweep = time.Second
 
 // chatUser is what the hub keeps for a user with connections on this
 // instance, guarded by ChatHub.mu: their message allowance, shared by all
@@ -31,9 +35,16 @@ func (h *ChatHub) enterUser(c *chatClient) {
 	defer h.mu.Unlock()
 	u := h.users[c.user.ID]
 	if u == nil {
+		h.forgetRestedLocked(time.Now())
+		allowed := h.resting[c.user.ID]
+		if allowed != nil {
+			delete(h.resting, c.user.ID)
+		} else {
+			allowed = rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst)
+		}
 		ctx, stop := context.WithCancel(context.Background())
 		u = &chatUser{
-			allowed: rate.NewLimiter(h.opts.MessageRate, h.opts.MessageBurst),
+			allowed: allowed,
 			clients: make(map[*chatClient]struct{}),
 			stop:    stop,
 		}
@@ -52,7 +63,8 @@ func (h *ChatHub) enterUser(c *chatClient) {
 	c.recheck()
 }
 
-// leaveUser forgets c, and the user when it was their last connection.
+// leaveUser forgets c, and the user when it was their last connection;
+// their allowance rests until it is full again.
 func (h *ChatHub) leaveUser(c *chatClient) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -64,6 +76,27 @@ func (h *ChatHub) leaveUser(c *chatClient) {
 	if len(u.clients) == 0 {
 		delete(h.users, c.user.ID)
 		u.stop()
+		if u.allowed.Tokens() < float64(h.opts.MessageBurst) {
+			h.resting[c.user.ID] = u.allowed
+		}
+	}
+}
+
+// forgetRestedLocked drops the resting allowances that are full again by
+// now: a user coming back gets the same burst from a new one. It looks
+// at most once each restSweep, from the first socket of any user: the
+// map holds users who left within about the refill time (burst over
+// rate) plus restSweep, and without arrivals it cannot grow. h.mu is held.
+func (h *ChatHub) forgetRestedLocked(now time.Time) {
+	if len(h.resting) == 0 || now.Sub(h.restSweptAt) < restSweep {
+		return
+	}
+	h.restSweptAt = now
+	full := float64(h.opts.MessageBurst)
+	for id, allowed := range h.resting {
+		if allowed.TokensAt(now) >= full {
+			delete(h.resting, id)
+		}
 	}
 }
 

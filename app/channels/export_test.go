@@ -28,3 +28,11 @@ func (h *NotificationHub) Swept() int {
 	}
 	return n
 }
+
+// RestingUsers is how many users without sockets the hub still keeps an
+// allowance for.
+func (h *ChatHub) RestingUsers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.resting)
+}
