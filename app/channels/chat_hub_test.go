@@ -296,6 +296,33 @@ func TestChatReconnectCatchesUpOnWhatItMissed(t *testing.T) {
 	}
 }
 
+// A client that reconnects with ?after= its newest message missed
+// nothing: its history is empty, not the room's last 50 again, and what
+// is said next reaches it live.
+func TestChatReconnectAfterTheNewestGetsNoHistory(t *testing.T) {
+	r := newChatRig(t, channels.ChatOptions{MessageRate: 1000, MessageBurst: 1000})
+	ann, bea := r.user(t, "Ann"), r.user(t, "Bea")
+	talker, _, _ := r.join(t, bea, "general")
+	var newest apptest.ChatFrame
+	for i := range 3 {
+		talker.Say(fmt.Sprint("before ", i))
+		newest = talker.NextOf("message")
+	}
+	back, history, _ := apptest.Join(t, r.dial(t, ann, "general", newest.ID, nil))
+	if len(history) != 0 {
+		t.Fatalf("history of %d after the newest message (id %d), want none: first %+v", len(history), newest.ID, history[0])
+	}
+	talker.Say("after")
+	if m := back.NextOf("message"); m.Body != "after" {
+		t.Fatalf("next message %+v, want the one said after reconnecting", m)
+	}
+	// One that missed the newest gets that one alone.
+	_, history, _ = apptest.Join(t, r.dial(t, ann, "general", newest.ID-1, nil))
+	if len(history) != 2 || history[0].ID != newest.ID || history[1].Body != "after" {
+		t.Fatalf("history after id %d: %+v, want the last two", newest.ID-1, history)
+	}
+}
+
 // The hub counts each connection (the beacon_chat_connections gauge) from
 // its join until it ends, across every ping slot it spreads them over.
 func TestChatConnectionsCountsEachSocketUntilItEnds(t *testing.T) {

@@ -76,16 +76,17 @@ type chatFrame struct {
 // add queues the history and the online list for c, then lets it receive
 // live messages. Under one lock with deliver, so c gets no message twice
 // and misses none. missed, when not nil, is what c asked to catch up on
-// (read from the database, oldest first): its history is that, followed
-// by the recent messages after it, instead of the last ChatHistory.
-func (r *chatRoom) add(c *chatClient, missed []chatFrame) error {
+// after the id after (read from the database, oldest first): its history
+// is that, followed by the recent messages after both, instead of the
+// last ChatHistory; empty when c missed nothing.
+func (r *chatRoom) add(c *chatClient, after int64, missed []chatFrame) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return errChatClosed
 	}
 	if missed != nil {
-		var last int64
+		last := after
 		if len(missed) > 0 {
 			last = missed[len(missed)-1].id
 		}

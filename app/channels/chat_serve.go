@@ -114,7 +114,7 @@ func (h *ChatHub) join(ctx context.Context, c *chatClient, name string, after in
 		missed, err = h.missedSince(ctx, name, after)
 	}
 	if err == nil {
-		err = r.room.add(c, missed)
+		err = r.room.add(c, after, missed)
 	}
 	if err != nil {
 		h.leave(r, c)

@@ -234,3 +234,28 @@ func readOpening(t *testing.T, c net.Conn) {
 		t.Fatalf("%d bytes more than the opening frames", br.Buffered())
 	}
 }
+
+// The page's script reconnects with ?after= the newest message it shows:
+// through the whole app, a client that missed nothing gets an empty
+// history, and one without after still gets the room's last messages.
+func TestChatReconnectAfterTheNewestThroughTheApp(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	ann := chatUser(t, app, "Ann")
+	talker, _, _ := apptest.Join(t, ann.DialChat(t, "general"))
+	talker.Say("one")
+	talker.Say("two")
+	talker.NextOf("message")
+	newest := talker.NextOf("message")
+
+	conn, _, err := ann.DialChatRaw("/chat/general/ws?after="+strconv.FormatInt(newest.ID, 10), http.Header{"Origin": {app.Origin()}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, history, _ := apptest.Join(t, conn); len(history) != 0 {
+		t.Fatalf("history of %d after the newest message, want none", len(history))
+	}
+	if _, history, _ := apptest.Join(t, ann.DialChat(t, "general")); len(history) != 2 || history[1].ID != newest.ID {
+		t.Fatalf("history without after: %+v, want both messages", history)
+	}
+}
