@@ -28,3 +28,6 @@ func (h *NotificationHub) Swept() int {
 	}
 	return n
 }
+
+// ChatPingBurst is how many pings a chat client may send at once.
+const ChatPingBurst = pingBurst
