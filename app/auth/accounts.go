@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/trustelem/zxcvbn"
@@ -66,8 +65,8 @@ func NameProblem(name string) string {
 		return "can't be blank"
 	case !models.IsText(name):
 		return models.NotText
-	case strings.IndexFunc(name, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf) }) >= 0:
-		return "must not contain control or invisible formatting characters (such as U+202E)"
+	case strings.IndexFunc(name, models.IsHidden) >= 0:
+		return models.HasHidden
 	case utf8.RuneCountInString(name) > MaxName:
 		return fmt.Sprintf("is too long (at most %d characters)", MaxName)
 	}

@@ -67,6 +67,9 @@ type chatClient struct {
 	signedIn func() bool
 	// allowed is the user's message allowance, shared by their sockets.
 	allowed *rate.Limiter
+	// pings is the allowance of pings answered (chat_client_pings.go),
+	// made at the first; only the read pump uses it.
+	pings *rate.Limiter
 	// pingSlot is which second of each ping period the hub pings c in, so
 	// that sockets opened together are not all pinged at once.
 	pingSlot int
@@ -179,6 +182,7 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 	alive := func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) }
 	_ = alive("")
 	conn.SetPongHandler(alive)
+	conn.SetPingHandler(c.answerPing)
 	var strikes *rate.Limiter // made at the first refusal: most clients never need one
 	for {
 		if !c.awaitFrame() {
@@ -190,6 +194,9 @@ func (c *chatClient) readPump(ctx context.Context, post func(body string) error)
 		case errors.Is(err, websocket.ErrReadLimit):
 			// gorilla has sent the 1009 close frame already.
 			c.fail(websocket.CloseMessageTooBig, "frame over 8 KiB")
+			return
+		case errors.Is(err, errPingFlood):
+			c.fail(websocket.ClosePolicyViolation, errPingFlood.Error())
 			return
 		case err != nil:
 			c.drop(closeSilently, "")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
@@ -89,12 +90,35 @@ func parseChatFrame(kind int, data []byte) (body, problem string) {
 	switch {
 	case in.Type != "message":
 		return "", fmt.Sprintf("unknown frame type %q", in.Type)
-	case strings.TrimSpace(in.Body) == "":
+	case strings.IndexFunc(in.Body, shows) < 0:
 		return "", "the message is empty"
 	case !models.IsText(in.Body):
 		return "", "the message must be text (no NUL characters)"
+	case strings.IndexFunc(in.Body, hiddenInMessage) >= 0:
+		return "", "the message " + models.HasHidden
 	case utf8.RuneCountInString(in.Body) > chatMaxBody:
 		return "", fmt.Sprintf("the message is over %d characters", chatMaxBody)
 	}
 	return in.Body, ""
+}
+
+// hiddenInMessage is models.IsHidden (what user names refuse too), but for
+// what a message may hold besides: line breaks and tabs, and the
+// zero-width non-joiner and joiner (U+200C, U+200D), which Persian and
+// Indic scripts and emoji sequences such as 👨‍👩‍👧 need; neither reorders text.
+func hiddenInMessage(r rune) bool {
+	switch r {
+	case '\n', '\r', '\t', '\u200c', '\u200d':
+		return false
+	}
+	return models.IsHidden(r)
+}
+
+// shows reports whether r is seen: not white space, not a control or
+// formatting character, and not one of the other characters that display
+// as nothing (variation selectors, Hangul fillers): a message of only
+// those looks empty.
+func shows(r rune) bool {
+	return !unicode.IsSpace(r) && !models.IsHidden(r) &&
+		!unicode.In(r, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }

@@ -18,7 +18,9 @@ import (
 )
 
 func TestChatRefusesInvalidFramesAndKeepsTheConnection(t *testing.T) {
-	r := newChatRig(t, channels.ChatOptions{})
+	// Refused frames count against the rate limit: these are more than
+	// its default burst.
+	r := newChatRig(t, channels.ChatOptions{MessageRate: 100, MessageBurst: 100})
 	ann, _, _ := r.join(t, r.user(t, "Ann"), "general")
 	for _, tc := range []struct {
 		name string
@@ -34,19 +36,41 @@ func TestChatRefusesInvalidFramesAndKeepsTheConnection(t *testing.T) {
 		{"over 2000 characters", websocket.TextMessage, `{"type":"message","body":"` + strings.Repeat("é", 2001) + `"}`, "over 2000"},
 		{"binary", websocket.BinaryMessage, `{"type":"message","body":"hi"}`, "text frames"},
 		{"NUL character", websocket.TextMessage, `{"type":"message","body":"a\u0000b"}`, "must be text"},
+		{"bell", websocket.TextMessage, `{"type":"message","body":"ding\u0007"}`, "control or invisible"},
+		{"escape", websocket.TextMessage, `{"type":"message","body":"\u001b[31mred"}`, "control or invisible"},
+		{"C1 control", websocket.TextMessage, `{"type":"message","body":"a\u0085b"}`, "control or invisible"},
+		{"right-to-left override", websocket.TextMessage, `{"type":"message","body":"see \u202egnp.exe"}`, "control or invisible"},
+		{"bidi isolate", websocket.TextMessage, `{"type":"message","body":"a\u2067b\u2069"}`, "control or invisible"},
+		{"zero-width space inside", websocket.TextMessage, `{"type":"message","body":"pay\u200bpal"}`, "control or invisible"},
+		{"soft hyphen", websocket.TextMessage, `{"type":"message","body":"a\u00adb"}`, "control or invisible"},
+		{"byte order mark", websocket.TextMessage, `{"type":"message","body":"\ufeffhi"}`, "control or invisible"},
+		{"only invisible", websocket.TextMessage, `{"type":"message","body":"\u00a0\u200b"}`, "empty"},
+		{"only an override", websocket.TextMessage, `{"type":"message","body":"\u202e"}`, "empty"},
+		{"only joiners", websocket.TextMessage, `{"type":"message","body":" \u200d\u200c\ufe0f"}`, "empty"},
+		{"only Hangul fillers", websocket.TextMessage, `{"type":"message","body":"\u3164\u115f"}`, "empty"},
 	} {
 		ann.SendRaw(tc.kind, []byte(tc.data))
 		if f := ann.Next(); f.Type != "error" || !strings.Contains(f.Error, tc.want) {
 			t.Errorf("%s: got %+v, want an error about %q", tc.name, f, tc.want)
 		}
 	}
-	long := strings.Repeat("é", 2000)
-	ann.Say(long)
-	if m := ann.NextOf("message"); m.Body != long {
-		t.Fatalf("2000 characters refused: %+v", m)
+	accepted := []string{
+		strings.Repeat("é", 2000),
+		"two\nlines",
+		"a\ttab and a Windows line end\r\n.",
+		"no\u00a0break",
+		"שלום, مرحبا",                    // right-to-left text, without overrides
+		"👨\u200d👩\u200d👧 🏳\ufe0f\u200d🌈", // emoji joined by U+200D
+		"می\u200cخواهم",                  // Persian needs U+200C
 	}
-	if ms := apptest.ChatMessages(t, r.store, "general"); len(ms) != 1 {
-		t.Fatalf("%d messages stored, want only the valid one", len(ms))
+	for _, body := range accepted {
+		ann.Say(body)
+		if m := ann.NextOf("message"); m.Body != body {
+			t.Errorf("%.20q refused: %+v", body, m)
+		}
+	}
+	if ms := apptest.ChatMessages(t, r.store, "general"); len(ms) != len(accepted) {
+		t.Fatalf("%d messages stored, want only the %d valid ones", len(ms), len(accepted))
 	}
 }
 

@@ -36,3 +36,6 @@ func (h *ChatHub) RestingUsers() int {
 	defer h.mu.Unlock()
 	return len(h.resting)
 }
+
+// ChatPingBurst is how many pings a chat client may send at once.
+const ChatPingBurst = pingBurst

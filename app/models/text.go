@@ -2,6 +2,7 @@ package models
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -13,3 +14,13 @@ func IsText(s string) bool {
 
 // NotText is the error for a field that fails IsText.
 const NotText = "must be text (valid UTF-8, no NUL characters)"
+
+// IsHidden reports whether r is a control or invisible formatting
+// character (Unicode Cc or Cf), which text people read should not hold: a
+// right-to-left override (U+202E) reverses how what follows it displays,
+// a zero-width space (U+200B) makes two words look like one. It is here,
+// not in auth, so that user names and chat messages share it.
+func IsHidden(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf) }
+
+// HasHidden is the error for text holding a character IsHidden refuses.
+const HasHidden = "must not contain control or invisible formatting characters (such as U+202E)"
