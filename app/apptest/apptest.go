@@ -56,6 +56,9 @@ type Options struct {
 	// LimitRefresh shortens how often instances share their connection
 	// counts (default 3s).
 	LimitRefresh time.Duration
+	// Log, when set, receives every line the app logs, from DEBUG up, so
+	// that a test can read what an operator would.
+	Log io.Writer
 }
 
 // environment is the app's environment under opts.
@@ -94,6 +97,9 @@ func New(t testing.TB, opts Options) *App {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	if opts.Log != nil {
+		log = slog.New(slog.NewTextHandler(opts.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if err := st.Migrate(context.Background(), log); err != nil {
 		t.Fatal(err)

@@ -104,7 +104,7 @@ func (ctl *Controller) pageThrough(c echo.Context, title string, through int64) 
 	p := ctl.basePage(c, title)
 	if u := auth.CurrentUser(c); u != nil {
 		n, err := ctl.Store.UnreadCount(c.Request().Context(), u.ID, through)
-		if err != nil {
+		if err != nil && !clientGone(c.Request(), err) {
 			// The page is still worth showing without its count.
 			ctl.Log.Warn("unread count", "user", u.ID, "err", err)
 		}

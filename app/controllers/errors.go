@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -12,8 +13,14 @@ import (
 
 // HandleError is Echo's HTTPErrorHandler: every failure is answered here,
 // as JSON for the API and HTML for pages, and logged here once when it is
-// the server's fault.
+// the server's fault. A request whose client went away is no failure of
+// ours: nobody is left to answer, and 10,000 closing tabs must not write
+// 10,000 error lines.
 func (ctl *Controller) HandleError(err error, c echo.Context) {
+	if clientGone(c.Request(), err) {
+		ctl.Log.Debug("request ended: the client went away", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		return
+	}
 	if c.Response().Committed {
 		ctl.Log.Error("request failed after the response began", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		return
@@ -48,9 +55,22 @@ func (ctl *Controller) HandleError(err error, c echo.Context) {
 	default:
 		werr = render(c, status, pages.Error(ctl.basePage(c, http.StatusText(status)), status, msg))
 	}
-	if werr != nil {
+	switch {
+	case werr == nil:
+	case clientGone(c.Request(), werr): // the page rendering ended with the request
+		ctl.Log.Debug("write error response: the client went away", "path", c.Request().URL.Path, "err", werr)
+	default:
 		ctl.Log.Warn("write error response", "path", c.Request().URL.Path, "err", werr)
 	}
+}
+
+// clientGone reports whether err is the request's end because its client
+// went away (a closed connection, a reset HTTP/2 stream): the request's
+// own context is canceled. A deadline of ours is DeadlineExceeded, and a
+// context we canceled ourselves leaves the request's alive: both stay
+// failures.
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
 }
 
 func wantsJSON(c echo.Context) bool {

@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,5 +26,41 @@ func TestServerErrorPageRendersInTheLayout(t *testing.T) {
 		!strings.Contains(body, "500 Internal Server Error") || !strings.Contains(body, "Something went wrong on our side.") ||
 		strings.Contains(body, "on fire") {
 		t.Fatalf("500 page: %d\n%s", rec.Code, body)
+	}
+}
+
+// Only a request whose own context was canceled, its client gone, is
+// spared the ERROR line and the answer; a failure of ours stays an ERROR,
+// even one that wraps context.Canceled or a deadline.
+func TestHandleErrorLogsServerFailuresOnly(t *testing.T) {
+	gone, hangUp := context.WithCancel(context.Background())
+	hangUp()
+	late, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	for _, tc := range []struct {
+		name   string
+		ctx    context.Context
+		err    error
+		level  string
+		status int
+	}{
+		{"a failure of ours", context.Background(), errors.New("database on fire"), "level=ERROR", http.StatusInternalServerError},
+		{"a context we canceled", context.Background(), fmt.Errorf("load user: %w", context.Canceled), "level=ERROR", http.StatusInternalServerError},
+		{"a deadline of ours", late, fmt.Errorf("load user: %w", context.DeadlineExceeded), "level=ERROR", http.StatusInternalServerError},
+		{"the client went away", gone, fmt.Errorf("load user: %w", context.Canceled), "level=DEBUG", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf lockedBuffer
+			ctl := &Controller{Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+			rec := httptest.NewRecorder()
+			c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/api/notifications", nil).WithContext(tc.ctx), rec)
+			ctl.HandleError(tc.err, c)
+			if log := buf.String(); strings.Count(log, "\n") != 1 || !strings.Contains(log, tc.level) {
+				t.Errorf("log %q, want one line at %s", log, tc.level)
+			}
+			if written := c.Response().Committed; written != (tc.status != 0) || written && rec.Code != tc.status {
+				t.Errorf("answered: %v, %d; want %d", written, rec.Code, tc.status)
+			}
+		})
 	}
 }

@@ -47,6 +47,9 @@ func (ctl *Controller) healthShow(c echo.Context) error {
 		}
 	}
 	if err := ctl.Store.Health(ctx); err != nil {
+		if clientGone(c.Request(), err) {
+			return fmt.Errorf("health check: database: %w", err) // HandleError: nobody to answer
+		}
 		ctl.Log.Warn("health check: database", "err", err)
 		status, body["status"] = http.StatusServiceUnavailable, "unavailable"
 		switch {

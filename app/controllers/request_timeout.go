@@ -21,9 +21,9 @@ const DefaultReadBound = 30 * time.Second
 const maxRequestBody = 1 << 20
 
 // readRequest reads the whole body of every request but the stream's, the
-// long poll's and the chat socket's before its handler runs, within d of
-// the request's start (http.Server.ReadTimeout would cut the long-lived
-// ones too). A body trickled in past d, or still arriving when draining
+// long poll's and the chat socket's (which may have none) before its
+// handler runs, within d of the request's start (http.Server.ReadTimeout
+// would cut the long-lived ones too). A body trickled in past d, or still arriving when draining
 // ends (shutdown), is answered 408 and its connection closed, so that no
 // client can hold a handler, or the exit, for longer. Reading first makes
 // that answer the same on every route, whatever its handler does with a
@@ -31,12 +31,15 @@ const maxRequestBody = 1 << 20
 func readRequest(d time.Duration, draining context.Context) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if longLived(c) {
-				return next(c)
-			}
 			req := c.Request()
 			// The server's own writer: no middleware has wrapped it yet.
 			rc := http.NewResponseController(c.Response().Writer)
+			if longLived(c) {
+				if req.ContentLength != 0 {
+					return refuseBody(c, rc)
+				}
+				return next(c)
+			}
 			if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
 				// A connection without deadlines (HTTP/2, a test
 				// recorder): leave the body to the handler.
@@ -62,6 +65,19 @@ func readRequest(d time.Duration, draining context.Context) echo.MiddlewareFunc 
 			return next(c)
 		}
 	}
+}
+
+// refuseBody answers a long-lived route's request that declares a body,
+// which no browser sends and none of them reads. Left unread, net/http
+// would wait for the whole body before the stream's headers (and a SIGTERM
+// for it); read, it would bind the stream to a read bound. So: 400 at
+// once, without waiting for a byte of it. Connection: close stops net/http
+// reading the body before the answer, and the past read deadline stops its
+// Close reading the rest after.
+func refuseBody(c echo.Context, rc *http.ResponseController) error {
+	_ = rc.SetReadDeadline(time.Now()) // HTTP/2 has none, and never waits so
+	c.Response().Header().Set(echo.HeaderConnection, "close")
+	return answer(c, http.StatusBadRequest, "A GET on this address takes no body.")
 }
 
 // answer writes a refusal as JSON for the API and as text otherwise. It

@@ -95,3 +95,44 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 		t.Fatalf("%d %q, want 413 with a JSON error", status, msg)
 	}
 }
+
+// A GET on a long-lived route that declares a body is refused at once,
+// 400 and the connection closed, whether the body ever arrives or not:
+// net/http would otherwise wait for the body before the stream's headers,
+// and hold a SIGTERM's exit for the whole grace period.
+func TestLongLivedRouteRefusesABody(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	addr := strings.TrimPrefix(app.URL, "http://")
+	for _, path := range []string{"/notifications/stream", "/api/notifications/poll?after=0&timeout=50", "/chat/lobby/ws"} {
+		for _, body := range []struct{ name, headers, sent string }{
+			{"short", "Content-Length: 100\r\n", "hello"},
+			{"chunked", "Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n"},
+		} {
+			t.Run(path+" "+body.name, func(t *testing.T) {
+				conn, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n%s\r\n%s", path, addr, body.headers, body.sent)
+				start := time.Now()
+				conn.SetReadDeadline(start.Add(3 * time.Second))
+				br := bufio.NewReader(conn)
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("no answer after %v: %v", time.Since(start).Round(time.Millisecond), err)
+				}
+				msg, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "body") {
+					t.Fatalf("answered %d %q, want 400 saying why", resp.StatusCode, msg)
+				}
+				// The server closes the connection, without waiting for
+				// the rest of the body.
+				if _, err := br.ReadByte(); err != io.EOF {
+					t.Fatalf("after the answer: %v, want the connection closed (EOF) at once", err)
+				}
+			})
+		}
+	}
+}

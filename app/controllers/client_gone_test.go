@@ -1,0 +1,92 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"testing"
+
+	"beacon/app/apptest"
+)
+
+// A client that hangs up mid-request is not the server's failure: the log
+// has no ERROR line for it (nor the health check's WARN), whatever the
+// route was waiting on when the request's context ended.
+func TestClientHangingUpIsNotAServerFailure(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		var log syncBuffer
+		opts.Log = &log
+		app, _, _ := apptest.WithAdmin(t, opts)
+		visitor := app.Client(t)
+		admin := app.Client(t)
+		admin.Login(t, apptest.AdminEmail, apptest.AdminPassword)
+		paths := []string{"/", "/api/notifications?after=0", "/api/notifications/poll?after=0&timeout=5",
+			"/healthz", "/chat", "/chat/lobby/ws", "/notifications/stream"}
+		const tries = 10
+		for _, who := range []struct {
+			name string
+			c    *apptest.Client
+		}{{"visitor", visitor}, {"signed in", admin}} {
+			for _, p := range paths {
+				for range tries {
+					hangUp(t, who.c, p)
+				}
+			}
+		}
+		// Close waits for every handler to return, and so for every line
+		// it logs.
+		app.Server.Close()
+		out := log.String()
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "context canceled") && !strings.Contains(line, "level=DEBUG") {
+				t.Errorf("a hang-up was logged above DEBUG: %s", line)
+			}
+		}
+		if !strings.Contains(out, "client went away") {
+			t.Errorf("no request saw its client go away: the test hung up too late\n%s", out)
+		}
+	})
+}
+
+// hangUp sends a GET for path and cancels it once the request is written,
+// as a browser does when its tab closes: the transport closes the
+// connection, and the server's request context ends.
+func hangUp(t *testing.T, c *apptest.Client, path string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { cancel() }})
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL(path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err == nil {
+		// The server answered before the cancel reached it.
+		resp.Body.Close()
+	} else if !errors.Is(err, context.Canceled) {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// syncBuffer is a log the app's goroutines write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
