@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -89,4 +92,44 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A client that resets its connection while a long answer is being
+// written is not the server's failure either: the write fails with a
+// reset or a broken pipe after the response began.
+func TestClientResettingMidAnswerIsNotAServerFailure(t *testing.T) {
+	var log syncBuffer
+	app, _, token := apptest.WithAdmin(t, apptest.Options{Log: &log})
+	for i := range 40 {
+		resp, body := app.PostAPI(t, token, map[string]string{"title": fmt.Sprintf("n%d", i), "body": strings.Repeat("long ", 200), "level": "info"})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("post: %s %s", resp.Status, body)
+		}
+	}
+	addr := strings.TrimPrefix(app.URL, "http://")
+	for range 20 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, "GET /api/notifications?after=0&limit=500 HTTP/1.1\r\nHost: beacon\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		// SO_LINGER 0: the close sends a reset, as a crashed or killed
+		// client's kernel does.
+		if err := conn.(*net.TCPConn).SetLinger(0); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+	app.Server.Close()
+	out := log.String()
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+			t.Errorf("a reset was logged above DEBUG: %s", line)
+		}
+	}
+	if !strings.Contains(out, "client went away") {
+		t.Errorf("no request saw its client go away: the test reset too late\n%s", out)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +23,10 @@ func (ctl *Controller) HandleError(err error, c echo.Context) {
 		return
 	}
 	if c.Response().Committed {
+		if clientLeft(c.Request(), err) {
+			ctl.Log.Debug("request ended: the client went away", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+			return
+		}
 		ctl.Log.Error("request failed after the response began", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		return
 	}
@@ -71,6 +76,15 @@ func (ctl *Controller) HandleError(err error, c echo.Context) {
 // failures.
 func clientGone(r *http.Request, err error) bool {
 	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
+}
+
+// clientLeft reports whether a write that failed after the response began
+// failed because the client left: a reset or a closed socket, or the
+// request's context ended with the connection. Such a write's error is the
+// socket's, not context.Canceled.
+func clientLeft(r *http.Request, err error) bool {
+	return clientGone(r, err) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(r.Context().Err(), context.Canceled)
 }
 
 func wantsJSON(c echo.Context) bool {
