@@ -2,6 +2,8 @@ package controllers_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,5 +53,26 @@ func TestHealthFailsWhenTheSQLiteFileGoes(t *testing.T) {
 				t.Fatalf("after the file was %s: %d %s %q; want 503 saying %q (and not the path)", tc.name, status, s, msg, tc.want)
 			}
 		})
+	}
+}
+
+// Uptime monitors often ask with HEAD (some by default): the health check
+// and the feed answer it as they answer GET, without a body.
+func TestHeadIsAnsweredLikeGet(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	for _, path := range []string{"/healthz", "/"} {
+		req, err := http.NewRequest(http.MethodHead, app.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := app.Server.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) != 0 {
+			t.Errorf("HEAD %s: %s with %d bytes, want 200 and none", path, resp.Status, len(body))
+		}
 	}
 }

@@ -60,6 +60,8 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	// These answer without sessions: a health check must report the
 	// database, not fail on the session lookup.
 	e.GET("/healthz", ctl.healthShow)
+	// Uptime monitors often ask with HEAD; net/http sends no body for it.
+	e.HEAD("/healthz", ctl.healthShow)
 	if ops.MetricsToken != "" { // unset: no route, so /metrics is 404
 		e.GET("/metrics", metricsShow(ops.MetricsToken, ops.Metrics))
 	}
@@ -71,6 +73,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	limit := limitConnections(ops.Limits)
 	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.PrivateCache, ctl.Sessions.CheckCSRF)
 	site.GET("/", ctl.feedShow)
+	site.HEAD("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
 	site.GET(streamPath, ctl.streamShow, limit)
 	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
