@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -28,6 +29,11 @@ func bindJSONObject(c echo.Context, v any, limit int64) error {
 	}
 	if int64(len(body)) > limit {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("The body may be at most %d bytes.", limit))
+	}
+	// JSON is UTF-8 (RFC 8259); encoding/json would store invalid bytes as
+	// U+FFFD without a word, past the fields' own text checks.
+	if !utf8.Valid(body) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be UTF-8 text.")
 	}
 	// Decoding null or nothing into a struct is no error for encoding/json:
 	// an object must open the body.

@@ -21,6 +21,7 @@ func TestAPICreateTakesOnlyOneJSONObject(t *testing.T) {
 		{"trailing text", "application/json", `{"title":"x"} trailing text`, 400},
 		{"two objects", "application/json", `{"title":"x"}{"title":"y"}`, 400},
 		{"null", "application/json", `null`, 400},
+		{"not UTF-8", "application/json", "{\"title\":\"\xff\xfe\",\"body\":\"b\",\"level\":\"info\"}", 400},
 		{"an array", "application/json", `[{"title":"x"}]`, 400},
 		{"empty", "application/json", ``, 400},
 		{"text/plain", "text/plain", `{"title":"x"}`, 415},
