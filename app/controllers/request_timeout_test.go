@@ -136,3 +136,30 @@ func TestLongLivedRouteRefusesABody(t *testing.T) {
 		}
 	}
 }
+
+// The answers readRequest gives before any handler runs (a malformed or
+// oversized body) carry the same security headers as every other answer.
+func TestRefusedBodyAnswersCarryTheSecurityHeaders(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(app.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /login HTTP/1.1\r\nHost: beacon\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("%s, want 400", resp.Status)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("the 400 has no %s", h)
+		}
+	}
+}

@@ -45,16 +45,17 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	}
 	e.Use(
 		requestLog(ctl.Log, slowRequest),
-		readRequest(ops.ReadBound, ops.Draining),
-		middleware.Recover(),
-		auth.HTTPS(ctl.TrustProxy),
-		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
+		// Before readRequest, so that its refusals carry the headers too.
 		middleware.SecureWithConfig(middleware.SecureConfig{
 			ContentTypeNosniff:    "nosniff",
 			XFrameOptions:         "DENY",
 			ReferrerPolicy:        "same-origin",
 			ContentSecurityPolicy: contentSecurityPolicy,
 		}),
+		readRequest(ops.ReadBound, ops.Draining),
+		middleware.Recover(),
+		auth.HTTPS(ctl.TrustProxy),
+		middleware.GzipWithConfig(middleware.GzipConfig{Skipper: uncompressed}),
 	)
 
 	// These answer without sessions: a health check must report the
