@@ -78,24 +78,7 @@ type node struct {
 	app  *apptest.App
 	done chan struct{} // closed once the process has exited
 	err  error         // how it exited, once done is closed
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *apptest.LogBuffer
 }
 
 // startCluster starts n instances at once on a fresh schema (so their
@@ -130,7 +113,7 @@ func startClusterWith(t *testing.T, n int, params string) *cluster {
 			base: "http://127.0.0.1:" + port,
 			cmd:  exec.Command(bin, "serve"),
 			done: make(chan struct{}),
-			logs: &syncBuffer{},
+			logs: &apptest.LogBuffer{},
 		}
 		nd.cmd.Env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+c.url, "SECRET_KEY_BASE=cluster-test",
 			"METRICS_TOKEN=metrics", "ADMIN_EMAIL=", "ADMIN_PASSWORD=")

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"beacon/app/apptest"
 )
 
 // The deploy contract, on the real binary: $PORT, migrations at start, the
@@ -211,7 +213,7 @@ func TestLogSettingsOfTheBinary(t *testing.T) {
 	// SIGTERM, and returns what it logged.
 	serve := func(env ...string) (string, error) {
 		port := freePort(t)
-		var logs syncBuffer
+		var logs apptest.LogBuffer
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(), append([]string{"PORT=" + port, "DATABASE_URL=" + filepath.Join(dir, "beacon.db"),
 			"ADMIN_EMAIL=", "ADMIN_PASSWORD=", "SECRET_KEY_BASE="}, env...)...)

@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
-	"sync"
 	"testing"
 
 	"beacon/app/apptest"
@@ -21,7 +19,7 @@ import (
 // route was waiting on when the request's context ended.
 func TestClientHangingUpIsNotAServerFailure(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
-		var log syncBuffer
+		var log apptest.LogBuffer
 		opts.Log = &log
 		app, _, _ := apptest.WithAdmin(t, opts)
 		visitor := app.Client(t)
@@ -76,29 +74,11 @@ func hangUp(t *testing.T, c *apptest.Client, path string) {
 	}
 }
 
-// syncBuffer is a log the app's goroutines write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A client that resets its connection while a long answer is being
 // written is not the server's failure either: the write fails with a
 // reset or a broken pipe after the response began.
 func TestClientResettingMidAnswerIsNotAServerFailure(t *testing.T) {
-	var log syncBuffer
+	var log apptest.LogBuffer
 	app, _, token := apptest.WithAdmin(t, apptest.Options{Log: &log})
 	for i := range 40 {
 		resp, body := app.PostAPI(t, token, map[string]string{"title": fmt.Sprintf("n%d", i), "body": strings.Repeat("long ", 200), "level": "info"})
