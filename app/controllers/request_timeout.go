@@ -21,13 +21,13 @@ const DefaultReadBound = 30 * time.Second
 const maxRequestBody = 1 << 20
 
 // readRequest reads the whole body of every request but the stream's, the
-// long poll's and the chat socket's (which may have none) before its
-// handler runs, within d of the request's start (http.Server.ReadTimeout
-// would cut the long-lived ones too). A body trickled in past d, or still arriving when draining
-// ends (shutdown), is answered 408 and its connection closed, so that no
-// client can hold a handler, or the exit, for longer. Reading first makes
-// that answer the same on every route, whatever its handler does with a
-// failed read.
+// long poll's and the chat socket's (which may have none: refuseBody)
+// before its handler runs, within d of the request's start
+// (http.Server.ReadTimeout would cut the long-lived ones too). A body
+// trickled in past d, or still arriving when draining ends (shutdown), is
+// answered 408 and its connection closed, so that no client can hold a
+// handler, or the exit, for longer. Reading first makes that answer the
+// same on every route, whatever its handler does with a failed read.
 func readRequest(d time.Duration, draining context.Context) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

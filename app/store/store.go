@@ -38,8 +38,8 @@ const maxPostgresConns = 20
 const sqliteIdleConns = 16
 
 // maxSQLiteConns caps SQLite's pool. Each connection has its own page
-// cache and, through cgo, its own thread: 250 concurrent requests opened
-// 250 and held the process at 686 MB after the burst (39 MB before).
+// cache and, through cgo, its own thread, and without a cap a burst of 250
+// concurrent requests opened 250 connections.
 // Readers share WAL but only as many run at once as there are cores, and
 // writers take turns anyway; 40 leaves room past the idle 16 for writes
 // sleeping in SQLite's busy handler while reads go on. No store method
