@@ -6,12 +6,14 @@ import "context"
 // cursor. On a database error it returns the error and the cursor as far as
 // it got; Run retries.
 //
-// Each change is classified against the hub's cursor, the same for every
-// subscriber: one posted and edited before the hub looked is still a first
-// `notification` to them. A withdrawal is sent even for one the hub never
-// fanned out, since a stream's replay may have read it first. Deliveries
-// count first deliveries only.
+// Each change is classified against the cursor as it was before this look,
+// through every batch: a notification posted and edited (or replaced, or
+// withdrawn) before the hub looked was never fanned out, so its change is
+// its first event, `notification` (or nothing), to a stream that never had
+// it, and `update` (or `withdraw`) to one whose replay read it (Event.For).
+// Deliveries count first deliveries only.
 func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
+	before := cursor
 	for {
 		ns, err := h.source.AllChangesAndWithdrawalsAfter(ctx, cursor, fetchBatch)
 		if err != nil {
@@ -22,8 +24,7 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 			return cursor, err
 		}
 		for _, n := range ns {
-			kind := kindAfter(n, cursor)
-			ev, err := h.encode(ctx, n, kind)
+			ev, kind, err := h.encodeAfter(ctx, n, before)
 			h.resume.add(n, kind, ev) // before the fan-out: resume_window.go says why
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
@@ -33,11 +34,11 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 			if n.RecipientID != nil {
 				recipient = *n.RecipientID
 			}
-			sent := h.broadcast(ev, recipient, true)
-			if kind == kindNotification && sent > 0 {
+			firsts := h.broadcast(ev, recipient, true)
+			if kind == kindNotification && firsts > 0 {
 				// Written by writeCounts, so that the write never delays a
 				// fan-out or a post.
-				h.counts.add(n.ID, sent)
+				h.counts.add(n.ID, firsts)
 			}
 			cursor = n.Position
 		}
@@ -48,8 +49,9 @@ func (h *NotificationHub) deliverAfter(ctx context.Context, cursor int64) (int64
 }
 
 // broadcast offers ev to every subscription that may see it (recipient 0:
-// everyone) and returns how many took it. A subscription whose queue is
-// full is dropped when evict is set; a heartbeat is simply skipped.
+// everyone) and returns how many took ev itself rather than what
+// Event.For put in its place. A subscription whose queue is full is
+// dropped when evict is set; a heartbeat is simply skipped.
 func (h *NotificationHub) broadcast(ev *Event, recipient int64, evict bool) int {
 	h.mu.Lock()
 	sent, behind := h.offer(ev, recipient, evict)
@@ -73,8 +75,12 @@ func (h *NotificationHub) offer(ev *Event, recipient int64, evict bool) (sent in
 		if recipient != 0 && c.userID != recipient {
 			continue
 		}
+		e := ev.For(c.start)
+		if e == nil {
+			continue
+		}
 		c.mu.Lock()
-		took, schedule := c.queue(ev, h.opts.QueueSize)
+		took, schedule := c.queue(e, h.opts.QueueSize)
 		c.mu.Unlock()
 		switch {
 		case schedule:
@@ -85,7 +91,9 @@ func (h *NotificationHub) offer(ev *Event, recipient int64, evict bool) (sent in
 			}
 			fallthrough
 		case took:
-			sent++
+			if e == ev {
+				sent++
+			}
 		case evict:
 			delete(h.conns, c)
 			behind = append(behind, c)
@@ -94,6 +102,8 @@ func (h *NotificationHub) offer(ev *Event, recipient int64, evict bool) (sent in
 	h.writers.push(ready...)
 	clear(ready)
 	h.readyBuf = ready[:0]
+	// A subscription still replaying picks from ev with Event.For itself,
+	// once it knows where its replay ended.
 	for s := range h.subs {
 		if recipient != 0 && s.userID != recipient {
 			continue

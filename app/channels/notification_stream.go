@@ -94,6 +94,7 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 	if err := out.flush(); err != nil {
 		return nil
 	}
+	start := sent // Event.For: what the replay read
 	if takeOver {
 		// Nothing the client sends after its request is read, so the
 		// buffered reader and writer go with the handler.
@@ -136,7 +137,9 @@ func (h *NotificationHub) Stream(ctx context.Context, w http.ResponseWriter, req
 			// Coalesce: take everything already queued, then flush once.
 			for more := true; more; {
 				if ev.ID == 0 || ev.ID > sent {
-					out.add(ev.FrameFor(req.Fields))
+					if e := ev.For(start); e != nil {
+						out.add(e.FrameFor(req.Fields))
+					}
 					sent = max(sent, ev.ID)
 				}
 				select {

@@ -126,8 +126,16 @@ func (w *resumeWindow) put(n models.Notification, kind string, ev *Event) {
 		w.count--
 	}
 	e := &resumeEntry{n: n}
-	if ev != nil {
+	if ev != nil && ev.Frame != nil {
 		e.frames[kindIndex(kind)].Store(ev)
+	}
+	if ev != nil && ev.held != nil {
+		// A first fan-out's other frame: update, or the withdrawal.
+		held := kindUpdate
+		if kind == kindWithdraw {
+			held = kindWithdraw
+		}
+		e.frames[kindIndex(held)].Store(ev.held)
 	}
 	w.slots = append(w.slots, resumeSlot{pos: n.Position, e: e})
 	w.live[n.ID] = n.Position

@@ -32,6 +32,7 @@ type streamConn struct {
 	ended    func()       // StreamRequest.TakenOver's release, or nil
 	hangups  *hangupWatch // the hub's, or nil; hangupID is c's id in it
 	hangupID uint64       // under hangups.mu
+	start    int64        // where its replay ended: see Event.For
 
 	mu        sync.Mutex
 	pending   []*Event
@@ -130,7 +131,7 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // topic the stream followed until now (nil for visitors): a wake-up still
 // pending there is answered as one on the hub's own.
 func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, req StreamRequest, reads *broker.Subscription) {
-	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, last: sent, hangups: h.hangups}
+	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, start: sent, last: sent, hangups: h.hangups}
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}
@@ -158,10 +159,14 @@ func (h *NotificationHub) adopt(conn net.Conn, sub *Subscription, sent int64, re
 	for more := true; more; {
 		select {
 		case ev := <-sub.queue:
+			e := ev.For(c.start)
+			if e == nil {
+				continue
+			}
 			// c.mu: c is already its user's watch's, whose wake-ups
 			// queue on it.
 			c.mu.Lock()
-			_, sched := c.queue(ev, h.opts.QueueSize) // skips what the replay sent
+			_, sched := c.queue(e, h.opts.QueueSize) // skips what the replay sent
 			c.mu.Unlock()
 			push = push || sched
 		default:
