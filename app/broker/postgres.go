@@ -40,8 +40,7 @@ type Execer interface {
 
 // Postgres is a broker over PostgreSQL LISTEN/NOTIFY: every instance on one
 // database (and schema) hears every other's wake-ups. The NOTIFY payload is
-// the topic alone, so a topic is any short string ("notifications",
-// "user:7", "chat:general", later "presence:general").
+// the topic alone, so a topic is any short string: those of topics.go.
 //
 // It listens on one connection of its own, opened with pgx and held for
 // the instance's life, not taken from the store's pool. Run supervises it:

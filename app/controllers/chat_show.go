@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
-	"beacon/app/channels"
+	"beacon/app/chat"
 	"beacon/app/models"
 	"beacon/views/pages"
 )
@@ -24,7 +24,7 @@ func (ctl *Controller) chatShow(c echo.Context) error {
 	}
 	var ms []models.ChatMessage
 	if auth.CurrentUser(c) != nil {
-		if ms, err = ctl.Store.RecentChatMessages(c.Request().Context(), room, channels.ChatHistory); err != nil {
+		if ms, err = ctl.Store.RecentChatMessages(c.Request().Context(), room, chat.History); err != nil {
 			return err
 		}
 	}

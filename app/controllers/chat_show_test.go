@@ -12,7 +12,7 @@ import (
 )
 
 // The chat page shows the room's last 50 messages; the WebSocket's history
-// frame is the hub's (channels.TestChatHistoryOnConnect).
+// frame is the hub's (chat.TestChatHistoryOnConnect).
 func TestChatHistoryOnThePage(t *testing.T) {
 	app := apptest.New(t, apptest.Options{})
 	annClient := chatUser(t, app, "Ann")

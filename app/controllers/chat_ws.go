@@ -11,7 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
-	"beacon/app/channels"
+	"beacon/app/chat"
 	"beacon/app/limits"
 )
 
@@ -37,7 +37,7 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	conn, br, err := channels.UpgradeChat(&chatUpgrader, c.Response(), c.Request())
+	conn, br, err := chat.Upgrade(&chatUpgrader, c.Response(), c.Request())
 	if err != nil {
 		// Not a WebSocket handshake: gorilla has answered it with a 4xx.
 		return nil

@@ -1,7 +1,7 @@
 package controllers_test
 
 // The chat WebSocket's handshake: who may connect, from where. The chat's
-// rules once connected are the hub's (channels/chat_*_test.go).
+// rules once connected are the hub's (app/chat).
 
 import (
 	"bufio"

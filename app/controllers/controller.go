@@ -15,9 +15,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
-	"beacon/app/channels"
 	"beacon/app/models"
 	"beacon/app/store"
+	"beacon/app/stream"
 	"beacon/views/layouts"
 )
 
@@ -49,7 +49,7 @@ type Store interface {
 // NotificationStreams serves the live side of notifications: the SSE
 // stream and the long poll.
 type NotificationStreams interface {
-	Stream(ctx context.Context, w http.ResponseWriter, req channels.StreamRequest) error
+	Stream(ctx context.Context, w http.ResponseWriter, req stream.Request) error
 	Unavailable(w http.ResponseWriter) error
 	Wait(ctx context.Context, userID, after int64, limit int, timeout time.Duration) ([]models.Notification, error)
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"beacon/app/channels"
+	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/views/components"
@@ -94,7 +94,7 @@ func (ctl *Controller) postInput(ctx context.Context, in notificationInput) (n m
 	if err != nil || len(errs) > 0 {
 		return n, false, errs, err
 	}
-	err = channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
+	err = broker.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, broker.NotificationsTopic, func(ctx context.Context) error {
 		var err error
 		replaced, err = ctl.Store.CreateOrReplaceNotification(ctx, &n)
 		return err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"beacon/app/channels"
+	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/views/pages"
@@ -98,7 +98,7 @@ func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchI
 		return n, nil, err
 	}
 	var n models.Notification
-	err := channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
+	err := broker.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, broker.NotificationsTopic, func(ctx context.Context) error {
 		var err error
 		n, err = ctl.Store.UpdateNotification(ctx, id, p)
 		return err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"beacon/app/channels"
+	"beacon/app/broker"
 	"beacon/app/store"
 )
 
@@ -40,7 +40,7 @@ func (ctl *Controller) apiNotificationWithdraw(c echo.Context) error {
 // withdraw withdraws notification id, then tells every hub;
 // errNoNotification when there is none or it already was.
 func (ctl *Controller) withdraw(ctx context.Context, id int64) error {
-	err := channels.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, channels.NotificationsTopic, func(ctx context.Context) error {
+	err := broker.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, broker.NotificationsTopic, func(ctx context.Context) error {
 		_, err := ctl.Store.WithdrawNotification(ctx, id)
 		return err
 	})

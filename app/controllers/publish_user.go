@@ -1,9 +1,8 @@
 package controllers
 
 import (
+	"beacon/app/broker"
 	"context"
-
-	"beacon/app/channels"
 )
 
 // publishUser wakes the user's streams so that they look
@@ -11,7 +10,7 @@ import (
 // read and signing out call it. What changed is already committed: a lost
 // wake-up only delays other tabs.
 func (ctl *Controller) publishUser(ctx context.Context, uid int64) {
-	if err := ctl.Publisher.Publish(ctx, channels.UserTopic(uid)); err != nil {
+	if err := ctl.Publisher.Publish(ctx, broker.UserTopic(uid)); err != nil {
 		ctl.Log.Error("publish user change", "user", uid, "err", err)
 	}
 }

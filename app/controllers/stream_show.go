@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
-	"beacon/app/channels"
 	"beacon/app/limits"
+	"beacon/app/stream"
 )
 
 // streamPath is where the notification stream is served.
@@ -20,7 +20,7 @@ const streamPath = "/notifications/stream"
 // program sends one, the same request could never succeed, and a typo
 // that silently got every field would cost every delivery its bytes.
 func (ctl *Controller) streamShow(c echo.Context) error {
-	fields, err := channels.ParseFields(c.QueryParam("fields"))
+	fields, err := stream.ParseFields(c.QueryParam("fields"))
 	if err != nil {
 		// Answered here, not by HandleError, which answers every other
 		// failure on the stream with "come back shortly".
@@ -31,7 +31,7 @@ func (ctl *Controller) streamShow(c echo.Context) error {
 		last = c.QueryParam("last_event_id")
 	}
 	ctx := c.Request().Context()
-	err = ctl.Notifications.Stream(ctx, c.Response(), channels.StreamRequest{
+	err = ctl.Notifications.Stream(ctx, c.Response(), stream.Request{
 		UserID:      auth.UserID(c),
 		LastEventID: last,
 		Fields:      fields,

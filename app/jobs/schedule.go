@@ -1,11 +1,10 @@
 package jobs
 
 import (
+	"beacon/app/broker"
 	"context"
 	"log/slog"
 	"time"
-
-	"beacon/app/channels"
 )
 
 // recheck bounds how long the scheduler waits without looking at the
@@ -27,7 +26,7 @@ type Schedule interface {
 func DeliverScheduled(ctx context.Context, st Schedule, b Broker, log *slog.Logger) error {
 	// Every post wakes the hubs on this topic; one with a deliver_at may be
 	// due before the time the scheduler sleeps to.
-	wake := b.Subscribe(channels.NotificationsTopic)
+	wake := b.Subscribe(broker.NotificationsTopic)
 	defer wake.Close()
 	timer := time.NewTimer(0) // at once: what fell due meanwhile
 	defer timer.Stop()
@@ -61,7 +60,7 @@ func deliverDue(ctx context.Context, st Schedule, b Broker, log *slog.Logger) ti
 	n, next, err := st.DeliverDue(ctx, time.Now())
 	if n > 0 {
 		// Delivered rows are committed even when a later batch failed.
-		if err := b.Publish(ctx, channels.NotificationsTopic); err != nil && ctx.Err() == nil {
+		if err := b.Publish(ctx, broker.NotificationsTopic); err != nil && ctx.Err() == nil {
 			log.Error("scheduled notifications: publish", "err", err)
 		}
 		log.Info("scheduled notifications delivered", "count", n)

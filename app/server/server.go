@@ -21,12 +21,13 @@ import (
 
 	"beacon/app/auth"
 	"beacon/app/broker"
-	"beacon/app/channels"
+	"beacon/app/chat"
 	"beacon/app/config"
 	"beacon/app/controllers"
 	"beacon/app/jobs"
 	"beacon/app/limits"
 	"beacon/app/store"
+	"beacon/app/stream"
 	"beacon/migrations"
 	"beacon/views/components"
 )
@@ -37,8 +38,8 @@ const sessionCleanup = 30 * time.Minute
 // Server is one Beacon instance: its HTTP handler and the hubs behind it.
 type Server struct {
 	echo          *echo.Echo
-	notifications *channels.NotificationHub
-	chat          *channels.ChatHub
+	notifications *stream.Hub
+	chat          *chat.Hub
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
 	publisher     controllers.Publisher
@@ -53,7 +54,7 @@ type Server struct {
 }
 
 // Tuning is what tests shorten beyond the configuration: no setting reaches
-// it. Production passes the zero value, which keeps channels' defaults.
+// it. Production passes the zero value, which keeps the hubs' defaults.
 type Tuning struct {
 	StreamRetry time.Duration // the reconnect delay streams tell browsers
 	ReadBound   time.Duration // how long an ordinary request may take to send itself
@@ -67,7 +68,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	// On PostgreSQL every instance on the database hears every other's
 	// wake-ups; on SQLite there is one instance, and the broker is in-process.
 	var b interface {
-		channels.ChatBroker
+		chat.Broker
 		controllers.Publisher
 	}
 	var listener *broker.Postgres
@@ -80,7 +81,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	} else {
 		b = broker.NewMemory()
 	}
-	hub, err := channels.NewNotificationHub(ctx, st, components.NotificationJSON, b, log, channels.HubOptions{
+	hub, err := stream.NewHub(ctx, st, components.NotificationJSON, b, log, stream.Options{
 		Heartbeat: cfg.Heartbeat,
 		Retry:     tune.StreamRetry,
 	})
@@ -89,7 +90,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	}
 	// Chat goes through the same broker, so that a broker reaching every
 	// instance carries chat across instances too.
-	chat := channels.NewChatHub(st, components.ChatMessageHTML, b, log, channels.ChatOptions{
+	chat := chat.NewHub(st, components.ChatMessageHTML, b, log, chat.Options{
 		MessageRate:  rate.Limit(cfg.ChatRate),
 		MessageBurst: cfg.ChatBurst,
 	})

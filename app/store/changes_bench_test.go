@@ -112,5 +112,5 @@ func BenchmarkReplayChanges(b *testing.B) {
 	}
 }
 
-// fetchBatch is the page size the stream's replay uses (channels.fetchBatch).
+// fetchBatch is the page size the stream's replay uses (stream.fetchBatch).
 const fetchBatch = 500

@@ -1,0 +1,26 @@
+package broker
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Publisher wakes every hub serving a topic, on every instance.
+type Publisher interface {
+	Publish(ctx context.Context, topic string) error
+}
+
+// SaveThenPublish is how every change reaches the hubs: save commits it,
+// then topic is published. Once save returns nil the row is the truth and
+// the wake-up only says where to look: a failed one delays delivery until
+// the next (streams also recover by Last-Event-ID), so it is logged, not
+// returned.
+func SaveThenPublish(ctx context.Context, p Publisher, log *slog.Logger, topic string, save func(context.Context) error) error {
+	if err := save(ctx); err != nil {
+		return err
+	}
+	if err := p.Publish(ctx, topic); err != nil {
+		log.Error("publish after commit", "topic", topic, "err", err)
+	}
+	return nil
+}

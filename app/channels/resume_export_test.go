@@ -1,5 +1,0 @@
-package channels
-
-// PruneFresh is how often the resume window reads PrunedThrough, for the
-// bound its tests check.
-const PruneFresh = pruneFresh

@@ -1,0 +1,30 @@
+package stream
+
+import (
+	"context"
+
+	"beacon/app/models"
+)
+
+// Encode renders n's first-delivery frame as the hub does, for benchmarks.
+func (h *Hub) Encode(ctx context.Context, n models.Notification) (*Event, error) {
+	return h.encode(ctx, n, kindNotification)
+}
+
+// SweepOnly is opts for a hub that finds hung-up clients by its sweep
+// alone, as where there is no hang-up watch.
+func SweepOnly(opts Options) Options {
+	opts.sweepOnly = true
+	return opts
+}
+
+// Swept is how many taken-over connections the hub's sweep looks at.
+func (h *Hub) Swept() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, slot := range h.swept {
+		n += len(slot)
+	}
+	return n
+}

@@ -1,0 +1,122 @@
+package stream
+
+import "context"
+
+// deliverAfter fans out every change after cursor and returns the new
+// cursor. On a database error it returns the error and the cursor as far as
+// it got; Run retries.
+//
+// Each change is classified against the cursor as it was before this look,
+// through every batch: a notification posted and edited (or replaced, or
+// withdrawn) before the hub looked was never fanned out, so its change is
+// its first event, `notification` (or nothing), to a stream that never had
+// it, and `update` (or `withdraw`) to one whose replay read it (Event.For).
+// Deliveries count first deliveries only.
+func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
+	before := cursor
+	for {
+		ns, err := h.source.AllChangesAndWithdrawalsAfter(ctx, cursor, fetchBatch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return cursor, nil
+			}
+			h.log.Error("notification hub: load", "after", cursor, "err", err)
+			return cursor, err
+		}
+		for _, n := range ns {
+			ev, kind, err := h.encodeAfter(ctx, n, before)
+			h.resume.add(n, kind, ev) // before the fan-out: resume_window.go says why
+			if err != nil {
+				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
+				continue
+			}
+			var recipient int64
+			if n.RecipientID != nil {
+				recipient = *n.RecipientID
+			}
+			firsts := h.broadcast(ev, recipient, true)
+			if kind == kindNotification && firsts > 0 {
+				// Written by writeCounts, so that the write never delays a
+				// fan-out or a post.
+				h.counts.add(n.ID, firsts)
+			}
+			cursor = n.Position
+		}
+		if len(ns) < fetchBatch {
+			return cursor, nil
+		}
+	}
+}
+
+// broadcast offers ev to every subscription that may see it (recipient 0:
+// everyone) and returns how many took ev itself rather than what
+// Event.For put in its place. A subscription whose queue is full is
+// dropped when evict is set; a heartbeat is simply skipped.
+func (h *Hub) broadcast(ev *Event, recipient int64, evict bool) int {
+	h.mu.Lock()
+	sent, behind := h.offer(ev, recipient, evict)
+	h.mu.Unlock()
+	for _, c := range behind {
+		c.close()
+		h.unwatch(c)
+	}
+	return sent
+}
+
+// pushBatch is how many connections offer hands to the writers at
+// once: they start writing while it visits the rest.
+const pushBatch = 256
+
+// offer is broadcast under h.mu; it returns the taken-over connections it
+// let go, for broadcast to close outside the lock.
+func (h *Hub) offer(ev *Event, recipient int64, evict bool) (sent int, behind []*streamConn) {
+	ready := h.readyBuf[:0]
+	for c := range h.conns {
+		if recipient != 0 && c.userID != recipient {
+			continue
+		}
+		e := ev.For(c.start)
+		if e == nil {
+			continue
+		}
+		c.mu.Lock()
+		took, schedule := c.queue(e, h.opts.QueueSize)
+		c.mu.Unlock()
+		switch {
+		case schedule:
+			if ready = append(ready, c); len(ready) == pushBatch {
+				h.writers.push(ready...)
+				clear(ready)
+				ready = ready[:0]
+			}
+			fallthrough
+		case took:
+			if e == ev {
+				sent++
+			}
+		case evict:
+			delete(h.conns, c)
+			behind = append(behind, c)
+		}
+	}
+	h.writers.push(ready...)
+	clear(ready)
+	h.readyBuf = ready[:0]
+	// A subscription still replaying picks from ev with Event.For itself,
+	// once it knows where its replay ended.
+	for s := range h.subs {
+		if recipient != 0 && s.userID != recipient {
+			continue
+		}
+		select {
+		case s.queue <- ev:
+			sent++
+		default:
+			if evict {
+				delete(h.subs, s)
+				s.drop()
+			}
+		}
+	}
+	return sent, behind
+}

@@ -1,0 +1,116 @@
+package stream
+
+import (
+	"beacon/app/models"
+	"context"
+	"strconv"
+)
+
+// The Last-Event-ID replay: what a resuming stream missed, from the
+// resume window (resume_window.go) or the database, or `reset`.
+
+// maxReplay is the most events a resuming stream is sent: a client further
+// behind gets `reset` and reloads the newest page instead.
+const maxReplay = 1000
+
+// replay queues what the client missed and returns the last position it
+// has: every notification the user may see that changed after the client's
+// cursor, once, in its latest state, in position order. A cursor it cannot
+// resume from, or one more than maxReplay events behind, gets `reset`.
+//
+// It returns at least the newest position read before the replay: every
+// change up to it had committed, so the replay sent its latest state, and
+// live events up to it would only repeat it.
+func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (int64, error) {
+	// A cursor the resume window covers is served from memory.
+	if evs, sent, ok := h.resume.replay(ctx, h, req.UserID, req.LastEventID); ok {
+		for _, ev := range evs {
+			out.add(ev.FrameFor(req.Fields))
+		}
+		return sent, nil
+	}
+	last, err := h.source.LastPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if req.LastEventID == "" {
+		return last, nil // a new client starts from now
+	}
+	after, ok := parseID(req.LastEventID)
+	if ok {
+		if ok, err = h.resumable(ctx, req.UserID, after); err != nil {
+			return 0, err
+		}
+	}
+	var ns []models.Notification
+	if ok {
+		// One more than the bound tells "too far behind" from "exactly
+		// maxReplay behind" in one query.
+		if ns, err = h.source.ChangesAfter(ctx, req.UserID, after, maxReplay+1); err != nil {
+			return 0, err
+		}
+		ok = len(ns) <= maxReplay
+	}
+	if !ok {
+		return h.reset(ctx, out, req.UserID, last)
+	}
+	sent := last
+	for _, n := range ns {
+		// Against the client's own cursor: it decides what the client holds.
+		ev, err := h.encode(ctx, n, kindAfter(n, after))
+		if err != nil {
+			return 0, err
+		}
+		out.add(ev.FrameFor(req.Fields))
+		sent = max(sent, n.Position)
+	}
+	return sent, nil
+}
+
+// resumable reports whether a client at position after can be brought up to
+// date by a replay: nothing it missed was pruned, and the position is one
+// this viewer's stream could have sent. Where "now" is for this viewer: the
+// newest position overall would tell anyone when others' notifications
+// change.
+func (h *Hub) resumable(ctx context.Context, userID, after int64) (bool, error) {
+	pruned, err := h.source.PrunedThrough(ctx)
+	if err != nil {
+		return false, err
+	}
+	if after < pruned {
+		return false, nil
+	}
+	visible, err := h.source.LastVisiblePosition(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	return after <= max(visible, pruned), nil
+}
+
+// reset tells the client where "now" is for it, so it reloads once (a reset
+// database, a forged header, a cursor pruned or too far behind), and returns
+// the position live events continue after.
+func (h *Hub) reset(ctx context.Context, out *streamWriter, userID, last int64) (int64, error) {
+	visible, err := h.source.LastVisiblePosition(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	pruned, err := h.source.PrunedThrough(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Never below what was pruned: a client resuming from the id it is
+	// given must not be reset again.
+	now := max(visible, pruned)
+	out.add(encodeEvent(now, "reset", encodeReset(now)))
+	return max(last, now), nil
+}
+
+// parseID accepts a decimal, non-negative stream position.
+func parseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 0 || s[0] == '+' {
+		return 0, false
+	}
+	return id, true
+}

@@ -1,0 +1,5 @@
+package stream
+
+// PruneFresh is how often the resume window reads PrunedThrough, for the
+// bound its tests check.
+const PruneFresh = pruneFresh

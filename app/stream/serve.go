@@ -1,0 +1,207 @@
+package stream
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"beacon/app/broker"
+)
+
+// writeTimeout bounds one write to a stream: a browser that stops reading
+// is cut off instead of holding its handler forever.
+// It is shorter than the shutdown grace period, so a stalled stream
+// cannot hold a shutdown past it.
+const writeTimeout = 5 * time.Second
+
+// Request is what a stream needs to know about its client.
+type Request struct {
+	UserID int64 // 0 for a visitor
+	// LastEventID is the id the client last saw, as sent; "" when it sent none.
+	LastEventID string
+	// Fields is what its notification and update events carry, the replay's
+	// as much as the live ones'.
+	Fields Fields
+	// SignedIn reports whether the user's session still exists; asked when
+	// the user's topic wakes, so a stream ends when its user signs out and
+	// the browser reconnects as whoever it now is.
+	SignedIn func() bool
+	// Request is the stream's request, when it came over HTTP: on a plain
+	// HTTP/1.x connection the hub takes the connection over once the
+	// replay is written. nil keeps the stream in its handler.
+	Request *http.Request
+	// TakenOver, when set, is called as the hub takes the connection over
+	// (the handler then returns while the stream goes on); the function it
+	// returns is called once when that stream ends. It lets a per-request
+	// lease (a connection limit) last as long as the connection.
+	TakenOver func() (release func())
+}
+
+// Stream serves the notification stream to w until ctx ends, the client
+// goes away, or the hub drops the subscription. Write errors end it
+// quietly: a closed tab is no failure.
+//
+// Order matters for "no gap, no duplicate": subscribe first, so every
+// notification delivered from now on is queued; then replay from the
+// database; then send what queued, skipping ids the replay already sent.
+//
+// A signed-in user's stream also carries their unread count (event:
+// unread) after the replay and whenever they mark some read. The count
+// covers ids up to the last one this stream sent; the page adds one for
+// each notification that arrives after it, so the two always add up.
+//
+// On a plain HTTP/1.x connection, once the replay is written, the hub takes
+// the connection over (see adopt) and Stream returns: an idle stream then
+// costs no goroutine. Otherwise (HTTP/2, test recorders) it serves the
+// stream here until it ends.
+func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) error {
+	rc := http.NewResponseController(w)
+	setStreamHeaders(w.Header())
+	takeOver := canTakeOver(w, req.Request)
+	if takeOver {
+		// No chunked encoding: the body runs until the connection closes
+		// (net/http then sends "Connection: close"), so once the hub owns
+		// the socket it writes frames to it as they are.
+		w.Header().Set("Transfer-Encoding", "identity")
+	}
+	w.WriteHeader(http.StatusOK)
+
+	sub := h.Subscribe(req.UserID)
+	defer h.Unsubscribe(sub)
+	// Visitors have no read state: a nil channel never fires.
+	var reads <-chan struct{}
+	var rs *broker.Subscription
+	if req.UserID != 0 {
+		rs = h.broker.Subscribe(broker.UserTopic(req.UserID))
+		defer rs.Close()
+		reads = rs.C()
+	}
+
+	out := &streamWriter{w: w, rc: rc}
+	out.add(retryFrame(h.opts.Retry))
+	sent, err := h.replay(ctx, out, req)
+	if err != nil {
+		return err
+	}
+	if req.UserID != 0 {
+		if err := h.addUnread(ctx, out, req.UserID, sent); err != nil {
+			return err
+		}
+	}
+	if err := out.flush(); err != nil {
+		return nil
+	}
+	start := sent // Event.For: what the replay read
+	if takeOver {
+		// Nothing the client sends after its request is read, so the
+		// buffered reader and writer go with the handler.
+		if conn, _, err := rc.Hijack(); err == nil {
+			h.adopt(conn, sub, sent, req, rs)
+			return nil
+		}
+	}
+	// userChanged answers a wake-up on the user's topic: end the stream if
+	// its session is gone, else queue the new unread count.
+	userChanged := func() (end bool, err error) {
+		if req.SignedIn != nil && !req.SignedIn() {
+			return true, nil
+		}
+		return false, h.addUnread(ctx, out, req.UserID, sent)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sub.Done():
+			return nil
+		case <-reads:
+			if end, err := userChanged(); end || err != nil {
+				return err
+			}
+			if err := out.flush(); err != nil {
+				return nil
+			}
+		case ev := <-sub.Events():
+			// A pending sign-out goes first: select picks among ready cases
+			// at random, and nothing must be written after one.
+			select {
+			case <-reads:
+				if end, err := userChanged(); end || err != nil {
+					return err
+				}
+			default:
+			}
+			// Coalesce: take everything already queued, then flush once.
+			for more := true; more; {
+				if ev.ID == 0 || ev.ID > sent {
+					if e := ev.For(start); e != nil {
+						out.add(e.FrameFor(req.Fields))
+					}
+					sent = max(sent, ev.ID)
+				}
+				select {
+				case ev = <-sub.Events():
+				default:
+					more = false
+				}
+			}
+			if err := out.flush(); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// addUnread queues the user's unread count up to id through.
+func (h *Hub) addUnread(ctx context.Context, out *streamWriter, userID, through int64) error {
+	n, err := h.source.UnreadCount(ctx, userID, through)
+	if err != nil {
+		return err
+	}
+	out.add(encodeUnread(n))
+	return nil
+}
+
+// Unavailable answers a stream request that cannot be served now (its
+// session could not be loaded, say): a 200 stream that says when to retry
+// and ends, so the browser comes back instead of giving up.
+func (h *Hub) Unavailable(w http.ResponseWriter) error {
+	setStreamHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	// A longer, spread retry: every browser must not come back at once to
+	// a database that is recovering.
+	wait := 5*time.Second + rand.N(10*time.Second)
+	_, err := w.Write(retryFrame(wait))
+	return err
+}
+
+func setStreamHeaders(hdr http.Header) {
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	hdr.Del("Content-Length")
+}
+
+// streamWriter gathers frames and writes them with one flush.
+type streamWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	pending [][]byte
+}
+
+func (s *streamWriter) add(frame []byte) { s.pending = append(s.pending, frame) }
+
+func (s *streamWriter) flush() error {
+	// Not every ResponseWriter supports deadlines (httptest's recorder
+	// does not); without one the write simply has none.
+	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	for i, f := range s.pending {
+		if _, err := s.w.Write(f); err != nil {
+			return err
+		}
+		s.pending[i] = nil
+	}
+	s.pending = s.pending[:0]
+	return s.rc.Flush()
+}

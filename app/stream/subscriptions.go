@@ -1,0 +1,70 @@
+package stream
+
+import "sync"
+
+// Subscription is one stream or long poll: a bounded queue that the hub
+// fills without ever blocking, and a signal for when the hub has let it go.
+type Subscription struct {
+	userID int64
+	queue  chan *Event
+	done   chan struct{}
+	once   sync.Once
+}
+
+// Events delivers the frames queued for this subscription, in position order.
+func (s *Subscription) Events() <-chan *Event { return s.queue }
+
+// Done is closed when the hub drops the subscription: it fell behind, or
+// the hub is shutting down.
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+func (s *Subscription) drop() { s.once.Do(func() { close(s.done) }) }
+
+// Subscribe registers a subscription for user userID (0: a visitor). It
+// receives every change delivered from now on that the user may see.
+func (h *Hub) Subscribe(userID int64) *Subscription {
+	s := &Subscription{userID: userID, queue: make(chan *Event, h.opts.QueueSize), done: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		s.drop()
+		return s
+	}
+	h.subs[s] = struct{}{}
+	return s
+}
+
+// Unsubscribe releases s.
+func (h *Hub) Unsubscribe(s *Subscription) {
+	h.mu.Lock()
+	delete(h.subs, s)
+	h.mu.Unlock()
+	s.drop()
+}
+
+// Subscribers is how many subscriptions the hub holds.
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) + len(h.conns)
+}
+
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	h.closed = true
+	for s := range h.subs {
+		delete(h.subs, s)
+		s.drop()
+	}
+	conns := make([]*streamConn, 0, len(h.conns))
+	for c := range h.conns {
+		delete(h.conns, c)
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	h.writers.close()
+	for _, c := range conns {
+		c.close()
+		h.unwatch(c)
+	}
+}
