@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -22,13 +23,22 @@ const (
 // writes. The hub's fan-out adds; one writer at a time takes what gathered
 // and hands it back once written.
 type deliveryCounts struct {
+	db    countWriter
+	every time.Duration
+	log   *slog.Logger
+
 	mu      sync.Mutex
 	pending map[int64]int64
 	spare   map[int64]int64 // the last map written, reused; nil while one is out
 }
 
-func newDeliveryCounts() *deliveryCounts {
-	return &deliveryCounts{pending: make(map[int64]int64), spare: make(map[int64]int64)}
+// countWriter is where the counts are written.
+type countWriter interface {
+	AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error
+}
+
+func newDeliveryCounts(db countWriter, every time.Duration, log *slog.Logger) *deliveryCounts {
+	return &deliveryCounts{db: db, every: every, log: log, pending: make(map[int64]int64), spare: make(map[int64]int64)}
 }
 
 // add counts n more deliveries of notification id.
@@ -70,41 +80,41 @@ func (d *deliveryCounts) done(m map[int64]int64, written bool) {
 	}
 }
 
-// writeCounts writes the hub's delivery counts every opts.CountEvery until
-// ctx ends. Run writes the last ones once it and the fan-out have stopped.
-func (h *Hub) writeCounts(ctx context.Context) {
-	ticker := time.NewTicker(h.opts.CountEvery)
+// run writes the counts every d.every until ctx ends. The hub's Run
+// writes the last ones once it and the fan-out have stopped.
+func (d *deliveryCounts) run(ctx context.Context) {
+	ticker := time.NewTicker(d.every)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			h.flushCounts(ctx)
+			d.flush(ctx)
 		}
 	}
 }
 
-// writeLastCounts waits for writeCounts to stop (counting closes) and
-// writes what is left, as Run ends: the fan-out has stopped by then, and a
+// writeLast waits for run to stop (counting closes) and writes what is
+// left, as the hub's Run ends: the fan-out has stopped by then, and a
 // write that ctx cut put its counts back, so none is lost.
-func (h *Hub) writeLastCounts(ctx context.Context, counting <-chan struct{}) {
+func (d *deliveryCounts) writeLast(ctx context.Context, counting <-chan struct{}) {
 	<-counting
 	last, cancel := context.WithTimeout(context.WithoutCancel(ctx), countGrace)
 	defer cancel()
-	h.flushCounts(last)
+	d.flush(last)
 }
 
-// flushCounts writes the deliveries counted since the last write. On a
-// failure they are kept for the next.
-func (h *Hub) flushCounts(ctx context.Context) {
-	m := h.counts.take()
+// flush writes the deliveries counted since the last write. On a failure
+// they are kept for the next.
+func (d *deliveryCounts) flush(ctx context.Context) {
+	m := d.take()
 	if m == nil {
 		return
 	}
-	err := h.source.AddDeliveryCounts(ctx, m)
+	err := d.db.AddDeliveryCounts(ctx, m)
 	if err != nil && ctx.Err() == nil {
-		h.log.Warn("notification hub: count deliveries", "notifications", len(m), "err", err)
+		d.log.Warn("notification hub: count deliveries", "notifications", len(m), "err", err)
 	}
-	h.counts.done(m, err == nil)
+	d.done(m, err == nil)
 }

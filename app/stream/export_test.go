@@ -19,12 +19,4 @@ func SweepOnly(opts Options) Options {
 }
 
 // Swept is how many taken-over connections the hub's sweep looks at.
-func (h *Hub) Swept() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, slot := range h.swept {
-		n += len(slot)
-	}
-	return n
-}
+func (h *Hub) Swept() int { return h.sweep.swept() }

@@ -58,7 +58,7 @@ func (h *Hub) broadcast(ev *Event, recipient int64, evict bool) int {
 	h.mu.Unlock()
 	for _, c := range behind {
 		c.close()
-		h.unwatch(c)
+		h.users.unwatch(c)
 	}
 	return sent
 }

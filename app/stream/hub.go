@@ -80,27 +80,21 @@ type Hub struct {
 	fanout *fanoutProgress // how far the fan-out has followed the wake-ups; see awaitFanout
 	cursor int64           // the last position fanned out; only Run touches it after New
 
-	mu    sync.Mutex
-	subs  map[*Subscription]struct{}
-	conns map[*streamConn]struct{} // streams taken over from their handlers
-	// hangups finds the clients of conns that hang up (nil where it
-	// cannot: then every one is swept).
-	hangups *hangupWatch
-	// swept are the connections the hang-up sweep looks at, by slot, and
-	// nextSlot the slot of the next one.
-	swept    [sweepSteps]map[*streamConn]struct{}
-	nextSlot uint8
-	// hangupScratch is what hungUp reads into.
-	hangupScratch [512]byte
-	closed        bool
+	mu     sync.Mutex
+	subs   map[*Subscription]struct{}
+	conns  map[*streamConn]struct{} // streams taken over from their handlers
+	closed bool
 	// readyBuf is offer's list of connections to hand to the writers,
 	// kept so that a broadcast allocates nothing.
 	readyBuf []*streamConn
 
-	writers *connWriters
-	users   *userWatches
-	resume  *resumeWindow // recent changes, replayed without the database
-	counts  *deliveryCounts
+	// The parts, each owning its state: the hub is the registry of
+	// subscribers and the fan-out, and hands them what concerns them.
+	writers *connWriters    // write the taken-over connections
+	users   *userWatches    // answer wake-ups on their users' topics
+	sweep   *connSweep      // find those whose client hung up
+	resume  *resumeWindow   // recent changes, replayed without the database
+	counts  *deliveryCounts // first deliveries, written once a second
 }
 
 // NewHub returns a hub; call Run to start it. It listens to the
@@ -132,25 +126,22 @@ func NewHub(ctx context.Context, source Source, encode Encoder, b broker.Subscri
 		wake.Close()
 		return nil, fmt.Errorf("notification hub: %w", err)
 	}
-	var hangups *hangupWatch
+	var watch *hangupWatch
 	if !opts.sweepOnly {
-		hangups = newHangupWatch() // nil where there is none
+		watch = newHangupWatch() // nil where there is none
 	}
 	h := &Hub{
 		source: source, encodeJSON: encode, broker: b, log: log, opts: opts,
 		wake: wake, cursor: cursor,
 		woken: woken, fanout: fanout,
-		subs:    make(map[*Subscription]struct{}),
-		conns:   make(map[*streamConn]struct{}),
-		writers: newConnWriters(),
-		users:   newUserWatches(),
-		resume:  newResumeWindow(ctx, source, cursor, opts.ResumeWindow, log),
-		counts:  newDeliveryCounts(),
-		hangups: hangups,
+		subs:   make(map[*Subscription]struct{}),
+		conns:  make(map[*streamConn]struct{}),
+		resume: newResumeWindow(ctx, source, cursor, opts.ResumeWindow, log),
+		counts: newDeliveryCounts(source, opts.CountEvery, log),
 	}
-	for i := range h.swept {
-		h.swept[i] = make(map[*streamConn]struct{})
-	}
+	h.writers = newConnWriters(opts.QueueSize, h.release)
+	h.users = newUserWatches(b, source, h.release, h.writers.schedule, log)
+	h.sweep = newConnSweep(watch, h.release)
 	return h, nil
 }
 
@@ -163,15 +154,15 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer workers.Wait()
 	counting := make(chan struct{})
 	// After closeAll, so that the streams end first.
-	defer h.writeLastCounts(ctx, counting)
-	if h.hangups != nil {
-		if err := h.hangups.open(); err != nil {
+	defer h.counts.writeLast(ctx, counting)
+	if w := h.sweep.watch; w != nil {
+		if err := w.open(); err != nil {
 			h.log.Warn("notification hub: hung-up clients are swept instead", "err", err)
 		} else {
 			// After closeAll, which takes each connection out of its set.
-			defer h.hangups.close()
+			defer w.close()
 			workers.Go(func() {
-				if err := h.hangups.run(h.hungUp); err != nil {
+				if err := w.run(h.sweep.hungUp); err != nil {
 					h.log.Error("notification hub: hang-up watch stopped", "err", err)
 				}
 			})
@@ -179,14 +170,15 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	defer h.closeAll()
 	for range max(minWriters, runtime.GOMAXPROCS(0)) {
-		workers.Go(h.writeLoop)
+		workers.Go(h.writers.writeLoop)
 	}
-	workers.Go(func() { h.maintain(ctx.Done()) })
+	workers.Go(func() { h.sweep.run(ctx.Done(), h.opts.Heartbeat) })
+	workers.Go(func() { h.writers.retryStalled(ctx.Done()) })
 	workers.Go(func() { h.writers.runPacer(ctx.Done()) })
-	workers.Go(func() { h.answerUsers(ctx) })
+	workers.Go(func() { h.users.run(ctx) })
 	go func() {
 		defer close(counting)
-		h.writeCounts(ctx)
+		h.counts.run(ctx)
 	}()
 
 	ticker := time.NewTicker(h.opts.Heartbeat)

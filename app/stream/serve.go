@@ -84,8 +84,17 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	if err != nil {
 		return err
 	}
+	// userChanged answers a wake-up on the user's topic (and the first
+	// look, after the replay): it ends the stream, or queues what changed.
+	userChanged := func(signedIn func() bool) (end bool, err error) {
+		end, frames, err := userChange(ctx, h.source, signedIn, req.UserID, sent)
+		for _, f := range frames {
+			out.add(f)
+		}
+		return end, err
+	}
 	if req.UserID != 0 {
-		if err := h.addUnread(ctx, out, req.UserID, sent); err != nil {
+		if _, err := userChanged(nil); err != nil {
 			return err
 		}
 	}
@@ -101,14 +110,6 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 			return nil
 		}
 	}
-	// userChanged answers a wake-up on the user's topic: end the stream if
-	// its session is gone, else queue the new unread count.
-	userChanged := func() (end bool, err error) {
-		if req.SignedIn != nil && !req.SignedIn() {
-			return true, nil
-		}
-		return false, h.addUnread(ctx, out, req.UserID, sent)
-	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -116,7 +117,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 		case <-sub.Done():
 			return nil
 		case <-reads:
-			if end, err := userChanged(); end || err != nil {
+			if end, err := userChanged(req.SignedIn); end || err != nil {
 				return err
 			}
 			if err := out.flush(); err != nil {
@@ -127,7 +128,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 			// at random, and nothing must be written after one.
 			select {
 			case <-reads:
-				if end, err := userChanged(); end || err != nil {
+				if end, err := userChanged(req.SignedIn); end || err != nil {
 					return err
 				}
 			default:
@@ -151,16 +152,6 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 			}
 		}
 	}
-}
-
-// addUnread queues the user's unread count up to id through.
-func (h *Hub) addUnread(ctx context.Context, out *streamWriter, userID, through int64) error {
-	n, err := h.source.UnreadCount(ctx, userID, through)
-	if err != nil {
-		return err
-	}
-	out.add(encodeUnread(n))
-	return nil
 }
 
 // Unavailable answers a stream request that cannot be served now (its

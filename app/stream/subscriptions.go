@@ -65,6 +65,6 @@ func (h *Hub) closeAll() {
 	h.writers.close()
 	for _, c := range conns {
 		c.close()
-		h.unwatch(c)
+		h.users.unwatch(c)
 	}
 }

@@ -11,11 +11,6 @@ import (
 	"beacon/app/broker"
 )
 
-// takeOverStreams switches the taken-over path on: once a stream's headers
-// and replay are written, the hub owns its connection, so an idle stream
-// keeps no goroutine and no buffers. Off, every stream stays in its handler.
-const takeOverStreams = true
-
 // fallbackWait bounds one write to a connection that cannot be written
 // without waiting (one that is not a plain socket).
 const fallbackWait = 2 * time.Millisecond
@@ -112,7 +107,7 @@ func (c *streamConn) writeNow(p []byte) (int, error) {
 // streams on one; TLS needs its own writer) behind writers that reach
 // net/http's own.
 func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
-	if !takeOverStreams || r == nil || r.ProtoMajor != 1 || r.TLS != nil {
+	if r == nil || r.ProtoMajor != 1 || r.TLS != nil {
 		return false
 	}
 	for {
@@ -131,17 +126,17 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // topic the stream followed until now (nil for visitors): a wake-up still
 // pending there is answered as one on the hub's own.
 func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent int64, req Request, reads *broker.Subscription) {
-	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, start: sent, last: sent, hangups: h.hangups}
+	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, start: sent, last: sent, hangups: h.sweep.watch}
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}
 	if req.UserID != 0 {
 		c.signedIn = req.SignedIn
-		h.watch(c)
+		h.users.watch(c)
 		if reads != nil {
 			select {
 			case <-reads.C():
-				h.userWoke(c.watch)
+				h.users.woken(c.watch)
 			default:
 			}
 		}
@@ -183,10 +178,7 @@ func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent int64, req Request, r
 		return
 	}
 	h.conns[c] = struct{}{}
-	if c.sock != nil && (h.hangups == nil || !h.hangups.watch(c)) {
-		h.swept[h.nextSlot][c] = struct{}{}
-		h.nextSlot = (h.nextSlot + 1) % sweepSteps
-	}
+	h.sweep.add(c)
 	if push {
 		// Only if this loop scheduled c: a wake-up that did meanwhile
 		// handed it to a writer itself, and two must never hold it.
@@ -202,5 +194,5 @@ func (h *Hub) release(c *streamConn) {
 	delete(h.conns, c)
 	h.mu.Unlock()
 	c.close()
-	h.unwatch(c)
+	h.users.unwatch(c)
 }

@@ -3,6 +3,7 @@ package stream
 import (
 	"beacon/app/broker"
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 )
@@ -20,8 +21,15 @@ type userWatch struct {
 	dirty bool // under userWatches.dirtyMu: waiting for answerUsers
 }
 
-// userWatches are the hub's userWatch by user id.
+// userWatches are the hub's userWatch by user id: they answer wake-ups on
+// the users' topics for the streams the hub took over, by userChange.
 type userWatches struct {
+	broker   broker.Subscriber
+	source   unreadCounter
+	release  func(*streamConn) // the hub's, for a stream that ends
+	schedule func(*streamConn) // the writers', once a user's streams are answered
+	log      *slog.Logger
+
 	mu    sync.Mutex
 	users map[int64]*userWatch
 
@@ -30,19 +38,21 @@ type userWatches struct {
 	woke    chan struct{}
 }
 
-func newUserWatches() *userWatches {
-	return &userWatches{users: make(map[int64]*userWatch), woke: make(chan struct{}, 1)}
+func newUserWatches(b broker.Subscriber, source unreadCounter, release, schedule func(*streamConn), log *slog.Logger) *userWatches {
+	return &userWatches{
+		broker: b, source: source, release: release, schedule: schedule, log: log,
+		users: make(map[int64]*userWatch), woke: make(chan struct{}, 1),
+	}
 }
 
 // watch follows c's user's topic for c.
-func (h *Hub) watch(c *streamConn) {
-	u := h.users
+func (u *userWatches) watch(c *streamConn) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	w := u.users[c.userID]
 	if w == nil {
 		w = &userWatch{id: c.userID, conns: make(map[*streamConn]struct{})}
-		sub := h.broker.SubscribeFunc(broker.UserTopic(c.userID), func() { h.userWoke(w) })
+		sub := u.broker.SubscribeFunc(broker.UserTopic(c.userID), func() { u.woken(w) })
 		w.unsub = sub.Close
 		u.users[c.userID] = w
 	}
@@ -51,12 +61,11 @@ func (h *Hub) watch(c *streamConn) {
 }
 
 // unwatch forgets c, and the user's topic with their last stream.
-func (h *Hub) unwatch(c *streamConn) {
+func (u *userWatches) unwatch(c *streamConn) {
 	w := c.watch
 	if w == nil {
 		return
 	}
-	u := h.users
 	u.mu.Lock()
 	delete(w.conns, c)
 	last := len(w.conns) == 0 && u.users[w.id] == w
@@ -69,10 +78,9 @@ func (h *Hub) unwatch(c *streamConn) {
 	}
 }
 
-// userWoke is the broker's callback for w's topic: hold w's streams and
-// have answerUsers look at them. It runs under the broker's lock.
-func (h *Hub) userWoke(w *userWatch) {
-	u := h.users
+// woken is the broker's callback for w's topic: hold w's streams and
+// have run look at them. It runs under the broker's lock.
+func (u *userWatches) woken(w *userWatch) {
 	u.dirtyMu.Lock()
 	w.held.Store(true)
 	if !w.dirty {
@@ -86,11 +94,8 @@ func (h *Hub) userWoke(w *userWatch) {
 	}
 }
 
-// answerUsers answers wake-ups on users' topics, as a stream in its
-// handler does: a stream whose session ended closes; the others get the
-// new unread count.
-func (h *Hub) answerUsers(ctx context.Context) {
-	u := h.users
+// run answers wake-ups on users' topics until ctx ends.
+func (u *userWatches) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -105,13 +110,12 @@ func (h *Hub) answerUsers(ctx context.Context) {
 		}
 		u.dirtyMu.Unlock()
 		for _, w := range ws {
-			h.answerUser(ctx, w)
+			u.answer(ctx, w)
 		}
 	}
 }
 
-func (h *Hub) answerUser(ctx context.Context, w *userWatch) {
-	u := h.users
+func (u *userWatches) answer(ctx context.Context, w *userWatch) {
 	u.mu.Lock()
 	conns := make([]*streamConn, 0, len(w.conns))
 	for c := range w.conns {
@@ -119,15 +123,12 @@ func (h *Hub) answerUser(ctx context.Context, w *userWatch) {
 	}
 	u.mu.Unlock()
 	for _, c := range conns {
-		if c.signedIn != nil && !c.signedIn() {
-			h.release(c)
-			continue
+		end, err := u.queueChange(ctx, c)
+		if err != nil && ctx.Err() == nil {
+			u.log.Error("notification stream: user's state", "user", c.userID, "err", err)
 		}
-		if err := h.queueUnread(ctx, c); err != nil {
-			if ctx.Err() == nil {
-				h.log.Error("notification stream: unread count", "user", c.userID, "err", err)
-			}
-			h.release(c) // it reconnects, and its replay counts again
+		if end || err != nil {
+			u.release(c) // after an error it reconnects, and its replay counts again
 		}
 	}
 	u.dirtyMu.Lock()
@@ -136,33 +137,36 @@ func (h *Hub) answerUser(ctx context.Context, w *userWatch) {
 	}
 	u.dirtyMu.Unlock()
 	for _, c := range conns {
-		h.schedule(c)
+		u.schedule(c)
 	}
 }
 
-// queueUnread queues c's unread count, counted through the last id queued
-// before it, as the handler's stream counts through the last id it sent.
-func (h *Hub) queueUnread(ctx context.Context, c *streamConn) error {
+// queueChange queues on c what userChange says, counted through the last
+// position queued before it, as the handler's stream counts through the
+// last it sent.
+func (u *userWatches) queueChange(ctx context.Context, c *streamConn) (end bool, err error) {
 	for try := 0; ; try++ {
 		c.mu.Lock()
 		through, closed := c.last, c.closed
 		c.mu.Unlock()
 		if closed {
-			return nil
+			return false, nil
 		}
-		n, err := h.source.UnreadCount(ctx, c.userID, through)
-		if err != nil {
-			return err
+		end, frames, err := userChange(ctx, u.source, c.signedIn, c.userID, through)
+		if end || err != nil {
+			return end, err
 		}
 		c.mu.Lock()
 		// A notification queued during the count: count again, a few times
 		// at most; the next wake-up corrects a count that stays behind.
 		if c.last == through || try == 2 {
 			if !c.closed {
-				c.pending = append(c.pending, &Event{Frame: encodeUnread(n)})
+				for _, f := range frames {
+					c.pending = append(c.pending, &Event{Frame: f})
+				}
 			}
 			c.mu.Unlock()
-			return nil
+			return false, nil
 		}
 		c.mu.Unlock()
 	}

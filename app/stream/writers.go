@@ -24,10 +24,14 @@ const (
 	paceTick = 5 * time.Millisecond
 )
 
+// stallRetry is how often a connection whose socket was full is tried
+// again, when nothing new is queued for it.
+const stallRetry = 250 * time.Millisecond
+
 var errStalled = errors.New("stream stalled")
 
 // schedule hands c to a writer if it has something to write.
-func (h *Hub) schedule(c *streamConn) {
+func (w *connWriters) schedule(c *streamConn) {
 	c.mu.Lock()
 	due := !c.closed && !c.scheduled && (len(c.pending) > 0 || len(c.rest) > 0)
 	if due {
@@ -35,20 +39,20 @@ func (h *Hub) schedule(c *streamConn) {
 	}
 	c.mu.Unlock()
 	if due {
-		h.writers.push(c)
+		w.push(c)
 	}
 }
 
 // writeLoop is one shared writer: it writes each connection handed to it
 // until nothing is pending or its socket is full. No write ever waits.
-func (h *Hub) writeLoop() {
+func (w *connWriters) writeLoop() {
 	var buf []byte
 	for n := 1; ; n++ {
-		c, ok := h.writers.take()
+		c, ok := w.take()
 		if !ok {
 			return
 		}
-		buf = h.flush(c, buf)
+		buf = w.flush(c, buf)
 		if n%yieldEvery == 0 {
 			// Under a steady load the queue is never empty, so a writer
 			// would keep its processor until the runtime preempts it,
@@ -63,7 +67,7 @@ func (h *Hub) writeLoop() {
 // and returns buf, the writer's scratch space, for reuse. While a tail that
 // the socket did not take waits, new frames stay pending, so a client that
 // stops reading fills its queue and is let go.
-func (h *Hub) flush(c *streamConn, buf []byte) []byte {
+func (w *connWriters) flush(c *streamConn, buf []byte) []byte {
 	for {
 		c.mu.Lock()
 		if c.closed || (c.watch != nil && c.watch.held.Load()) || (len(c.pending) == 0 && len(c.rest) == 0) {
@@ -74,11 +78,11 @@ func (h *Hub) flush(c *streamConn, buf []byte) []byte {
 			return buf
 		}
 		now := time.Now()
-		if due := c.wrote.Add(writeGap); len(c.rest) == 0 && now.Before(due) && len(c.pending) < h.opts.QueueSize/2 {
+		if due := c.wrote.Add(writeGap); len(c.rest) == 0 && now.Before(due) && len(c.pending) < w.queueSize/2 {
 			// Written a moment ago: what came since waits for the gap
 			// (still scheduled), unless it fills the queue meanwhile.
 			c.mu.Unlock()
-			h.writers.pace(c, due)
+			w.pace(c, due)
 			return buf
 		}
 		out, evs := c.rest, []*Event(nil)
@@ -132,18 +136,22 @@ func (h *Hub) flush(c *streamConn, buf []byte) []byte {
 		}
 		c.mu.Unlock()
 		if err != nil {
-			h.release(c)
+			w.release(c)
 			return buf
 		}
 		if stalled {
-			h.writers.stall(c)
+			w.stall(c)
 			return buf
 		}
 	}
 }
 
-// connWriters is the queue of connections waiting for a shared writer.
+// connWriters are the shared writers of the taken-over connections and
+// the queue of connections waiting for one.
 type connWriters struct {
+	queueSize int               // Options.QueueSize: see flush
+	release   func(*streamConn) // the hub's, for a connection that failed
+
 	mu   sync.Mutex
 	cond sync.Cond
 	// ready[head:] wait; the array is kept, so a burst allocates only
@@ -162,8 +170,8 @@ type pacedConn struct {
 	due time.Time
 }
 
-func newConnWriters() *connWriters {
-	w := &connWriters{pacing: make(chan struct{}, 1)}
+func newConnWriters(queueSize int, release func(*streamConn)) *connWriters {
+	w := &connWriters{queueSize: queueSize, release: release, pacing: make(chan struct{}, 1)}
 	w.cond.L = &w.mu
 	return w
 }
@@ -267,12 +275,25 @@ func (w *connWriters) runPacer(done <-chan struct{}) {
 	}
 }
 
-func (w *connWriters) takeStalled() []*streamConn {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	s := w.stalled
-	w.stalled = nil
-	return s
+// retryStalled tries the connections whose socket was full again, every
+// stallRetry, until done.
+func (w *connWriters) retryStalled(done <-chan struct{}) {
+	retry := time.NewTicker(stallRetry)
+	defer retry.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-retry.C:
+		}
+		w.mu.Lock()
+		stalled := w.stalled
+		w.stalled = nil
+		w.mu.Unlock()
+		for _, c := range stalled {
+			w.schedule(c)
+		}
+	}
 }
 
 func (w *connWriters) close() {
