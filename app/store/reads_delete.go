@@ -24,8 +24,7 @@ func (s *Store) deleteReads(tx *gorm.DB, where string, args ...any) error {
 	// The delete finds the locked rows by ctid, which a row lock keeps
 	// fixed until commit. Joined back by key instead, a prune's batch (its
 	// reads estimated high) was planned as a hash join over a sequential
-	// scan of the whole table: 680 ms against 106 ms for 25,000 of a
-	// million reads.
+	// scan of the whole table (README, Performance).
 	return tx.Exec(`WITH locked AS (SELECT ctid FROM notification_reads
 			WHERE `+where+` ORDER BY user_id, notification_id FOR UPDATE)
 		DELETE FROM notification_reads WHERE ctid = ANY(ARRAY(SELECT ctid FROM locked))`, args...).Error

@@ -9,7 +9,7 @@ import (
 const (
 	// hangupSweep is the longest a connection whose client hung up is
 	// held (its connection-limit lease and the subscriber gauge with it):
-	// one non-blocking read per connection, about a microsecond each.
+	// one non-blocking read per connection.
 	hangupSweep = 2 * time.Second
 	// sweepSteps is how many steps a sweep is spread over, each for the
 	// connections of one slot: at 10,000 connections a step is a
