@@ -1,4 +1,4 @@
-package main
+package cluster
 
 import (
 	"cmp"
@@ -25,7 +25,7 @@ import (
 // active connections wait on, to tell what binds first. A measurement, not
 // a check, so it runs only when asked:
 //
-//	BEACON_MEASURE_PUBLISH=1 go test -run MeasurePublishRate -v -timeout 30m .
+//	BEACON_MEASURE_PUBLISH=1 go test -run MeasurePublishRate -v -timeout 30m ./app/cluster/
 //
 // BEACON_MEASURE_INSTANCES (default 1,2,3), BEACON_MEASURE_RATES (posts/s,
 // default 100,200,400,800,1600), BEACON_MEASURE_SECONDS (per step, default

@@ -1,20 +1,13 @@
-package main
+package cluster
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,40 +20,6 @@ import (
 // one PostgreSQL schema, and check that they behave as one Beacon. Without
 // PostgreSQL they skip.
 
-var built struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
-
-// beaconBinary builds beacon once for every cluster test.
-func beaconBinary(t *testing.T) string {
-	t.Helper()
-	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "beacon-cluster-")
-		if built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "beacon")
-		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
-}
-
 // cluster is Beacon instances on one database schema.
 type cluster struct {
 	url     string // DATABASE_URL
@@ -68,17 +27,6 @@ type cluster struct {
 	store   *store.Store
 	token   string // an admin's API token
 	nodes   []*node
-}
-
-// node is one instance: a subprocess of the built binary.
-type node struct {
-	name string
-	base string
-	cmd  *exec.Cmd
-	app  *apptest.App
-	done chan struct{} // closed once the process has exited
-	err  error         // how it exited, once done is closed
-	logs *apptest.LogBuffer
 }
 
 // startCluster starts n instances at once on a fresh schema (so their
@@ -100,42 +48,17 @@ func startClusterWith(t *testing.T, n int, params string) *cluster {
 	if base == "" {
 		t.Skip("PostgreSQL not reachable: the multi-instance tests skip")
 	}
-	bin := beaconBinary(t)
 	c := &cluster{appName: fmt.Sprintf("beacon_cluster_%d", rand.Uint32())}
 	c.url = base + "&application_name=" + c.appName
 	if params != "" {
 		c.url += "&" + params
 	}
 	for i := range n {
-		port := freePort(t)
-		nd := &node{
-			name: string(rune('A' + i)),
-			base: "http://127.0.0.1:" + port,
-			cmd:  exec.Command(bin, "serve"),
-			done: make(chan struct{}),
-			logs: &apptest.LogBuffer{},
-		}
-		nd.cmd.Env = append(os.Environ(), "PORT="+port, "DATABASE_URL="+c.url, "SECRET_KEY_BASE=cluster-test",
-			"METRICS_TOKEN=metrics", "ADMIN_EMAIL=", "ADMIN_PASSWORD=")
-		nd.cmd.Stderr = nd.logs
-		if err := nd.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			nd.err = nd.cmd.Wait()
-			close(nd.done)
-		}()
-		t.Cleanup(func() {
-			nd.cmd.Process.Kill()
-			<-nd.done
-			if t.Failed() {
-				t.Logf("instance %s log:\n%s", nd.name, nd.logs)
-			}
-		})
-		c.nodes = append(c.nodes, nd)
+		c.nodes = append(c.nodes, startNode(t, string(rune('A'+i)),
+			"DATABASE_URL="+c.url, "SECRET_KEY_BASE=cluster-test", "ADMIN_EMAIL=", "ADMIN_PASSWORD="))
 	}
 	for _, nd := range c.nodes {
-		nd.waitListening(t)
+		nd.waitHealthy(t, true)
 	}
 	st, err := store.Open(c.url)
 	if err != nil {
@@ -149,54 +72,6 @@ func startClusterWith(t *testing.T, n int, params string) *cluster {
 	admin := c.nodes[0].app.CreateUser(t, "Ops", "ops@example.com", "a long password", true)
 	c.token = c.nodes[0].app.Token(t, admin)
 	return c
-}
-
-// waitListening waits until the node answers /healthz with its listener
-// connected.
-func (nd *node) waitListening(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var h struct {
-			Listener struct{ Connected bool }
-		}
-		resp, err := http.Get(nd.base + "/healthz")
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&h)
-			resp.Body.Close()
-			if err == nil && resp.StatusCode == http.StatusOK && h.Listener.Connected {
-				return
-			}
-		}
-		select {
-		case <-nd.done:
-			t.Fatalf("instance %s exited: %v\n%s", nd.name, nd.err, nd.logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("instance %s not listening within 30s\n%s", nd.name, nd.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// metric reads one value from the node's /metrics, or -1.
-func (nd *node) metric(name string) float64 {
-	req, _ := http.NewRequest(http.MethodGet, nd.base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer metrics")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
-	}
-	return -1
 }
 
 // post publishes a notification for everyone through the node's API. It

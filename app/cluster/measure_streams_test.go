@@ -1,4 +1,4 @@
-package main
+package cluster
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ import (
 // reaches all of them. It is a measurement, not a check, so it runs only
 // when asked:
 //
-//	BEACON_MEASURE_STREAMS=10000 go test -run MeasureStreams -v .
+//	BEACON_MEASURE_STREAMS=10000 go test -run MeasureStreams -v ./app/cluster/
 //
 // BEACON_MEASURE_SETTLE=130s measures again after that long, once the
 // runtime has shrunk the idle streams' stacks.
@@ -32,17 +32,17 @@ func TestMeasureStreams(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set BEACON_MEASURE_STREAMS=N to measure N streams")
 	}
-	b := startBinary(t, false, "STREAM_LIMIT_ADDRESS=0", "STREAM_LIMIT_USER=0")
-	base, port := b.base, strings.TrimPrefix(b.base, "http://127.0.0.1:")
-	tokenCmd := exec.Command(b.path, "token", "create", "ops@example.com")
-	tokenCmd.Env = b.env
+	nd := startOnSQLite(t, "STREAM_LIMIT_ADDRESS=0", "STREAM_LIMIT_USER=0")
+	base, port := nd.base, strings.TrimPrefix(nd.base, "http://127.0.0.1:")
+	tokenCmd := exec.Command(nd.cmd.Path, "token", "create", "ops@example.com")
+	tokenCmd.Env = nd.cmd.Env
 	tokenOut, err := tokenCmd.Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(string(tokenOut))
 
-	before := serverMemory(t, base)
+	before := serverMemory(t, nd)
 	var (
 		wg        sync.WaitGroup
 		mu        sync.Mutex
@@ -80,14 +80,14 @@ func TestMeasureStreams(t *testing.T) {
 		})
 	}
 	ready.Wait()
-	after := serverMemory(t, base)
+	after := serverMemory(t, nd)
 	if settle, _ := time.ParseDuration(os.Getenv("BEACON_MEASURE_SETTLE")); settle > 0 {
 		// The runtime shrinks idle goroutines' stacks at garbage
 		// collections, which an idle server has every two minutes: this is
 		// what the streams cost in the steady state.
 		logMemory(t, "at once", n, before, after)
 		time.Sleep(settle)
-		after = serverMemory(t, base)
+		after = serverMemory(t, nd)
 		t.Logf("after %v:", settle)
 	}
 
@@ -139,9 +139,9 @@ var metricLine = regexp.MustCompile(`(?m)^(go_memstats_heap_inuse_bytes|go_memst
 
 // serverMemory reads the server's heap, stack and resident memory from
 // its /metrics.
-func serverMemory(t *testing.T, base string) map[string]float64 {
+func serverMemory(t *testing.T, nd *node) map[string]float64 {
 	t.Helper()
-	resp, err := getMetrics(base)
+	resp, err := nd.getMetrics()
 	if err != nil {
 		t.Fatal(err)
 	}
