@@ -4,13 +4,11 @@ package controllers
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
@@ -141,14 +139,4 @@ func (ctl *Controller) formPage(c echo.Context, title string) (layouts.Page, err
 		p.CSRF = t
 	}
 	return p, nil
-}
-
-// render writes a templ component as the whole response. It renders to a
-// buffer first, so a failure is a clean 500 rather than half a page.
-func render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, buf.Bytes())
 }

@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,12 +16,8 @@ import (
 	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"
-	"beacon/views/components"
 	"beacon/views/pages"
 )
-
-// maxAPIBody is how many bytes of JSON one API call may send.
-const maxAPIBody = 64 << 10
 
 // keyPattern is what a replacement key may be: a short token, so that it
 // can sit in URLs, logs and scripts without quoting.
@@ -103,15 +98,6 @@ func (ctl *Controller) postInput(ctx context.Context, in notificationInput) (n m
 		return n, false, map[string]string{"deliver_at": "the notification with this key was already delivered; it cannot be scheduled again"}, nil
 	}
 	return n, replaced, nil, err
-}
-
-// writeNotification answers with n's wire JSON, as the stream sends it.
-func writeNotification(c echo.Context, status int, n models.Notification) error {
-	p, err := components.NotificationJSON(c.Request().Context(), n)
-	if err != nil {
-		return err
-	}
-	return c.JSON(status, json.RawMessage(p))
 }
 
 // validate checks in and resolves its recipient. It returns the

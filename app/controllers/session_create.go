@@ -65,15 +65,3 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
-
-// roughly says d in whole minutes, or seconds under one.
-func roughly(d time.Duration) string {
-	if d < time.Minute {
-		return strconv.Itoa(max(1, int(d.Seconds()))) + " seconds"
-	}
-	m := int((d + time.Minute - 1) / time.Minute)
-	if m == 1 {
-		return "1 minute"
-	}
-	return strconv.Itoa(m) + " minutes"
-}
