@@ -34,7 +34,7 @@ type Source interface {
 // Broker carries "new messages in this room" wake-ups between instances.
 type Broker interface {
 	broker.Subscriber
-	Publish(ctx context.Context, topic string) error
+	broker.Publisher
 }
 
 // Options are the chat's settings that a deployment chooses.

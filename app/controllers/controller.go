@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/app/stream"
@@ -57,11 +58,6 @@ type ChatRooms interface {
 	ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio.Reader, user models.User, room string, after int64, signedIn func() bool, ended func())
 }
 
-// Publisher wakes every hub serving a topic once a change is committed.
-type Publisher interface {
-	Publish(ctx context.Context, topic string) error
-}
-
 // LoginThrottle limits guessing at passwords.
 type LoginThrottle interface {
 	Begin(ctx context.Context, email, addr, device string) (*auth.LoginAttempt, time.Duration, error)
@@ -76,7 +72,7 @@ type SignupLimiter interface {
 // one place, server.New.
 type Controller struct {
 	Store         Store
-	Publisher     Publisher
+	Publisher     broker.Publisher
 	Notifications NotificationStreams
 	Chat          ChatRooms
 	Sessions      *auth.Sessions

@@ -42,7 +42,7 @@ type Server struct {
 	chat          *chat.Hub
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
-	publisher     controllers.Publisher
+	publisher     broker.Publisher
 	// jobs run beside the hubs: scheduled deliveries, and pruning under
 	// RETENTION.
 	jobs   []func(ctx context.Context) error
@@ -68,8 +68,8 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	// On PostgreSQL every instance on the database hears every other's
 	// wake-ups; on SQLite there is one instance, and the broker is in-process.
 	var b interface {
-		chat.Broker
-		controllers.Publisher
+		broker.Subscriber
+		broker.Publisher
 	}
 	var listener *broker.Postgres
 	if st.Dialect() == migrations.Postgres {
