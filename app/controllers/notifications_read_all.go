@@ -1,9 +1,12 @@
 package controllers
 
 import (
+	"context"
+
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/broker"
 )
 
 // notificationsReadAll marks every notification read up to the form's
@@ -16,7 +19,10 @@ func (ctl *Controller) notificationsReadAll(c echo.Context) error {
 		return err
 	}
 	uid := auth.UserID(c)
-	if err := ctl.Store.MarkAllRead(c.Request().Context(), uid, through); err != nil {
+	err = broker.SaveThenPublish(c.Request().Context(), ctl.Publisher, ctl.Log, broker.UserTopic(uid), func(ctx context.Context) error {
+		return ctl.Store.MarkAllRead(ctx, uid, through)
+	})
+	if err != nil {
 		return err
 	}
 	return ctl.readDone(c, uid, through)

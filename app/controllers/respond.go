@@ -75,14 +75,15 @@ func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after
 	return c.JSON(http.StatusOK, out)
 }
 
-// readDone tells the user's other tabs, then answers a marking: with the
-// unread count for the feed's script (Accept: application/json), else with
-// a redirect back to the feed for a plain form.
+// readDone answers a marking, once it is saved and the user's other tabs
+// told (on broker.UserTopic, where they look again for the new unread
+// count): with the unread count for the feed's script (Accept:
+// application/json), else with a redirect back to the feed for a plain
+// form.
 // The script sends through, where the newest it shows became visible, so
 // the count matches its page; notifications that reach it later add to
 // the count there.
 func (ctl *Controller) readDone(c echo.Context, uid, through int64) error {
-	ctl.publishUser(c.Request().Context(), uid)
 	if !wantsJSON(c) {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
