@@ -26,6 +26,7 @@ type App struct {
 	Store  *store.Store
 	Server *httptest.Server
 	app    *server.Server
+	broker server.Broker // app's
 	stop   context.CancelFunc
 	done   chan error
 	cfg    config.Config
@@ -122,13 +123,18 @@ func New(t testing.TB, opts Options) *App {
 // start runs a new instance of the app, hubs and HTTP server, on ln.
 func (a *App) start(t testing.TB, ln net.Listener) {
 	t.Helper()
-	srv, err := server.New(context.Background(), a.cfg, a.Store, a.log, a.tune)
+	b, err := server.NewBroker(a.cfg, a.Store, a.log)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	srv, err := server.New(context.Background(), a.cfg, a.Store, b, a.log, a.tune)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	a.app, a.stop, a.done = srv, stop, make(chan error, 1)
+	a.app, a.broker, a.stop, a.done = srv, b, stop, make(chan error, 1)
 	go func() { a.done <- srv.Run(ctx) }()
 	a.Server = httptest.NewUnstartedServer(srv.Handler())
 	a.Server.Listener.Close()
