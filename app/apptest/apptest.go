@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -180,8 +181,19 @@ func (a *App) Stop(t testing.TB) {
 	}
 }
 
-// Subscribers is how many streams and long polls the notification hub holds.
-func (a *App) Subscribers() int { return a.app.NotificationSubscribers() }
+// Subscribers is how many streams and long polls the notification hub
+// holds, as /metrics says: beacon_notification_subscribers.
+func (a *App) Subscribers() int {
+	const name = "beacon_notification_subscribers"
+	// A collector that failed does not hide the others' figures.
+	families, err := a.app.Metrics().Gather()
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return int(f.GetMetric()[0].GetGauge().GetValue())
+		}
+	}
+	panic(fmt.Sprintf("apptest: the app's metrics have no %s (gather: %v)", name, err))
+}
 
 type testWriter struct{ t testing.TB }
 

@@ -42,6 +42,7 @@ type Server struct {
 	chat          *chat.Hub
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
+	metrics       prometheus.Gatherer
 	// jobs run beside the hubs: scheduled deliveries, and pruning under
 	// RETENTION.
 	jobs   []func(ctx context.Context) error
@@ -181,15 +182,15 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 	if cfg.Retention > 0 {
 		jobList = append(jobList, func(ctx context.Context) error { return jobs.PruneOld(ctx, st, cfg.Retention, log) })
 	}
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, jobs: jobList,
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, metrics: reg, jobs: jobList,
 		limits: limiter, drain: drain}, nil
 }
 
 // Handler is the app's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// NotificationSubscribers is how many streams and long polls are open.
-func (s *Server) NotificationSubscribers() int { return s.notifications.Subscribers() }
+// Metrics gathers the figures /metrics serves.
+func (s *Server) Metrics() prometheus.Gatherer { return s.metrics }
 
 // Run runs the hubs and the jobs until ctx ends; then every stream is ended and every
 // chat WebSocket closed with "going away", so that browsers reconnect
