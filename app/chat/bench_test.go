@@ -68,7 +68,7 @@ func benchChatBroadcast(b *testing.B, n int) {
 		if err != nil {
 			return
 		}
-		hub.Serve(req.Context(), conn, user, "bench", 0, func() bool { return true }, nil)
+		hub.Serve(req.Context(), conn, chat.Request{User: user, Room: "bench", SignedIn: func() bool { return true }})
 	}))
 
 	var (

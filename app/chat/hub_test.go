@@ -114,7 +114,7 @@ func (r *chatRig) serve(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		return
 	}
-	r.hub.Serve(req.Context(), conn, user, req.PathValue("room"), after, func() bool { return true }, nil)
+	r.hub.Serve(req.Context(), conn, chat.Request{User: user, Room: req.PathValue("room"), After: after, SignedIn: func() bool { return true }})
 }
 
 // stop ends the hub's Run, as a shutdown does, and waits for it.

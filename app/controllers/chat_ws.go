@@ -48,7 +48,10 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	// The socket outlives this handler: its connection-limit lease ends
 	// with the socket, not with the handler.
 	lease := limits.Hold(ctx)
-	ctl.Chat.ServeRead(ctx, conn, br, *user, room, after, ctl.sessionCheck(ctx), lease.Release)
+	ctl.Chat.Serve(ctx, conn, chat.Request{
+		User: *user, Room: room, After: after,
+		SignedIn: ctl.sessionCheck(ctx), Ended: lease.Release, Reader: br,
+	})
 	return nil
 }
 

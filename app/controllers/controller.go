@@ -3,7 +3,6 @@
 package controllers
 
 import (
-	"bufio"
 	"context"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"beacon/app/auth"
 	"beacon/app/broker"
+	"beacon/app/chat"
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/app/stream"
@@ -55,7 +55,7 @@ type NotificationStreams interface {
 
 // ChatRooms serves chat connections.
 type ChatRooms interface {
-	ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio.Reader, user models.User, room string, after int64, signedIn func() bool, ended func())
+	Serve(ctx context.Context, conn *websocket.Conn, req chat.Request)
 }
 
 // LoginThrottle limits guessing at passwords.
