@@ -57,8 +57,11 @@ func benchChatBroadcast(b *testing.B, n int) {
 	if err := r.store.CreateUser(ctx, &user); err != nil {
 		b.Fatal(err)
 	}
-	hub := chat.NewHub(r.store, components.ChatMessageHTML, r.broker, slog.New(slog.DiscardHandler),
+	hub, err := chat.NewHub(r.store, components.ChatMessageHTML, r.broker, slog.New(slog.DiscardHandler),
 		chat.Options{MessageRate: 10, MessageBurst: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
 	hubCtx, stopHub := context.WithCancel(ctx)
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(hubCtx) }()

@@ -97,10 +97,13 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 	}
 	// Chat goes through the same broker, so that a broker reaching every
 	// instance carries chat across instances too.
-	chat := chat.NewHub(st, components.ChatMessageHTML, b, log, chat.Options{
+	chat, err := chat.NewHub(st, components.ChatMessageHTML, b, log, chat.Options{
 		MessageRate:  rate.Limit(cfg.ChatRate),
 		MessageBurst: cfg.ChatBurst,
 	})
+	if err != nil {
+		return nil, err
+	}
 
 	var sessionStore scs.Store
 	var stop func()
