@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"beacon/app/models"
 	"beacon/app/store"
 )
 
@@ -85,27 +86,15 @@ func throughParam(c echo.Context) (int64, error) {
 // defaultChatRoom is the room /chat opens.
 const defaultChatRoom = "general"
 
-// chatRoomParam is the room the route names (general when none): 1 to 40
-// of a-z, 0-9, - and _, else 404.
+// chatRoomParam is the room the route names (general when none); a name
+// models.ValidChatRoom refuses is 404.
 func chatRoomParam(c echo.Context) (string, error) {
 	room := c.Param("room")
 	if room == "" && c.Path() == "/chat" {
 		return defaultChatRoom, nil
 	}
-	if !validChatRoom(room) {
-		return "", echo.NewHTTPError(http.StatusNotFound, "There is no chat room with that name: room names are 1 to 40 of a-z, 0-9, - and _.")
+	if !models.ValidChatRoom(room) {
+		return "", echo.NewHTTPError(http.StatusNotFound, "There is no chat room with that name: room names are "+models.ChatRoomRule+".")
 	}
 	return room, nil
-}
-
-func validChatRoom(room string) bool {
-	if len(room) < 1 || len(room) > 40 {
-		return false
-	}
-	for _, r := range room {
-		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }

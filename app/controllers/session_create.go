@@ -20,7 +20,7 @@ import (
 func (ctl *Controller) sessionCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
-	if !models.IsText(email) || len(email) > auth.MaxEmail {
+	if !models.IsText(email) || len(email) > models.MaxEmail {
 		// No account has such an email, and it must not reach the
 		// database, not even as a throttle subject.
 		return ctl.renderLogin(c, http.StatusUnprocessableEntity, "", "Invalid email or password.")
