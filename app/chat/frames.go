@@ -16,7 +16,7 @@ import (
 )
 
 // The chat WebSocket's JSON frames, and nothing else (the presence frame
-// is with the rest of presence, in chat_presence.go).
+// is with the rest of presence, in presence.go).
 
 // Renderer renders the HTML fragment of a chat message: the same one
 // the chat page shows.

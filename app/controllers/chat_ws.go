@@ -74,7 +74,7 @@ func (ctl *Controller) sessionCheck(ctx context.Context) func() bool {
 // chatUpgrader keeps an idle chat socket small. Without a pool, gorilla
 // keeps net/http's 4 KiB write buffer for the life of each socket; with
 // one, a socket holds a write buffer only while it writes a frame, and an
-// idle one holds just its small read buffer (UpgradeChat's). The pool is
+// idle one holds just its small read buffer (chat.Upgrade's). The pool is
 // a cache shared by every socket, as net/http shares its own bufio pools;
 // it holds no state of the program.
 var chatUpgrader = websocket.Upgrader{
