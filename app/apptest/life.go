@@ -1,16 +1,18 @@
 package apptest
 
 import (
-	"beacon/app/broker"
 	"context"
 	"testing"
+
+	"beacon/app/broker"
 )
 
-// WakeNotifications tells the hubs to look again, as the controllers do
-// after they commit: for tests that change notifications through the store.
-func (a *App) WakeNotifications(t testing.TB) {
+// SaveNotifications runs save, then wakes the notification hubs, through
+// broker.SaveThenPublish as the controllers do: for tests that change
+// notifications through the store.
+func (a *App) SaveNotifications(t testing.TB, save func(ctx context.Context) error) {
 	t.Helper()
-	if err := a.app.Publish(context.Background(), broker.NotificationsTopic); err != nil {
+	if err := broker.SaveThenPublish(context.Background(), a.broker, a.log, broker.NotificationsTopic, save); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,13 +11,12 @@ import (
 	"beacon/app/models"
 )
 
-// The rules of an account, for sign-up and `beacon admin create` alike.
-// bcrypt reads at most 72 bytes of a password, so a longer one would be
-// silently cut: it is refused instead.
+// The rules of a password, for sign-up and `beacon admin create` alike
+// (those of the user's stored fields are models.MaxName and
+// models.MaxEmail). bcrypt reads at most 72 bytes of a password, so a
+// longer one would be silently cut: it is refused instead.
 const (
-	MaxName          = 100 // characters
-	MaxEmail         = 254 // bytes
-	MinPassword      = 8   // characters
+	MinPassword      = 8 // characters
 	MaxPasswordBytes = 72
 	// MinPasswordScore is the least zxcvbn score (0 to 4) a new password
 	// must reach: 2 means it takes more than a million guesses, past the
@@ -26,10 +25,10 @@ const (
 )
 
 // ValidEmail accepts a bare address such as a@example.com, at most
-// MaxEmail bytes of storable text: no display name, no angle brackets, and
-// a dot inside the domain.
+// models.MaxEmail bytes of storable text: no display name, no angle
+// brackets, and a dot inside the domain.
 func ValidEmail(s string) bool {
-	if len(s) > MaxEmail || !models.IsText(s) {
+	if len(s) > models.MaxEmail || !models.IsText(s) {
 		return false
 	}
 	a, err := mail.ParseAddress(s)
@@ -67,8 +66,8 @@ func NameProblem(name string) string {
 		return models.NotText
 	case strings.IndexFunc(name, models.IsHidden) >= 0:
 		return models.HasHidden
-	case utf8.RuneCountInString(name) > MaxName:
-		return fmt.Sprintf("is too long (at most %d characters)", MaxName)
+	case utf8.RuneCountInString(name) > models.MaxName:
+		return fmt.Sprintf("is too long (at most %d characters)", models.MaxName)
 	}
 	return ""
 }

@@ -57,8 +57,11 @@ func benchChatBroadcast(b *testing.B, n int) {
 	if err := r.store.CreateUser(ctx, &user); err != nil {
 		b.Fatal(err)
 	}
-	hub := chat.NewHub(r.store, components.ChatMessageHTML, r.broker, slog.New(slog.DiscardHandler),
+	hub, err := chat.NewHub(r.store, components.ChatMessageHTML, r.broker, slog.New(slog.DiscardHandler),
 		chat.Options{MessageRate: 10, MessageBurst: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
 	hubCtx, stopHub := context.WithCancel(ctx)
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(hubCtx) }()
@@ -68,7 +71,7 @@ func benchChatBroadcast(b *testing.B, n int) {
 		if err != nil {
 			return
 		}
-		hub.Serve(req.Context(), conn, user, "bench", 0, func() bool { return true }, nil)
+		hub.Serve(req.Context(), conn, chat.Request{User: user, Room: "bench", SignedIn: func() bool { return true }})
 	}))
 
 	var (

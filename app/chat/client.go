@@ -1,5 +1,23 @@
 package chat
 
+// Why the read pump reads under gorilla. Parked in gorilla's ReadMessage,
+// an idle socket's pump holds a 4 KiB stack, and the client's pong each
+// ping period is handled inside that read, which goes on waiting there;
+// parked in awaitFrame, it holds 2 KiB. Waiting outside gorilla is safe
+// only because the pump sees the very bytes gorilla reads: gorilla reads a
+// server connection through the bufio.Reader it hijacked when the
+// Upgrader has no ReadBufferSize and that reader is over 256 bytes
+// (gorilla/websocket v1.5 server.go), so Upgrade hands it one of ours at
+// the hijack (ownBuffer, chatReadBuffer bytes, which an idle socket holds)
+// and gives the pump the same reader (Request.Reader, c.br). Between
+// messages gorilla keeps no state of the next frame, so awaitFrame may
+// wait on the socket (on Linux a MSG_PEEK, which leaves the bytes there),
+// fill that reader and discard whole, well-formed pongs at its head;
+// anything else is gorilla's. With any other reader those bytes would vanish from gorilla's
+// stream: hence Upgrade refuses a ReadBufferSize, ownBuffer steps aside
+// when bytes came before the handshake (gorilla refuses those anyway), and
+// without a known reader or raw socket the pump waits in gorilla.
+
 import (
 	"bufio"
 	"context"
@@ -67,7 +85,7 @@ type chatClient struct {
 	signedIn func() bool
 	// allowed is the user's message allowance, shared by their sockets.
 	allowed *rate.Limiter
-	// pings is the allowance of pings answered (chat_client_pings.go),
+	// pings is the allowance of pings answered (pings_from_client.go),
 	// made at the first; only the read pump uses it.
 	pings *rate.Limiter
 	// pingSlot is which second of each ping period the hub pings c in, so

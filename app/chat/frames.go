@@ -16,10 +16,7 @@ import (
 )
 
 // The chat WebSocket's JSON frames, and nothing else (the presence frame
-// is with the rest of presence, in chat_presence.go).
-
-// chatMaxBody is the longest message body accepted, in characters.
-const chatMaxBody = 2000
+// is with the rest of presence, in presence.go).
 
 // Renderer renders the HTML fragment of a chat message: the same one
 // the chat page shows.
@@ -96,8 +93,8 @@ func parseChatFrame(kind int, data []byte) (body, problem string) {
 		return "", "the message must be text (no NUL characters)"
 	case strings.IndexFunc(in.Body, hiddenInMessage) >= 0:
 		return "", "the message " + models.HasHidden
-	case utf8.RuneCountInString(in.Body) > chatMaxBody:
-		return "", fmt.Sprintf("the message is over %d characters", chatMaxBody)
+	case utf8.RuneCountInString(in.Body) > models.MaxChatBody:
+		return "", fmt.Sprintf("the message is over %d characters", models.MaxChatBody)
 	}
 	return in.Body, ""
 }

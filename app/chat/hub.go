@@ -34,7 +34,7 @@ type Source interface {
 // Broker carries "new messages in this room" wake-ups between instances.
 type Broker interface {
 	broker.Subscriber
-	Publish(ctx context.Context, topic string) error
+	broker.Publisher
 }
 
 // Options are the chat's settings that a deployment chooses.
@@ -105,9 +105,9 @@ type runningRoom struct {
 }
 
 // NewHub returns a hub; call Run to serve until shutdown.
-func NewHub(source Source, render Renderer, b Broker, log *slog.Logger, opts Options) *Hub {
+func NewHub(source Source, render Renderer, b Broker, log *slog.Logger, opts Options) (*Hub, error) {
 	if opts.MessageRate <= 0 || opts.MessageBurst <= 0 || opts.PresenceTTL < 0 {
-		panic("chat: Options needs a positive MessageRate and MessageBurst, and a PresenceTTL not below 0")
+		return nil, errors.New("chat hub: Options needs a positive MessageRate and MessageBurst, and a PresenceTTL not below 0")
 	}
 	if opts.PresenceTTL == 0 {
 		opts.PresenceTTL = chatPresenceTTL
@@ -120,7 +120,7 @@ func NewHub(source Source, render Renderer, b Broker, log *slog.Logger, opts Opt
 	for i := range h.slots {
 		h.slots[i] = make(map[*chatClient]struct{})
 	}
-	return h
+	return h, nil
 }
 
 // Run waits for ctx to end, then closes every connection with "going

@@ -78,7 +78,10 @@ func startChatHub(t testing.TB, st *store.Store, b *broker.Memory, opts chat.Opt
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := &chatRig{store: st, broker: b, done: make(chan error, 1)}
-	r.hub = chat.NewHub(st, components.ChatMessageHTML, b, log, opts)
+	r.hub, err = chat.NewHub(st, components.ChatMessageHTML, b, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- r.hub.Run(ctx) }()
@@ -114,7 +117,7 @@ func (r *chatRig) serve(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		return
 	}
-	r.hub.Serve(req.Context(), conn, user, req.PathValue("room"), after, func() bool { return true }, nil)
+	r.hub.Serve(req.Context(), conn, chat.Request{User: user, Room: req.PathValue("room"), After: after, SignedIn: func() bool { return true }})
 }
 
 // stop ends the hub's Run, as a shutdown does, and waits for it.

@@ -12,15 +12,16 @@ import (
 )
 
 // pingJoins opens Ann's connection both ways the hub serves one: waiting
-// for frames inside gorilla's read (Serve) and outside it (ServeRead).
+// for frames inside gorilla's read (no Request.Reader) and outside it
+// (Upgrade's Reader).
 func pingJoins(t *testing.T) map[string]func(t *testing.T) *apptest.Chatter {
 	return map[string]func(t *testing.T) *apptest.Chatter{
-		"Serve": func(t *testing.T) *apptest.Chatter {
+		"gorilla's read": func(t *testing.T) *apptest.Chatter {
 			r := newChatRig(t, chat.Options{})
 			ann, _, _ := r.join(t, r.user(t, "Ann"), "general")
 			return ann
 		},
-		"ServeRead": func(t *testing.T) *apptest.Chatter {
+		"own read": func(t *testing.T) *apptest.Chatter {
 			r := newChatRig(t, chat.Options{})
 			ann, _, _ := apptest.Join(t, dialRead(t, readRig(t, r, r.user(t, "Ann"))))
 			return ann

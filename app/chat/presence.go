@@ -72,6 +72,11 @@ func (h *Hub) writePresence(ctx context.Context, r *chatRoom) bool {
 	return true
 }
 
+// publishPresence tells every instance to read r's presence again, once
+// it is written. It publishes directly, not through
+// broker.SaveThenPublish, because it must know whether the wake-up went
+// out: runPresence publishes a failed one again at the next refresh,
+// where SaveThenPublish would only log it.
 func (h *Hub) publishPresence(ctx context.Context, r *chatRoom) bool {
 	if err := h.broker.Publish(ctx, broker.PresenceTopic(r.name)); err != nil {
 		if ctx.Err() == nil {

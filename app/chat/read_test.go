@@ -18,7 +18,7 @@ import (
 )
 
 // readRig serves the rig's hub as the controller does: Upgrade, then
-// ServeRead with the connection's read buffer.
+// Serve with the connection's read buffer.
 func readRig(t *testing.T, r *chatRig, u models.User) *httptest.Server {
 	t.Helper()
 	up := &websocket.Upgrader{}
@@ -27,7 +27,7 @@ func readRig(t *testing.T, r *chatRig, u models.User) *httptest.Server {
 		if err != nil {
 			return
 		}
-		r.hub.ServeRead(req.Context(), conn, br, u, "general", 0, func() bool { return true }, nil)
+		r.hub.Serve(req.Context(), conn, chat.Request{User: u, Room: "general", SignedIn: func() bool { return true }, Reader: br})
 	}))
 	t.Cleanup(srv.Close)
 	return srv

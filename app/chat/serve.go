@@ -12,34 +12,45 @@ import (
 	"beacon/app/models"
 )
 
-// Serve joins one chat connection to room, then hands it to its read
-// pump (and a writer whenever there is something to send), and returns: the hub owns conn
-// until the client leaves, breaks a rule, falls behind, its session
-// ends, or the hub shuts down (Run returns once every connection is
-// closed). ctx is the upgraded request's, for joining: neither it nor
-// its values are kept once Serve has returned. signedIn is asked
-// before each message is stored, at each ping, and whenever the user's
-// topic wakes (they signed out, on any instance). after, when not 0, is
-// the last message id the client has: its history is what it missed.
-// ended, when not nil, is called once the connection has ended (it lets a
-// connection limit's lease last as long as the socket).
-func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, user models.User, room string, after int64, signedIn func() bool, ended func()) {
-	h.ServeRead(ctx, conn, nil, user, room, after, signedIn, ended)
+// Request is what a chat connection needs to know about its client.
+type Request struct {
+	User models.User
+	Room string
+	// After, when not 0, is the last message id the client has: its
+	// history is what it missed.
+	After int64
+	// SignedIn reports whether the user's session still exists; asked
+	// before each message is stored, at each ping, and whenever the
+	// user's topic wakes (they signed out, on any instance).
+	SignedIn func() bool
+	// Ended, when not nil, is called once the connection has ended (it
+	// lets a connection limit's lease last as long as the socket).
+	Ended func()
+	// Reader is the buffer the connection is read through, from Upgrade:
+	// with it an idle socket waits for its next frame on half the stack.
+	// nil (a connection from gorilla's own Upgrade): the read pump waits
+	// inside gorilla's read.
+	Reader *bufio.Reader
 }
 
-// ServeRead is Serve for a connection from Upgrade, whose read buffer
-// br is known (nil: unknown, as for Serve): its idle socket costs half the
-// stack.
-func (h *Hub) ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio.Reader, user models.User, room string, after int64, signedIn func() bool, ended func()) {
+// Serve joins one chat connection to req.Room, then hands it to its read
+// pump (and a writer whenever there is something to send), and returns:
+// the hub owns conn until the client leaves, breaks a rule, falls behind,
+// its session ends, or the hub shuts down (Run returns once every
+// connection is closed). ctx is the upgraded request's, for joining:
+// neither it nor its values are kept once Serve has returned.
+func (h *Hub) Serve(ctx context.Context, conn *websocket.Conn, req Request) {
+	ended := req.Ended
 	if ended == nil {
 		ended = func() {}
 	}
-	c := newChatClient(conn, user, &h.opts)
-	if br != nil {
-		c.br, c.raw = br, rawConn(conn.NetConn())
+	room := req.Room
+	c := newChatClient(conn, req.User, &h.opts)
+	if req.Reader != nil {
+		c.br, c.raw = req.Reader, rawConn(conn.NetConn())
 	}
-	c.signedIn = signedIn
-	r, err := h.join(ctx, c, room, after)
+	c.signedIn = req.SignedIn
+	r, err := h.join(ctx, c, room, req.After)
 	if err != nil {
 		code, reason := websocket.CloseInternalServerErr, "the room is unavailable, try again"
 		if errors.Is(err, errChatClosed) || h.shuttingDown() {

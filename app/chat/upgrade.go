@@ -17,8 +17,8 @@ import (
 const chatReadBuffer = 288
 
 // Upgrade upgrades the request with u, as u.Upgrade does, and returns
-// the buffer the connection is read through as well: given to ServeRead,
-// it lets an idle socket wait for its next frame on a small stack. u's
+// the buffer the connection is read through as well: given to Serve (as
+// Request.Reader), it lets an idle socket wait for its next frame on a small stack. u's
 // ReadBufferSize must be 0 (the buffer is chatReadBuffer bytes).
 func Upgrade(u *websocket.Upgrader, w http.ResponseWriter, r *http.Request) (*websocket.Conn, *bufio.Reader, error) {
 	if u.ReadBufferSize != 0 {

@@ -32,7 +32,11 @@ func serve(ctx context.Context, env Env) error {
 		return err
 	}
 
-	app, err := server.New(ctx, cfg, st, env.Log, server.Tuning{})
+	b, err := server.NewBroker(cfg, st, env.Log)
+	if err != nil {
+		return err
+	}
+	app, err := server.New(ctx, cfg, st, b, env.Log, server.Tuning{})
 	if err != nil {
 		return err
 	}

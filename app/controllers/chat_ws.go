@@ -48,7 +48,10 @@ func (ctl *Controller) chatWS(c echo.Context) error {
 	// The socket outlives this handler: its connection-limit lease ends
 	// with the socket, not with the handler.
 	lease := limits.Hold(ctx)
-	ctl.Chat.ServeRead(ctx, conn, br, *user, room, after, ctl.sessionCheck(ctx), lease.Release)
+	ctl.Chat.Serve(ctx, conn, chat.Request{
+		User: *user, Room: room, After: after,
+		SignedIn: ctl.sessionCheck(ctx), Ended: lease.Release, Reader: br,
+	})
 	return nil
 }
 
@@ -71,7 +74,7 @@ func (ctl *Controller) sessionCheck(ctx context.Context) func() bool {
 // chatUpgrader keeps an idle chat socket small. Without a pool, gorilla
 // keeps net/http's 4 KiB write buffer for the life of each socket; with
 // one, a socket holds a write buffer only while it writes a frame, and an
-// idle one holds just its small read buffer (UpgradeChat's). The pool is
+// idle one holds just its small read buffer (chat.Upgrade's). The pool is
 // a cache shared by every socket, as net/http shares its own bufio pools;
 // it holds no state of the program.
 var chatUpgrader = websocket.Upgrader{

@@ -3,18 +3,17 @@
 package controllers
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/broker"
+	"beacon/app/chat"
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/app/stream"
@@ -56,12 +55,7 @@ type NotificationStreams interface {
 
 // ChatRooms serves chat connections.
 type ChatRooms interface {
-	ServeRead(ctx context.Context, conn *websocket.Conn, br *bufio.Reader, user models.User, room string, after int64, signedIn func() bool, ended func())
-}
-
-// Publisher wakes every hub serving a topic once a change is committed.
-type Publisher interface {
-	Publish(ctx context.Context, topic string) error
+	Serve(ctx context.Context, conn *websocket.Conn, req chat.Request)
 }
 
 // LoginThrottle limits guessing at passwords.
@@ -78,7 +72,7 @@ type SignupLimiter interface {
 // one place, server.New.
 type Controller struct {
 	Store         Store
-	Publisher     Publisher
+	Publisher     broker.Publisher
 	Notifications NotificationStreams
 	Chat          ChatRooms
 	Sessions      *auth.Sessions
@@ -141,14 +135,4 @@ func (ctl *Controller) formPage(c echo.Context, title string) (layouts.Page, err
 		p.CSRF = t
 	}
 	return p, nil
-}
-
-// render writes a templ component as the whole response. It renders to a
-// buffer first, so a failure is a clean 500 rather than half a page.
-func render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, buf.Bytes())
 }

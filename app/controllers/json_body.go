@@ -13,6 +13,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// maxAPIBody is how many bytes of JSON one API call may send.
+const maxAPIBody = 64 << 10
+
 // bindJSONObject decodes the request's body into v, which must be exactly
 // one JSON object sent as application/json (parameters such as charset
 // allowed) and at most limit bytes. Anything else is an HTTP error for

@@ -2,11 +2,9 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -17,16 +15,8 @@ import (
 	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"
-	"beacon/views/components"
 	"beacon/views/pages"
 )
-
-// maxAPIBody is how many bytes of JSON one API call may send.
-const maxAPIBody = 64 << 10
-
-// keyPattern is what a replacement key may be: a short token, so that it
-// can sit in URLs, logs and scripts without quoting.
-var keyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
 
 // notificationInput is a notification as an admin or an API client sent
 // it: the API decodes it from JSON, the form handler fills it field by field.
@@ -105,15 +95,6 @@ func (ctl *Controller) postInput(ctx context.Context, in notificationInput) (n m
 	return n, replaced, nil, err
 }
 
-// writeNotification answers with n's wire JSON, as the stream sends it.
-func writeNotification(c echo.Context, status int, n models.Notification) error {
-	p, err := components.NotificationJSON(c.Request().Context(), n)
-	if err != nil {
-		return err
-	}
-	return c.JSON(status, json.RawMessage(p))
-}
-
 // validate checks in and resolves its recipient. It returns the
 // notification to store, or the problems by field.
 func (ctl *Controller) validate(ctx context.Context, in notificationInput) (models.Notification, map[string]string, error) {
@@ -138,10 +119,10 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 	}
 	checkContent(errs, n.Title, n.Body, n.Level)
 	if key := strings.TrimSpace(in.Key); key != "" {
-		if keyPattern.MatchString(key) {
+		if models.ValidKey(key) {
 			n.Key = &key
 		} else {
-			errs["key"] = "must be 1 to 100 of A-Z a-z 0-9 . _ : -"
+			errs["key"] = "must be " + models.KeyRule
 		}
 	}
 	if s := strings.TrimSpace(in.DeliverAt); s != "" {
@@ -194,7 +175,7 @@ var deliverAtLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-0
 func parseDeliverAt(s string, now time.Time) (t time.Time, msg string) {
 	for _, layout := range deliverAtLayouts {
 		if v, err := time.Parse(layout, s); err == nil {
-			if v.After(now.AddDate(1, 0, 0)) {
+			if v.After(models.LatestDeliverAt(now)) {
 				return time.Time{}, "must be at most a year ahead"
 			}
 			return v.UTC(), ""

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/broker"
 	"beacon/app/store"
 )
 
@@ -25,7 +27,9 @@ func (ctl *Controller) notificationRead(c echo.Context) error {
 		return err
 	}
 	uid := auth.UserID(c)
-	err = ctl.Store.MarkRead(c.Request().Context(), uid, id)
+	err = broker.SaveThenPublish(c.Request().Context(), ctl.Publisher, ctl.Log, broker.UserTopic(uid), func(ctx context.Context) error {
+		return ctl.Store.MarkRead(ctx, uid, id)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such notification.")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,11 +22,6 @@ type notificationPatchInput struct {
 	Body      *string `json:"body"`
 	Level     *string `json:"level"`
 	DeliverAt *string `json:"deliver_at"`
-}
-
-// errNoNotification answers an id there is no live notification for.
-func errNoNotification() error {
-	return echo.NewHTTPError(http.StatusNotFound, "There is no such notification (or it was withdrawn).")
 }
 
 // notificationUpdate saves the admin's edit form
@@ -166,31 +160,4 @@ func (ctl *Controller) notification(ctx context.Context, id int64) (models.Notif
 		return models.Notification{}, errNoNotification()
 	}
 	return n, err
-}
-
-// notificationID reads the route's :id; one that is not an id is 404,
-// like an id with nothing behind it.
-func notificationID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errNoNotification()
-	}
-	return id, nil
-}
-
-// formValue is a form field, or nil when the form did not send it.
-func formValue(c echo.Context, name string) *string {
-	form, err := c.FormParams()
-	if err != nil || !form.Has(name) {
-		return nil
-	}
-	v := form.Get(name)
-	return &v
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

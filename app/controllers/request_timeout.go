@@ -79,13 +79,3 @@ func refuseBody(c echo.Context, rc *http.ResponseController) error {
 	c.Response().Header().Set(echo.HeaderConnection, "close")
 	return answer(c, http.StatusBadRequest, "A GET on this address takes no body.")
 }
-
-// answer writes a refusal as JSON for the API and as text otherwise. It
-// does not render a page: the request's context may be over already (a
-// failed read ends it), and a page rendering would fail with it.
-func answer(c echo.Context, status int, msg string) error {
-	if wantsJSON(c) {
-		return c.JSON(status, map[string]string{"error": msg})
-	}
-	return c.String(status, msg)
-}

@@ -20,7 +20,7 @@ import (
 func (ctl *Controller) sessionCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
-	if !models.IsText(email) || len(email) > auth.MaxEmail {
+	if !models.IsText(email) || len(email) > models.MaxEmail {
 		// No account has such an email, and it must not reach the
 		// database, not even as a throttle subject.
 		return ctl.renderLogin(c, http.StatusUnprocessableEntity, "", "Invalid email or password.")
@@ -64,16 +64,4 @@ func (ctl *Controller) sessionCreate(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/notifications")
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
-}
-
-// roughly says d in whole minutes, or seconds under one.
-func roughly(d time.Duration) string {
-	if d < time.Minute {
-		return strconv.Itoa(max(1, int(d.Seconds()))) + " seconds"
-	}
-	m := int((d + time.Minute - 1) / time.Minute)
-	if m == 1 {
-		return "1 minute"
-	}
-	return strconv.Itoa(m) + " minutes"
 }

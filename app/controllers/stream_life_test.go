@@ -71,40 +71,37 @@ func (l life) post(title string, to *models.User) models.Notification {
 	if to != nil {
 		n.RecipientID = &to.ID
 	}
-	if err := l.app.Store.CreateNotification(context.Background(), &n); err != nil {
-		l.t.Fatal(err)
-	}
-	l.app.WakeNotifications(l.t)
+	l.app.SaveNotifications(l.t, func(ctx context.Context) error { return l.app.Store.CreateNotification(ctx, &n) })
 	return n
 }
 
 func (l life) edit(id int64, title string) models.Notification {
 	l.t.Helper()
-	n, err := l.app.Store.UpdateNotification(context.Background(), id, store.NotificationPatch{Title: &title})
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	l.app.WakeNotifications(l.t)
+	var n models.Notification
+	l.app.SaveNotifications(l.t, func(ctx context.Context) (err error) {
+		n, err = l.app.Store.UpdateNotification(ctx, id, store.NotificationPatch{Title: &title})
+		return err
+	})
 	return n
 }
 
 func (l life) withdraw(id int64) models.Notification {
 	l.t.Helper()
-	n, err := l.app.Store.WithdrawNotification(context.Background(), id)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	l.app.WakeNotifications(l.t)
+	var n models.Notification
+	l.app.SaveNotifications(l.t, func(ctx context.Context) (err error) {
+		n, err = l.app.Store.WithdrawNotification(ctx, id)
+		return err
+	})
 	return n
 }
 
 func (l life) replace(key, title string) models.Notification {
 	l.t.Helper()
 	n := models.Notification{Title: title, Level: "info", Key: &key}
-	if _, err := l.app.Store.CreateOrReplaceNotification(context.Background(), &n); err != nil {
-		l.t.Fatal(err)
-	}
-	l.app.WakeNotifications(l.t)
+	l.app.SaveNotifications(l.t, func(ctx context.Context) error {
+		_, err := l.app.Store.CreateOrReplaceNotification(ctx, &n)
+		return err
+	})
 	return n
 }
 

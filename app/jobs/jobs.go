@@ -4,15 +4,11 @@
 // them safe side by side (each delivery happens once, prunes take turns).
 package jobs
 
-import (
-	"context"
-
-	"beacon/app/broker"
-)
+import "beacon/app/broker"
 
 // Broker wakes the hubs once notifications were delivered, and wakes the
 // scheduler when one is posted (it may be due sooner than any it knew).
 type Broker interface {
-	Subscribe(topic string) *broker.Subscription
-	Publish(ctx context.Context, topic string) error
+	broker.Subscriber
+	broker.Publisher
 }

@@ -1,10 +1,12 @@
 package jobs
 
 import (
-	"beacon/app/broker"
 	"context"
+	"errors"
 	"log/slog"
 	"time"
+
+	"beacon/app/broker"
 )
 
 // recheck bounds how long the scheduler waits without looking at the
@@ -57,12 +59,19 @@ func deliverDue(ctx context.Context, st Schedule, b Broker, log *slog.Logger) ti
 		}
 		return next
 	}
-	n, next, err := st.DeliverDue(ctx, time.Now())
-	if n > 0 {
-		// Delivered rows are committed even when a later batch failed.
-		if err := b.Publish(ctx, broker.NotificationsTopic); err != nil && ctx.Err() == nil {
-			log.Error("scheduled notifications: publish", "err", err)
+	var n int
+	// The only error SaveThenPublish can return here is errNoneDelivered:
+	// what failed is in err.
+	_ = broker.SaveThenPublish(ctx, b, log, broker.NotificationsTopic, func(ctx context.Context) error {
+		n, next, err = st.DeliverDue(ctx, time.Now())
+		if n == 0 {
+			return errNoneDelivered
 		}
+		// Delivered rows are committed even when a later batch failed:
+		// the hubs are woken for them, and err is logged below.
+		return nil
+	})
+	if n > 0 {
 		log.Info("scheduled notifications delivered", "count", n)
 	}
 	if err != nil && ctx.Err() == nil {
@@ -70,3 +79,7 @@ func deliverDue(ctx context.Context, st Schedule, b Broker, log *slog.Logger) ti
 	}
 	return next
 }
+
+// errNoneDelivered tells SaveThenPublish that a delivery changed nothing,
+// so that no hub is woken for it.
+var errNoneDelivered = errors.New("no scheduled notification delivered")

@@ -1,18 +1,18 @@
 // Package models holds Beacon's plain data structs. They carry GORM tags
-// and nothing else: every query lives in package store.
+// and the limits on their fields, nothing else: every query lives in
+// package store.
 package models
 
-import "time"
-
-// Limits on a notification's fields, in characters: the admin form's
-// maxlength and the server's check.
-const (
-	MaxTitle = 200
-	MaxBody  = 5000
+import (
+	"regexp"
+	"time"
 )
 
-// Levels a notification may have, in the order the admin form lists them.
-var Levels = []string{"info", "success", "warning", "error"}
+// Limits on a user's fields, for sign-up and `beacon admin create` alike.
+const (
+	MaxName  = 100 // characters
+	MaxEmail = 254 // bytes
+)
 
 // User is a person who can sign in; Admin users may post notifications.
 type User struct {
@@ -28,6 +28,30 @@ type User struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
+
+// Limits on a notification's fields, in characters: the admin form's
+// maxlength and the server's check.
+const (
+	MaxTitle = 200
+	MaxBody  = 5000
+)
+
+// Levels a notification may have, in the order the admin form lists them.
+var Levels = []string{"info", "success", "warning", "error"}
+
+// keyPattern is what a replacement key may be: a short token, so that it
+// can sit in URLs, logs and scripts without quoting.
+var keyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
+
+// KeyRule says what keyPattern accepts, for the answer to one it refuses.
+const KeyRule = "1 to 100 of A-Z a-z 0-9 . _ : -"
+
+// ValidKey reports whether key may name a notification for replacement.
+func ValidKey(key string) bool { return keyPattern.MatchString(key) }
+
+// LatestDeliverAt is the latest a notification posted at now may be
+// scheduled for: a year ahead.
+func LatestDeliverAt(now time.Time) time.Time { return now.AddDate(1, 0, 0) }
 
 // Notification is one posted message. Its ID is the stream position at
 // which it was posted; every later change (an edit, a replacement by key,
@@ -78,6 +102,25 @@ func (n Notification) RecipientEmail() string {
 	return n.Recipient.Email
 }
 
+// MaxChatBody is the longest chat message body, in characters.
+const MaxChatBody = 2000
+
+// ChatRoomRule says which names ValidChatRoom accepts.
+const ChatRoomRule = "1 to 40 of a-z, 0-9, - and _"
+
+// ValidChatRoom reports whether room is a chat room's name: ChatRoomRule.
+func ValidChatRoom(room string) bool {
+	if len(room) < 1 || len(room) > 40 {
+		return false
+	}
+	for _, r := range room {
+		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // ChatMessage is one message said in a chat room. Its ID orders the room's
 // history and is the chat hubs' cursor.
 type ChatMessage struct {
@@ -95,7 +138,7 @@ type APIToken struct {
 	ID         int64
 	UserID     int64
 	User       User
-	Name       string // what it is for; may be blank
+	Name       string // what it is for; may be blank, else a user's Name's rules
 	TokenHash  string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time

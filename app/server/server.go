@@ -42,7 +42,7 @@ type Server struct {
 	chat          *chat.Hub
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
-	publisher     controllers.Publisher
+	metrics       prometheus.Gatherer
 	// jobs run beside the hubs: scheduled deliveries, and pruning under
 	// RETENTION.
 	jobs   []func(ctx context.Context) error
@@ -63,24 +63,31 @@ type Tuning struct {
 	LimitRefresh time.Duration
 }
 
-// New builds the app over an open, migrated store.
-func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, tune Tuning) (*Server, error) {
-	// On PostgreSQL every instance on the database hears every other's
-	// wake-ups; on SQLite there is one instance, and the broker is in-process.
-	var b interface {
-		chat.Broker
-		controllers.Publisher
+// Broker carries the wake-ups of the hubs, the jobs and the controllers.
+type Broker interface {
+	broker.Subscriber
+	broker.Publisher
+}
+
+// NewBroker returns the broker for st's database. On PostgreSQL every
+// instance on the database hears every other's wake-ups; on SQLite there
+// is one instance, and the broker is in-process.
+func NewBroker(cfg config.Config, st *store.Store, log *slog.Logger) (Broker, error) {
+	if st.Dialect() != migrations.Postgres {
+		return broker.NewMemory(), nil
 	}
-	var listener *broker.Postgres
-	if st.Dialect() == migrations.Postgres {
-		pg, err := broker.NewPostgres(cfg.DatabaseURL, st.SQL(), log)
-		if err != nil {
-			return nil, err
-		}
-		b, listener = pg, pg
-	} else {
-		b = broker.NewMemory()
+	pg, err := broker.NewPostgres(cfg.DatabaseURL, st.SQL(), log)
+	if err != nil {
+		return nil, err
 	}
+	return pg, nil
+}
+
+// New builds the app over an open, migrated store and its broker (from
+// NewBroker). A PostgreSQL broker's listener is the server's to run: Run
+// runs it.
+func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log *slog.Logger, tune Tuning) (*Server, error) {
+	listener, _ := b.(*broker.Postgres)
 	hub, err := stream.NewHub(ctx, st, components.NotificationJSON, b, log, stream.Options{
 		Heartbeat: cfg.Heartbeat,
 		Retry:     tune.StreamRetry,
@@ -90,10 +97,13 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	}
 	// Chat goes through the same broker, so that a broker reaching every
 	// instance carries chat across instances too.
-	chat := chat.NewHub(st, components.ChatMessageHTML, b, log, chat.Options{
+	chat, err := chat.NewHub(st, components.ChatMessageHTML, b, log, chat.Options{
 		MessageRate:  rate.Limit(cfg.ChatRate),
 		MessageBurst: cfg.ChatBurst,
 	})
+	if err != nil {
+		return nil, err
+	}
 
 	var sessionStore scs.Store
 	var stop func()
@@ -175,21 +185,15 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 	if cfg.Retention > 0 {
 		jobList = append(jobList, func(ctx context.Context) error { return jobs.PruneOld(ctx, st, cfg.Retention, log) })
 	}
-	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, publisher: b, jobs: jobList,
+	return &Server{echo: e, notifications: hub, chat: chat, stopSessions: stop, listener: listener, metrics: reg, jobs: jobList,
 		limits: limiter, drain: drain}, nil
 }
 
 // Handler is the app's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Publish wakes every hub serving topic, on every instance, as the
-// controllers do after they commit: for changes made to the store directly.
-func (s *Server) Publish(ctx context.Context, topic string) error {
-	return s.publisher.Publish(ctx, topic)
-}
-
-// NotificationSubscribers is how many streams and long polls are open.
-func (s *Server) NotificationSubscribers() int { return s.notifications.Subscribers() }
+// Metrics gathers the figures /metrics serves.
+func (s *Server) Metrics() prometheus.Gatherer { return s.metrics }
 
 // Run runs the hubs and the jobs until ctx ends; then every stream is ended and every
 // chat WebSocket closed with "going away", so that browsers reconnect
