@@ -198,3 +198,26 @@ func TestPostgresRefusesOversizedTopic(t *testing.T) {
 		t.Fatal("a topic over the NOTIFY limit was accepted")
 	}
 }
+
+// A change saved just before its request's context ended (the client hung
+// up) still wakes the other instances.
+func TestSaveThenPublishReachesOtherInstancesAfterTheRequestEnds(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	url := pgURL(t)
+	a, b := pgBroker(t, url, nil), pgBroker(t, url, nil)
+	waitFor(t, 10*time.Second, "both listening", func() bool { return a.Health().Connected && b.Health().Connected })
+	sub := b.Subscribe(NotificationsTopic)
+	defer sub.Close()
+	drain(sub)
+
+	ctx, hangUp := context.WithCancel(context.Background())
+	err := SaveThenPublish(ctx, a, slog.New(slog.DiscardHandler), NotificationsTopic, func(context.Context) error {
+		hangUp() // the commit is done; the client goes
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	woken(t, sub, 5*time.Second, "subscriber on the other instance")
+}

@@ -14,12 +14,13 @@ type Publisher interface {
 // then topic is published. Once save returns nil the row is the truth and
 // the wake-up only says where to look: a failed one delays delivery until
 // the next (streams also recover by Last-Event-ID), so it is logged, not
-// returned.
+// returned. The publish outlives ctx: a client that hangs up once its
+// change is saved must not keep the other instances from hearing of it.
 func SaveThenPublish(ctx context.Context, p Publisher, log *slog.Logger, topic string, save func(context.Context) error) error {
 	if err := save(ctx); err != nil {
 		return err
 	}
-	if err := p.Publish(ctx, topic); err != nil {
+	if err := p.Publish(context.WithoutCancel(ctx), topic); err != nil {
 		log.Error("publish after commit", "topic", topic, "err", err)
 	}
 	return nil
