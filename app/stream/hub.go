@@ -192,3 +192,25 @@ func (h *Hub) Run(ctx context.Context) error {
 	}, ticker.C, h.beat)
 	return nil
 }
+
+// closeAll drops every subscription and closes every taken-over
+// connection, as Run ends.
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	h.closed = true
+	for s := range h.subs {
+		delete(h.subs, s)
+		s.drop()
+	}
+	conns := make([]*streamConn, 0, len(h.conns))
+	for c := range h.conns {
+		delete(h.conns, c)
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	h.writers.close()
+	for _, c := range conns {
+		c.close()
+		h.users.unwatch(c)
+	}
+}

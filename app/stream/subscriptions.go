@@ -48,23 +48,3 @@ func (h *Hub) Subscribers() int {
 	defer h.mu.Unlock()
 	return len(h.subs) + len(h.conns)
 }
-
-func (h *Hub) closeAll() {
-	h.mu.Lock()
-	h.closed = true
-	for s := range h.subs {
-		delete(h.subs, s)
-		s.drop()
-	}
-	conns := make([]*streamConn, 0, len(h.conns))
-	for c := range h.conns {
-		delete(h.conns, c)
-		conns = append(conns, c)
-	}
-	h.mu.Unlock()
-	h.writers.close()
-	for _, c := range conns {
-		c.close()
-		h.users.unwatch(c)
-	}
-}
