@@ -86,13 +86,29 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) (members []int64, 
 // Groups lists every group by name, each with its member count.
 func (s *Store) Groups(ctx context.Context) ([]models.Group, error) {
 	var gs []models.Group
-	err := s.db.WithContext(ctx).Model(&models.Group{}).
-		Select("groups.*, (SELECT count(*) FROM group_members m WHERE m.group_id = groups.id) AS members").
-		Order("name").Find(&gs).Error
-	if err != nil {
+	if err := withMembers(s.db.WithContext(ctx)).Order("name").Find(&gs).Error; err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
 	return gs, nil
+}
+
+// GroupByName returns the group called name with its member count; an
+// *UnknownError when there is none.
+func (s *Store) GroupByName(ctx context.Context, name string) (models.Group, error) {
+	var gs []models.Group
+	if err := withMembers(s.db.WithContext(ctx)).Where("name = ?", name).Find(&gs).Error; err != nil {
+		return models.Group{}, fmt.Errorf("group %s: %w", name, err)
+	}
+	if len(gs) == 0 {
+		return models.Group{}, &UnknownError{Kind: "group", Names: []string{name}}
+	}
+	return gs[0], nil
+}
+
+// withMembers selects groups with their member counts.
+func withMembers(db *gorm.DB) *gorm.DB {
+	return db.Model(&models.Group{}).
+		Select("groups.*, (SELECT count(*) FROM group_members m WHERE m.group_id = groups.id) AS members")
 }
 
 // GroupsByName returns the groups called names, in the order asked, each

@@ -58,6 +58,11 @@ func TestGroupsCreateListAndDelete(t *testing.T) {
 			if len(gs) != 2 || gs[0].Name != "deploys" || gs[0].Members != 0 || !gs[0].Open || gs[1].Name != "ops" || gs[1].Members != 2 {
 				t.Fatalf("groups %+v", gs)
 			}
+			if g := must(s.GroupByName(ctx, "ops")); g.ID != ops.ID || g.Members != 2 || g.Open {
+				t.Fatalf("ops by name: %+v", g)
+			}
+			_, err := s.GroupByName(ctx, "nope")
+			unknown(t, err, "group", "nope")
 			members := must(s.GroupMembers(ctx))
 			if got := members[ops.ID]; len(got) != 2 || got[0].Email != "a@example.com" || got[1].Email != "b@example.com" || got[0].ID != a.ID {
 				t.Fatalf("members %+v", members)
@@ -73,7 +78,7 @@ func TestGroupsCreateListAndDelete(t *testing.T) {
 			if ids := must(s.GroupIDsOf(ctx, a.ID)); len(ids) != 0 {
 				t.Fatalf("a is still in %v", ids)
 			}
-			_, err := s.DeleteGroup(ctx, "ops")
+			_, err = s.DeleteGroup(ctx, "ops")
 			unknown(t, err, "group", "ops")
 			// An empty group goes without a change.
 			last = must(s.LastGroupChange(ctx))
