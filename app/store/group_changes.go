@@ -50,8 +50,16 @@ const groupChangesPruneBatch = 1000
 
 // PruneGroupChanges deletes the membership changes recorded before t, a
 // batch at a time, and returns how many. Several instances may run it at
-// once: each batch takes groupsLock.
+// once: each batch takes groupsLock. It reads before it writes: most
+// prunes find nothing to delete, and a write waits for SQLite's writer.
 func (s *Store) PruneGroupChanges(ctx context.Context, t time.Time) (int64, error) {
+	var old []int64
+	if err := s.db.WithContext(ctx).Model(&models.GroupChange{}).Where("created_at < ?", t.UnixMilli()).Limit(1).Pluck("id", &old).Error; err != nil {
+		return 0, fmt.Errorf("prune group changes: %w", err)
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
 	var pruned int64
 	for {
 		var n int64
