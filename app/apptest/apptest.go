@@ -195,6 +195,10 @@ func (a *App) Subscribers() int {
 	panic(fmt.Sprintf("apptest: the app's metrics have no %s (gather: %v)", name, err))
 }
 
+// Broker is the running instance's broker, for tests that follow its
+// topics as a hub does.
+func (a *App) Broker() server.Broker { return a.broker }
+
 type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {

@@ -64,6 +64,12 @@ func (l *local) wakeTopic(topic string) {
 	}
 }
 
+// WakeLocal wakes topic's subscribers in this process only, never another
+// instance's: for what every instance learns by itself (each polls the
+// group_changes log), which Publish through PostgreSQL would make every
+// instance hear once per instance.
+func (l *local) WakeLocal(topic string) { l.wakeTopic(topic) }
+
 // wakeAll wakes every subscriber of every topic: after wake-ups may have
 // been lost, each re-reads from its cursor.
 func (l *local) wakeAll() {

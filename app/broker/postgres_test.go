@@ -221,3 +221,33 @@ func TestSaveThenPublishReachesOtherInstancesAfterTheRequestEnds(t *testing.T) {
 	}
 	woken(t, sub, 5*time.Second, "subscriber on the other instance")
 }
+
+// WakeLocal wakes this instance's subscribers and no other instance's:
+// every instance polls the group_changes log and wakes its own.
+func TestPostgresWakeLocalStaysOnThisInstance(t *testing.T) {
+	url := pgURL(t)
+	a, b := pgBroker(t, url, nil), pgBroker(t, url, nil)
+	waitFor(t, 10*time.Second, "both listening", func() bool { return a.Health().Connected && b.Health().Connected })
+	here, there := a.Subscribe("user:7"), b.Subscribe("user:7")
+	defer here.Close()
+	defer there.Close()
+	drain(here) // the wake-ups that follow LISTEN
+	drain(there)
+
+	a.WakeLocal("user:7")
+	select {
+	case <-here.C():
+	default:
+		t.Fatal("this instance's subscriber was not woken at once")
+	}
+	select {
+	case <-there.C():
+		t.Fatal("WakeLocal woke another instance's subscriber")
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The same topic published does reach it: the silence above was WakeLocal's.
+	if err := a.Publish(context.Background(), "user:7"); err != nil {
+		t.Fatal(err)
+	}
+	woken(t, there, 5*time.Second, "the other instance, by Publish")
+}

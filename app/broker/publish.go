@@ -25,3 +25,20 @@ func SaveThenPublish(ctx context.Context, p Publisher, log *slog.Logger, topic s
 	}
 	return nil
 }
+
+// SaveThenPublishEach is SaveThenPublish for a change whose topics save
+// finds as it commits (the users of a group it deletes): each topic it
+// returns is published once it returns nil.
+func SaveThenPublishEach(ctx context.Context, p Publisher, log *slog.Logger, save func(context.Context) ([]string, error)) error {
+	topics, err := save(ctx)
+	if err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
+	for _, topic := range topics {
+		if err := p.Publish(ctx, topic); err != nil {
+			log.Error("publish after commit", "topic", topic, "err", err)
+		}
+	}
+	return nil
+}

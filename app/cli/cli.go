@@ -32,6 +32,13 @@ commands:
                             print a new API token for that admin
   token list EMAIL          list that user's tokens: id, name, created, last used
   token revoke ID_OR_TOKEN  revoke a token by its id (from list) or itself
+  group create NAME [--open]
+                            create a group; --open makes it a topic users follow themselves
+  group add NAME EMAIL...   put these users in the group (all or none)
+  group remove NAME EMAIL...
+                            take these users out of the group (all or none)
+  group list                list groups: name, open or not, member count
+  group delete NAME         delete a group
   bench [flags]             load a running Beacon and report (beacon bench -h)`
 
 // ErrUsage is returned for a command line Beacon does not understand.
@@ -61,6 +68,16 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return tokenList(ctx, env, rest[1])
 	case cmd == "token" && len(rest) == 2 && rest[0] == "revoke":
 		return tokenRevoke(ctx, env, rest[1])
+	case cmd == "group" && len(rest) >= 2 && rest[0] == "create":
+		return groupCreate(ctx, env, rest[1:])
+	case cmd == "group" && len(rest) >= 3 && rest[0] == "add":
+		return groupAdd(ctx, env, rest[1], rest[2:])
+	case cmd == "group" && len(rest) >= 3 && rest[0] == "remove":
+		return groupRemove(ctx, env, rest[1], rest[2:])
+	case cmd == "group" && len(rest) == 1 && rest[0] == "list":
+		return groupList(ctx, env)
+	case cmd == "group" && len(rest) == 2 && rest[0] == "delete":
+		return groupDelete(ctx, env, rest[1])
 	case cmd == "bench":
 		return benchCmd(ctx, env, rest)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":

@@ -17,7 +17,7 @@ func TestSignedInAnswersAreNotCached(t *testing.T) {
 	app, _, token := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
 	c.Login(t, apptest.AdminEmail, apptest.AdminPassword)
-	for _, path := range []string{"/", "/chat", "/admin/notifications", "/api/notifications", "/api/notifications/poll?after=0&timeout=0", "/no-such-page"} {
+	for _, path := range []string{"/", "/chat", "/admin/notifications", "/admin/groups", "/topics", "/api/notifications", "/api/notifications/poll?after=0&timeout=0", "/no-such-page"} {
 		resp, _ := c.Get(t, path)
 		if got := resp.Header.Get("Cache-Control"); !strings.Contains(got, "no-store") || path != "/api/notifications/poll?after=0&timeout=0" && got != "private, no-store" {
 			t.Errorf("signed-in GET %s: Cache-Control %q, want private, no-store", path, got)

@@ -43,6 +43,16 @@ type Store interface {
 	ReadNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
 	MarkRead(ctx context.Context, userID, notificationID int64) error
 	MarkAllRead(ctx context.Context, userID, through int64) error
+	Groups(ctx context.Context) ([]models.Group, error)
+	GroupByName(ctx context.Context, name string) (models.Group, error)
+	GroupMembers(ctx context.Context) (map[int64][]models.User, error)
+	CreateGroup(ctx context.Context, name string, open bool) (models.Group, error)
+	DeleteGroup(ctx context.Context, name string) (members []int64, err error)
+	AddGroupMembers(ctx context.Context, name string, emails []string) (added []int64, err error)
+	RemoveGroupMembers(ctx context.Context, name string, emails []string) (removed []int64, err error)
+	OpenGroups(ctx context.Context, userID int64) ([]models.Topic, error)
+	FollowGroup(ctx context.Context, userID int64, name string) error
+	LeaveGroup(ctx context.Context, userID int64, name string) error
 }
 
 // NotificationStreams serves the live side of notifications: the SSE

@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"regexp"
@@ -30,8 +31,8 @@ func TestFeedShowsNewestFirstAndWhereTheStreamResumes(t *testing.T) {
 func TestEveryPageSendsSecurityHeaders(t *testing.T) {
 	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
 	c := app.Client(t)
-	for _, path := range []string{"/", "/login", "/no-such-page"} {
-		resp, body := c.Get(t, path)
+	check := func(path string, resp *http.Response, body string) {
+		t.Helper()
 		csp := resp.Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
 			strings.Contains(csp, "unsafe-inline") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
@@ -41,7 +42,30 @@ func TestEveryPageSendsSecurityHeaders(t *testing.T) {
 			t.Errorf("%s has an inline script", path)
 		}
 	}
-	resp, body := c.Get(t, "/no-such-page")
+	for _, path := range []string{"/", "/login", "/no-such-page"} {
+		resp, body := c.Get(t, path)
+		check(path, resp, body)
+	}
+	// The signed-in pages, an admin's among them, and a page answering a form.
+	if _, err := app.Store.CreateGroup(context.Background(), "ops", true); err != nil {
+		t.Fatal(err)
+	}
+	admin := app.Client(t)
+	admin.Login(t, apptest.AdminEmail, apptest.AdminPassword)
+	for _, path := range []string{"/", "/chat", "/topics", "/admin/notifications", "/admin/notifications/new", "/admin/tokens", "/admin/groups"} {
+		resp, body := admin.Get(t, path)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+		check(path, resp, body)
+	}
+	admin.PostForm(t, "/topics/ops/follow", nil)
+	resp, body := admin.PostForm(t, "/admin/groups/ops/delete", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "confirm") {
+		t.Fatalf("the delete confirmation: %d", resp.StatusCode)
+	}
+	check("the delete confirmation", resp, body)
+	resp, body = c.Get(t, "/no-such-page")
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "<html") || !strings.Contains(body, "404") {
 		t.Errorf("404 page: %d\n%s", resp.StatusCode, body)
 	}

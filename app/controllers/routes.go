@@ -80,6 +80,10 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 
+	site.GET("/topics", ctl.topicsIndex, auth.RequireUser)
+	site.POST("/topics/:name/follow", ctl.topicFollow, auth.RequireUser)
+	site.POST("/topics/:name/leave", ctl.topicLeave, auth.RequireUser)
+
 	site.GET("/chat", ctl.chatShow)
 	site.GET("/chat/:room", ctl.chatShow)
 	// A hijacked connection: no compression or timeout middleware either.
@@ -110,4 +114,9 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	admin.GET("/tokens", ctl.tokensIndex)
 	admin.POST("/tokens", ctl.tokenCreate)
 	admin.POST("/tokens/:id/revoke", ctl.tokenRevoke)
+	admin.GET("/groups", ctl.groupsIndex)
+	admin.POST("/groups", ctl.groupCreate)
+	admin.POST("/groups/:name/add", ctl.groupMemberAdd)
+	admin.POST("/groups/:name/remove", ctl.groupMemberRemove)
+	admin.POST("/groups/:name/delete", ctl.groupDelete)
 }

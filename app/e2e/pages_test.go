@@ -47,6 +47,8 @@ func TestPagesHaveNoConsoleErrorsOrCSPViolations(t *testing.T) {
 		{"/", `document.getElementById("connection").dataset.state === "live"`},
 		{"/admin/notifications", `document.querySelector("main h1") !== null`},
 		{"/admin/notifications/new", `document.querySelector("main h1") !== null`},
+		{"/admin/groups", `document.querySelector("main h1") !== null`},
+		{"/topics", `document.querySelector("main h1") !== null`},
 		{"/chat/ops", `document.getElementById("connection").dataset.state === "live"`},
 	} {
 		open(t, admin, app.URL+p.path, http.StatusOK)

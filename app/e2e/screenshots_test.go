@@ -89,6 +89,22 @@ func TestScreenshots(t *testing.T) {
 		app.Notify(t, token, n)
 	}
 
+	ctx := context.Background()
+	for _, g := range []struct {
+		name string
+		open bool
+	}{{"ops", false}, {"deploys", true}, {"incidents", true}} {
+		if _, err := app.Store.CreateGroup(ctx, g.name, g.open); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := app.Store.AddGroupMembers(ctx, "ops", []string{adminEmail}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Store.AddGroupMembers(ctx, "deploys", []string{adminEmail}); err != nil {
+		t.Fatal(err)
+	}
+
 	backgrounds := map[string]string{}
 	for _, scheme := range []string{"light", "dark"} {
 		tab := newTab(t)
@@ -121,6 +137,27 @@ func TestScreenshots(t *testing.T) {
 		screenshot(t, tab, "admin-form-errors-"+scheme)
 		if low := lowContrast(t, tab); len(low) > 0 {
 			t.Errorf("admin form with errors, %s: low contrast: %q", scheme, low)
+		}
+
+		for _, p := range []struct{ path, name, shows string }{
+			{"/admin/groups", "admin-groups", "#group-ops .members"},
+			{"/topics", "topics", "#topic-incidents"},
+		} {
+			open(t, tab, app.URL+p.path, http.StatusOK)
+			do(t, tab, "wait for "+p.path, chromedp.WaitVisible(chromedp.CSS(p.shows)))
+			screenshot(t, tab, p.name+"-"+scheme)
+			if low := lowContrast(t, tab); len(low) > 0 {
+				t.Errorf("%s, %s: low contrast: %q", p.path, scheme, low)
+			}
+		}
+		open(t, tab, app.URL+"/admin/groups", http.StatusOK)
+		if status := submit(t, tab, `#group-ops .row-actions button`); status != http.StatusOK {
+			t.Fatalf("delete ops: status %d, want the confirmation", status)
+		}
+		do(t, tab, "wait for the confirmation", chromedp.WaitVisible(chromedp.CSS("button.danger")))
+		screenshot(t, tab, "admin-group-delete-"+scheme)
+		if low := lowContrast(t, tab); len(low) > 0 {
+			t.Errorf("group delete confirmation, %s: low contrast: %q", scheme, low)
 		}
 	}
 	if backgrounds["light"] == backgrounds["dark"] {

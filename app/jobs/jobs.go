@@ -1,7 +1,8 @@
 // Package jobs holds the work each Beacon instance does on its own clock
 // rather than for a request: delivering scheduled notifications when they
-// fall due, and pruning old ones. Every instance runs both; the store makes
-// them safe side by side (each delivery happens once, prunes take turns).
+// fall due, pruning old ones, and telling users' streams that their groups
+// changed. Every instance runs them all; the store makes them safe side by
+// side (each delivery happens once, prunes take turns).
 package jobs
 
 import "beacon/app/broker"

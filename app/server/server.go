@@ -43,8 +43,8 @@ type Server struct {
 	stopSessions  func()
 	listener      *broker.Postgres // nil on SQLite
 	metrics       prometheus.Gatherer
-	// jobs run beside the hubs: scheduled deliveries, and pruning under
-	// RETENTION.
+	// jobs run beside the hubs: scheduled deliveries, the membership
+	// watch, and pruning under RETENTION.
 	jobs   []func(ctx context.Context) error
 	limits *limits.Limiter
 	// drain ends the routes' Draining context once Run's ends: requests
@@ -67,6 +67,7 @@ type Tuning struct {
 type Broker interface {
 	broker.Subscriber
 	broker.Publisher
+	jobs.LocalWaker
 }
 
 // NewBroker returns the broker for st's database. On PostgreSQL every
@@ -181,6 +182,9 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 	})
 	jobList := []func(ctx context.Context) error{
 		func(ctx context.Context) error { return jobs.DeliverScheduled(ctx, st, b, log) },
+		// Built here, not in Run: a membership change committed once New
+		// returns reaches this instance's streams.
+		jobs.NewGroupWatch(ctx, st, b, log).Run,
 	}
 	if cfg.Retention > 0 {
 		jobList = append(jobList, func(ctx context.Context) error { return jobs.PruneOld(ctx, st, cfg.Retention, log) })
