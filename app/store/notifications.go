@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"beacon/app/audience"
 	"beacon/app/models"
 	"beacon/migrations"
 )
@@ -107,14 +108,10 @@ func (s *Store) positionedTx(ctx context.Context, fn func(tx *gorm.DB) error) er
 }
 
 // visibleTo limits a query to what the user with id userID (0: a visitor)
-// may see: broadcasts, and notifications addressed to that user.
+// may see: package audience holds the rule.
 func visibleTo(userID int64) func(*gorm.DB) *gorm.DB {
-	return func(db *gorm.DB) *gorm.DB {
-		if userID == 0 {
-			return db.Where("recipient_id IS NULL")
-		}
-		return db.Where("recipient_id IS NULL OR recipient_id = ?", userID)
-	}
+	cond, args := audience.Where("notifications", audience.User(userID))
+	return func(db *gorm.DB) *gorm.DB { return db.Where(cond, args...) }
 }
 
 // timestamp is the time stored in the rows: UTC, in the microseconds both
