@@ -61,6 +61,9 @@ type Tuning struct {
 	// LimitRefresh is how often connection counts are shared between
 	// instances (limits.DefaultRefresh when zero).
 	LimitRefresh time.Duration
+	// ResumeWindow is stream.Options.ResumeWindow: < 0 keeps no resume
+	// window, so that every replay reads the database.
+	ResumeWindow int
 }
 
 // New builds the app over an open, migrated store.
@@ -82,8 +85,9 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 		b = broker.NewMemory()
 	}
 	hub, err := stream.NewHub(ctx, st, components.NotificationJSON, b, log, stream.Options{
-		Heartbeat: cfg.Heartbeat,
-		Retry:     tune.StreamRetry,
+		Heartbeat:    cfg.Heartbeat,
+		Retry:        tune.StreamRetry,
+		ResumeWindow: tune.ResumeWindow,
 	})
 	if err != nil {
 		return nil, err
