@@ -36,7 +36,7 @@ func BenchmarkUserByTokenHash(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "beacon.db"))
 	ctx := context.Background()
 	u := user(b, s, "ops@example.com")
-	if err := s.CreateAPIToken(ctx, u.ID, "hash"); err != nil {
+	if _, err := s.CreateNamedAPIToken(ctx, u.ID, "", "hash"); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
