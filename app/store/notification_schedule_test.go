@@ -39,7 +39,7 @@ func TestScheduledInvisibleUntilDueThenDeliveredOnce(t *testing.T) {
 				t.Fatalf("marking a scheduled one read: %v", err)
 			}
 			for _, ns := range [][]models.Notification{
-				must(s.NotificationsAfter(ctx, a.ID, 0, 10)),
+				must(s.RecentNotifications(ctx, a.ID, 10)),
 				must(s.RecentNotifications(ctx, 0, 10)),
 				must(s.ChangesAfter(ctx, a.ID, 0, 10)),
 				must(s.AllChangesAndWithdrawalsAfter(ctx, 0, 10)),

@@ -124,19 +124,6 @@ func live(db *gorm.DB) *gorm.DB {
 	return db.Where("withdrawn_at IS NULL AND NOT scheduled")
 }
 
-// NotificationsAfter returns up to limit notifications with id > after that
-// user userID may see, in ascending id order. The feed's list, its long poll
-// and the stream's replay all read through it.
-func (s *Store) NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error) {
-	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), live).
-		Where("id > ?", after).Order("id").Limit(limit).Find(&ns).Error
-	if err != nil {
-		return nil, fmt.Errorf("notifications after %d for user %d: %w", after, userID, err)
-	}
-	return ns, nil
-}
-
 // RecentNotifications returns the newest limit notifications user userID may
 // see, leaving out withdrawn and scheduled ones, in the order they became
 // visible (FirstPosition), newest first: a scheduled one that just fell due
@@ -175,27 +162,4 @@ func (s *Store) NotificationByID(ctx context.Context, id int64) (models.Notifica
 		return models.Notification{}, fmt.Errorf("notification %d: %w", id, notFound(err))
 	}
 	return n, nil
-}
-
-// LastNotificationID is the greatest notification id, or 0 when there is none.
-func (s *Store) LastNotificationID(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Select("COALESCE(MAX(id), 0)").Scan(&id).Error
-	if err != nil {
-		return 0, fmt.Errorf("last notification id: %w", err)
-	}
-	return id, nil
-}
-
-// LastVisibleNotificationID is the greatest id of a delivered notification
-// user userID (0: a visitor) may see, or 0. Withdrawn ones count: a client
-// may hold the id of one it saw before it was withdrawn.
-func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (int64, error) {
-	var id int64
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Scopes(visibleTo(userID)).
-		Where("NOT scheduled").Select("COALESCE(MAX(id), 0)").Scan(&id).Error
-	if err != nil {
-		return 0, fmt.Errorf("last notification id for user %d: %w", userID, err)
-	}
-	return id, nil
 }

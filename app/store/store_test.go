@@ -39,8 +39,8 @@ func TestVisibilityAndOrder(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			visitor, _ := st.NotificationsAfter(ctx, 0, 0, 10)
-			forBob, _ := st.NotificationsAfter(ctx, bob.ID, 0, 10)
+			visitor, _ := st.ChangesAfter(ctx, 0, 0, 10)
+			forBob, _ := st.ChangesAfter(ctx, bob.ID, 0, 10)
 			recent, _ := st.RecentNotifications(ctx, bob.ID, 10)
 			if len(visitor) != 1 || visitor[0].ID != all.ID {
 				t.Fatalf("visitor sees %v", visitor)
@@ -51,7 +51,7 @@ func TestVisibilityAndOrder(t *testing.T) {
 			if len(recent) != 2 || recent[0].ID != mine.ID {
 				t.Fatalf("recent, newest first: %v", recent)
 			}
-			if last, err := st.LastNotificationID(ctx); err != nil || last != mine.ID {
+			if last, err := st.LastPosition(ctx); err != nil || last != mine.ID {
 				t.Fatalf("last id %d %v", last, err)
 			}
 		})
@@ -80,7 +80,7 @@ func TestConcurrentInsertsBecomeVisibleInIDOrder(t *testing.T) {
 						}
 						// Everything up to our id must already be readable
 						// (broadcasts: a visitor's feed lists them all).
-						ns, err := st.NotificationsAfter(ctx, 0, 0, 10000)
+						ns, err := st.ChangesAfter(ctx, 0, 0, 10000)
 						if err != nil {
 							t.Error(err)
 							return
