@@ -71,7 +71,7 @@ func (l life) post(title string, to *models.User) models.Notification {
 	if to != nil {
 		n.RecipientID = &to.ID
 	}
-	if err := l.app.Store.CreateNotification(context.Background(), &n); err != nil {
+	if _, err := l.app.Store.CreateOrReplaceNotification(context.Background(), &n); err != nil {
 		l.t.Fatal(err)
 	}
 	l.app.WakeNotifications(l.t)
@@ -270,7 +270,7 @@ func TestReplayOfMoreThan1000EventsIsReset(t *testing.T) {
 	var first, last int64
 	for i := range 1001 {
 		n := models.Notification{Title: fmt.Sprint("n", i), Level: "info"}
-		if err := app.Store.CreateNotification(ctx, &n); err != nil {
+		if _, err := app.Store.CreateOrReplaceNotification(ctx, &n); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {

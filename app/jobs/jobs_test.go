@@ -31,7 +31,7 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, opts apptest.Options)
 func schedule(t *testing.T, app *apptest.App, title string, due time.Time) models.Notification {
 	t.Helper()
 	n := models.Notification{Title: title, Level: "info", DeliverAt: &due}
-	if err := app.Store.CreateNotification(context.Background(), &n); err != nil {
+	if _, err := app.Store.CreateOrReplaceNotification(context.Background(), &n); err != nil {
 		t.Fatal(err)
 	}
 	if !n.Scheduled {

@@ -18,31 +18,9 @@ import (
 // same everywhere).
 const notificationsLock = 0x6265_6163_6f6e
 
-// CreateNotification stores n and sets its ID, which is also its first
-// stream position. When it returns, the row is committed, and so is every
-// row with a smaller position: readers that follow positions never skip
-// one that commits late. SQLite gets that from its single writer;
-// PostgreSQL assigns sequence values before commit, so every write that
-// takes a position holds a transaction-scoped lock there.
-//
-// A DeliverAt in the future makes it scheduled (see DeliverDue). A Key
-// held by a live notification for the same recipient is ErrKeyTaken;
-// CreateOrReplaceNotification replaces it instead.
-func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
-	err := s.positionedTx(ctx, func(tx *gorm.DB) error {
-		return s.insertNotification(tx, n, timestamp())
-	})
-	if duplicate(err) {
-		err = ErrKeyTaken
-	}
-	if err != nil {
-		return fmt.Errorf("create notification %q: %w", n.Title, err)
-	}
-	return nil
-}
-
 // insertNotification stores n at a new position, inside a locked
-// transaction.
+// transaction, and sets its ID, which is also its first stream position.
+// A DeliverAt in the future makes it scheduled (see DeliverDue).
 func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time.Time) error {
 	pos, err := s.nextPosition(tx)
 	if err != nil {

@@ -65,7 +65,7 @@ func TestConcurrentChangesBecomeVisibleInPositionOrder(t *testing.T) {
 							_, err = s.CreateOrReplaceNotification(ctx, &n)
 						default:
 							n := models.Notification{Title: fmt.Sprint(w, i), Level: "info"}
-							err = s.CreateNotification(ctx, &n)
+							_, err = s.CreateOrReplaceNotification(ctx, &n)
 							mine = append(mine, n.ID)
 						}
 						if err != nil {

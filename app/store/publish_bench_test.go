@@ -23,7 +23,7 @@ func BenchmarkCreateNotificationConcurrent(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := models.Notification{Title: "bench", Body: "beacon bench", Level: "info"}
-			if err := s.CreateNotification(ctx, &n); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 				b.Error(err)
 				return
 			}

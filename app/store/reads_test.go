@@ -33,7 +33,7 @@ func post(t testing.TB, s *Store, recipient *models.User) int64 {
 	if recipient != nil {
 		n.RecipientID = &recipient.ID
 	}
-	if err := s.CreateNotification(context.Background(), &n); err != nil {
+	if _, err := s.CreateOrReplaceNotification(context.Background(), &n); err != nil {
 		t.Fatal(err)
 	}
 	return n.ID

@@ -35,7 +35,7 @@ func TestVisibilityAndOrder(t *testing.T) {
 			all := &models.Notification{Title: "all", Level: "info"}
 			mine := &models.Notification{Title: "bob's", Level: "info", RecipientID: &bob.ID}
 			for _, n := range []*models.Notification{all, mine} {
-				if err := st.CreateNotification(ctx, n); err != nil {
+				if _, err := st.CreateOrReplaceNotification(ctx, n); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -58,7 +58,7 @@ func TestVisibilityAndOrder(t *testing.T) {
 	}
 }
 
-// When a CreateNotification returns, every smaller id is committed too, so
+// When a CreateOrReplaceNotification returns, every smaller id is committed too, so
 // a reader that follows ids never skips one, even with concurrent posters.
 func TestConcurrentInsertsBecomeVisibleInIDOrder(t *testing.T) {
 	for name, st := range databases(t) {
@@ -74,7 +74,7 @@ func TestConcurrentInsertsBecomeVisibleInIDOrder(t *testing.T) {
 				wg.Go(func() {
 					for i := range each {
 						n := &models.Notification{Title: fmt.Sprint(w, "-", i), Level: "info"}
-						if err := st.CreateNotification(ctx, n); err != nil {
+						if _, err := st.CreateOrReplaceNotification(ctx, n); err != nil {
 							t.Error(err)
 							return
 						}
