@@ -2,6 +2,7 @@ package apptest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -40,4 +41,19 @@ func (a *App) PostAPI(t testing.TB, token string, body any) (*http.Response, str
 		t.Fatal(err)
 	}
 	return resp, readBody(t, resp)
+}
+
+// LastNotificationID is the id of the newest notification stored, in any
+// state, as the admin list reads them; 0 when there is none. A test finds
+// with it what a form it filled in stored.
+func (a *App) LastNotificationID(t testing.TB) int64 {
+	t.Helper()
+	ns, err := a.Store.LatestNotifications(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) == 0 {
+		return 0
+	}
+	return ns[0].ID
 }

@@ -33,6 +33,7 @@ type App struct {
 	cfg    config.Config
 	tune   server.Tuning
 	log    *slog.Logger
+	tls    bool
 }
 
 // Options change how the app under test is configured. Settings travel
@@ -58,6 +59,13 @@ type Options struct {
 	// LimitRefresh shortens how often instances share their connection
 	// counts (default 3s).
 	LimitRefresh time.Duration
+	// ResumeWindow sizes the hub's resume window; < 0 keeps none, so that
+	// every replay reads the database.
+	ResumeWindow int
+	// TLS serves HTTPS (httptest's certificate, HTTP/1.1) to the app's
+	// clients: streams then stay in their handler, where over plain HTTP
+	// the hub takes their connections over.
+	TLS bool
 	// Log, when set, receives every line the app logs, from DEBUG up, so
 	// that a test can read what an operator would.
 	Log io.Writer
@@ -106,7 +114,8 @@ func New(t testing.TB, opts Options) *App {
 	if err := st.Migrate(context.Background(), log); err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Store: st, cfg: cfg, tune: server.Tuning{StreamRetry: opts.Retry, ReadBound: opts.ReadBound, LimitRefresh: opts.LimitRefresh}, log: log}
+	a := &App{Store: st, cfg: cfg, log: log, tls: opts.TLS, tune: server.Tuning{StreamRetry: opts.Retry,
+		ReadBound: opts.ReadBound, LimitRefresh: opts.LimitRefresh, ResumeWindow: opts.ResumeWindow}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +149,10 @@ func (a *App) start(t testing.TB, ln net.Listener) {
 	a.Server = httptest.NewUnstartedServer(srv.Handler())
 	a.Server.Listener.Close()
 	a.Server.Listener = ln
+	if a.tls {
+		a.Server.StartTLS()
+		return
+	}
 	a.Server.Start()
 }
 

@@ -48,6 +48,10 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			r.Header[k] = vs
 		}
 	}
+	if h.c.app.tls {
+		// The test server's transport trusts its certificate.
+		return h.c.app.Server.Client().Transport.RoundTrip(r)
+	}
 	return http.DefaultTransport.RoundTrip(r)
 }
 

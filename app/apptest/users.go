@@ -44,7 +44,7 @@ func WithAdmin(t testing.TB, opts Options) (*App, models.User, string) {
 func (a *App) Token(t testing.TB, u models.User) string {
 	t.Helper()
 	token, hash := auth.NewAPIToken()
-	if err := a.Store.CreateAPIToken(context.Background(), u.ID, hash); err != nil {
+	if _, err := a.Store.CreateNamedAPIToken(context.Background(), u.ID, "", hash); err != nil {
 		t.Fatal(err)
 	}
 	return token

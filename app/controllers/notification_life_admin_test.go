@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,10 +28,7 @@ func TestAdminSchedulesEditsAndWithdraws(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("post scheduled: %d\n%s", resp.StatusCode, body)
 	}
-	scheduled, err := app.Store.LastNotificationID(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	scheduled := app.LastNotificationID(t)
 	if n := stored(t, app, scheduled); !n.Scheduled || !n.DeliverAt.Equal(due) || deref(n.Key) != "party" {
 		t.Fatalf("stored %s, want scheduled for %v with key party", describe(snapshot(t, app)), due)
 	}

@@ -71,7 +71,10 @@ func (l life) post(title string, to *models.User) models.Notification {
 	if to != nil {
 		n.RecipientID = &to.ID
 	}
-	l.app.SaveNotifications(l.t, func(ctx context.Context) error { return l.app.Store.CreateNotification(ctx, &n) })
+	l.app.SaveNotifications(l.t, func(ctx context.Context) error {
+		_, err := l.app.Store.CreateOrReplaceNotification(ctx, &n)
+		return err
+	})
 	return n
 }
 
@@ -267,7 +270,7 @@ func TestReplayOfMoreThan1000EventsIsReset(t *testing.T) {
 	var first, last int64
 	for i := range 1001 {
 		n := models.Notification{Title: fmt.Sprint("n", i), Level: "info"}
-		if err := app.Store.CreateNotification(ctx, &n); err != nil {
+		if _, err := app.Store.CreateOrReplaceNotification(ctx, &n); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {

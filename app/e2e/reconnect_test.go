@@ -50,7 +50,7 @@ func TestFeedReconnectsAfterServerRestart(t *testing.T) {
 	var missed []int64
 	for _, title := range []string{"Posted while down 1", "Posted while down 2"} {
 		n := models.Notification{Title: title, Level: "info"}
-		if err := app.Store.CreateNotification(context.Background(), &n); err != nil {
+		if _, err := app.Store.CreateOrReplaceNotification(context.Background(), &n); err != nil {
 			t.Fatal(err)
 		}
 		missed = append(missed, n.ID)

@@ -31,7 +31,10 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, opts apptest.Options)
 func schedule(t *testing.T, app *apptest.App, title string, due time.Time) models.Notification {
 	t.Helper()
 	n := models.Notification{Title: title, Level: "info", DeliverAt: &due}
-	app.SaveNotifications(t, func(ctx context.Context) error { return app.Store.CreateNotification(ctx, &n) })
+	app.SaveNotifications(t, func(ctx context.Context) error {
+		_, err := app.Store.CreateOrReplaceNotification(ctx, &n)
+		return err
+	})
 	if !n.Scheduled {
 		t.Fatalf("%s due %v is not scheduled", title, due)
 	}

@@ -61,6 +61,9 @@ type Tuning struct {
 	// LimitRefresh is how often connection counts are shared between
 	// instances (limits.DefaultRefresh when zero).
 	LimitRefresh time.Duration
+	// ResumeWindow is stream.Options.ResumeWindow: < 0 keeps no resume
+	// window, so that every replay reads the database.
+	ResumeWindow int
 }
 
 // Broker carries the wake-ups of the hubs, the jobs and the controllers.
@@ -90,8 +93,9 @@ func NewBroker(cfg config.Config, st *store.Store, log *slog.Logger) (Broker, er
 func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log *slog.Logger, tune Tuning) (*Server, error) {
 	listener, _ := b.(*broker.Postgres)
 	hub, err := stream.NewHub(ctx, st, components.NotificationJSON, b, log, stream.Options{
-		Heartbeat: cfg.Heartbeat,
-		Retry:     tune.StreamRetry,
+		Heartbeat:    cfg.Heartbeat,
+		Retry:        tune.StreamRetry,
+		ResumeWindow: tune.ResumeWindow,
 	})
 	if err != nil {
 		return nil, err

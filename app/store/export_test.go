@@ -6,13 +6,24 @@ import (
 	"sync/atomic"
 
 	"gorm.io/gorm"
+
+	"beacon/migrations"
 )
 
 // What only the tests of this package use.
 
-// ExplainUnreadCount returns SQLite's query plan for UnreadCount, one line
-// per step, so a test can check that it stays on its indexes.
+// ExplainUnreadCount returns the query plan for UnreadCount, one line per
+// step, so a test can check that it stays on its indexes.
 func (s *Store) ExplainUnreadCount(ctx context.Context) ([]string, error) {
+	if s.dialect == migrations.Postgres {
+		var plan []string
+		err := s.db.WithContext(ctx).Raw("EXPLAIN (COSTS OFF) "+unreadCountSQL,
+			map[string]any{"user": 1, "through": NoLimit}).Scan(&plan).Error
+		if err != nil {
+			return nil, fmt.Errorf("explain unread count: %w", err)
+		}
+		return plan, nil
+	}
 	rows, err := s.db.WithContext(ctx).Raw("EXPLAIN QUERY PLAN "+unreadCountSQL,
 		map[string]any{"user": 1, "through": NoLimit}).Rows()
 	if err != nil {

@@ -28,7 +28,7 @@ func TestNotificationByID(t *testing.T) {
 			}
 			due := time.Now().Add(time.Hour)
 			sched := models.Notification{Title: "later", Level: "info", DeliverAt: &due}
-			if err := s.CreateNotification(ctx, &sched); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &sched); err != nil {
 				t.Fatal(err)
 			}
 			if n, err := s.NotificationByID(ctx, sched.ID); err != nil || !n.Scheduled {

@@ -11,10 +11,6 @@ import (
 	"beacon/app/models"
 )
 
-// ErrKeyTaken is returned by CreateNotification when a live notification
-// for the same recipient already holds the key.
-var ErrKeyTaken = errors.New("key already taken")
-
 // ErrAlreadyDelivered is returned for a deliver_at on a notification that
 // was already delivered: it cannot be taken back to scheduled.
 var ErrAlreadyDelivered = errors.New("already delivered")
@@ -31,13 +27,20 @@ func (p NotificationPatch) empty() bool {
 	return p.Title == nil && p.Body == nil && p.Level == nil && p.DeliverAt == nil
 }
 
-// CreateOrReplaceNotification stores n like CreateNotification, unless n
-// has a Key that a live (not withdrawn) notification for the same
-// recipient holds: that one then keeps its id, takes n's title, body and
-// level, moves to a new position, and n is filled with its new state
-// (replaced is true). Read state stays with the id. A scheduled one it
-// replaces takes n's DeliverAt (nil: now); a delivered one cannot be
-// scheduled again (ErrAlreadyDelivered).
+// CreateOrReplaceNotification stores n and sets its ID, which is also its
+// first stream position, unless n has a Key that a live (not withdrawn)
+// notification for the same recipient holds: that one then keeps its id,
+// takes n's title, body and level, moves to a new position, and n is
+// filled with its new state (replaced is true). Read state stays with the
+// id. A DeliverAt in the future makes it scheduled (see DeliverDue); a
+// scheduled one it replaces takes n's DeliverAt (nil: now); a delivered
+// one cannot be scheduled again (ErrAlreadyDelivered).
+//
+// When it returns, the row is committed, and so is every row with a
+// smaller position: readers that follow positions never skip one that
+// commits late. SQLite gets that from its single writer; PostgreSQL
+// assigns sequence values before commit, so every write that takes a
+// position holds a transaction-scoped lock there (positionedTx).
 func (s *Store) CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error) {
 	err = s.positionedTx(ctx, func(tx *gorm.DB) error {
 		now := timestamp()

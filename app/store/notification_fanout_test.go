@@ -17,7 +17,7 @@ func TestAllChangesAndWithdrawalsAfter(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			post := func(n models.Notification) models.Notification {
 				n.Level = "info"
-				if err := s.CreateNotification(ctx, &n); err != nil {
+				if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 					t.Fatal(err)
 				}
 				return n

@@ -43,8 +43,9 @@ func TestReplaceByKey(t *testing.T) {
 			if second.FirstPosition != first.ID || !second.CreatedAt.Equal(first.CreatedAt) {
 				t.Fatalf("a replacement keeps where and when it was first posted: %+v", second)
 			}
-			ns, _ := s.NotificationsAfter(ctx, 0, 0, 10)
-			if len(ns) != 2 || ns[0].Title != "Deploy finished 100%" {
+			// Newest first: the replacement kept where it was first posted.
+			ns, _ := s.RecentNotifications(ctx, 0, 10)
+			if len(ns) != 2 || ns[1].Title != "Deploy finished 100%" {
 				t.Fatalf("one card, in its new state: %+v", ns)
 			}
 
@@ -59,8 +60,8 @@ func TestReplaceByKey(t *testing.T) {
 			}
 
 			dup := models.Notification{Title: "x", Level: "info", Key: ptr("deploy")}
-			if err := s.CreateNotification(ctx, &dup); !errors.Is(err, ErrKeyTaken) {
-				t.Fatalf("create with a live key: %v, want ErrKeyTaken", err)
+			if err := insertOnly(ctx, s, &dup); !duplicate(err) {
+				t.Fatalf("a second live row with the key: %v, want refused", err)
 			}
 			// Withdrawal frees the key.
 			if _, err := s.WithdrawNotification(ctx, first.ID); err != nil {
@@ -130,8 +131,8 @@ func TestEditAndWithdraw(t *testing.T) {
 			}
 			wantUnread(t, s, a, NoLimit, 0)
 			for _, ns := range [][]models.Notification{
-				must(s.NotificationsAfter(ctx, a.ID, 0, 10)),
-				must(s.NotificationsAfter(ctx, 0, 0, 10)),
+				must(s.ChangesAfter(ctx, a.ID, 0, 10)),
+				must(s.ChangesAfter(ctx, 0, 0, 10)),
 				must(s.RecentNotifications(ctx, a.ID, 10)),
 			} {
 				if len(ns) != 1 || ns[0].ID != later {
@@ -202,7 +203,7 @@ func TestChangesAfter(t *testing.T) {
 				if to != nil {
 					n.RecipientID = &to.ID
 				}
-				if err := s.CreateNotification(ctx, &n); err != nil {
+				if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 					t.Fatal(err)
 				}
 				return n.ID

@@ -17,7 +17,7 @@ func TestScheduledInvisibleUntilDueThenDeliveredOnce(t *testing.T) {
 			a := user(t, s, "a@example.com")
 			due := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 			sched := models.Notification{Title: "later", Level: "info", DeliverAt: &due}
-			if err := s.CreateNotification(ctx, &sched); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &sched); err != nil {
 				t.Fatal(err)
 			}
 			if !sched.Scheduled || sched.FirstPosition != 0 {
@@ -25,7 +25,7 @@ func TestScheduledInvisibleUntilDueThenDeliveredOnce(t *testing.T) {
 			}
 			past := time.Now().Add(-time.Minute)
 			now := models.Notification{Title: "past is now", Level: "info", DeliverAt: &past}
-			if err := s.CreateNotification(ctx, &now); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &now); err != nil {
 				t.Fatal(err)
 			}
 			if now.Scheduled || now.FirstPosition != now.ID {
@@ -39,7 +39,7 @@ func TestScheduledInvisibleUntilDueThenDeliveredOnce(t *testing.T) {
 				t.Fatalf("marking a scheduled one read: %v", err)
 			}
 			for _, ns := range [][]models.Notification{
-				must(s.NotificationsAfter(ctx, a.ID, 0, 10)),
+				must(s.RecentNotifications(ctx, a.ID, 10)),
 				must(s.RecentNotifications(ctx, 0, 10)),
 				must(s.ChangesAfter(ctx, a.ID, 0, 10)),
 				must(s.AllChangesAndWithdrawalsAfter(ctx, 0, 10)),
@@ -99,7 +99,7 @@ func TestScheduledInvisibleUntilDueThenDeliveredOnce(t *testing.T) {
 
 			// Cancelling a scheduled one: it never shows.
 			cancel := models.Notification{Title: "cancelled", Level: "info", DeliverAt: &due}
-			if err := s.CreateNotification(ctx, &cancel); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &cancel); err != nil {
 				t.Fatal(err)
 			}
 			last := must(s.LastPosition(ctx))
@@ -136,7 +136,7 @@ func TestReplaceScheduled(t *testing.T) {
 			}
 			// Rescheduling to a time gone by delivers it now.
 			o := models.Notification{Title: "other", Level: "info", DeliverAt: &due}
-			if err := s.CreateNotification(ctx, &o); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &o); err != nil {
 				t.Fatal(err)
 			}
 			past := time.Now().Add(-time.Second)
@@ -162,7 +162,7 @@ func TestPrune(t *testing.T) {
 			var ids []int64
 			for range 3 {
 				n := models.Notification{Title: "old", Level: "info", CreatedAt: old}
-				if err := s.CreateNotification(ctx, &n); err != nil {
+				if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 					t.Fatal(err)
 				}
 				ids = append(ids, n.ID)

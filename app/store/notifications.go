@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"beacon/app/audience"
 	"beacon/app/models"
 	"beacon/migrations"
 )
@@ -17,31 +18,9 @@ import (
 // same everywhere).
 const notificationsLock = 0x6265_6163_6f6e
 
-// CreateNotification stores n and sets its ID, which is also its first
-// stream position. When it returns, the row is committed, and so is every
-// row with a smaller position: readers that follow positions never skip
-// one that commits late. SQLite gets that from its single writer;
-// PostgreSQL assigns sequence values before commit, so every write that
-// takes a position holds a transaction-scoped lock there.
-//
-// A DeliverAt in the future makes it scheduled (see DeliverDue). A Key
-// held by a live notification for the same recipient is ErrKeyTaken;
-// CreateOrReplaceNotification replaces it instead.
-func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
-	err := s.positionedTx(ctx, func(tx *gorm.DB) error {
-		return s.insertNotification(tx, n, timestamp())
-	})
-	if duplicate(err) {
-		err = ErrKeyTaken
-	}
-	if err != nil {
-		return fmt.Errorf("create notification %q: %w", n.Title, err)
-	}
-	return nil
-}
-
 // insertNotification stores n at a new position, inside a locked
-// transaction.
+// transaction, and sets its ID, which is also its first stream position.
+// A DeliverAt in the future makes it scheduled (see DeliverDue).
 func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time.Time) error {
 	pos, err := s.nextPosition(tx)
 	if err != nil {
@@ -107,14 +86,10 @@ func (s *Store) positionedTx(ctx context.Context, fn func(tx *gorm.DB) error) er
 }
 
 // visibleTo limits a query to what the user with id userID (0: a visitor)
-// may see: broadcasts, and notifications addressed to that user.
+// may see: package audience holds the rule.
 func visibleTo(userID int64) func(*gorm.DB) *gorm.DB {
-	return func(db *gorm.DB) *gorm.DB {
-		if userID == 0 {
-			return db.Where("recipient_id IS NULL")
-		}
-		return db.Where("recipient_id IS NULL OR recipient_id = ?", userID)
-	}
+	cond, args := audience.Where("notifications", audience.User(userID))
+	return func(db *gorm.DB) *gorm.DB { return db.Where(cond, args...) }
 }
 
 // timestamp is the time stored in the rows: UTC, in the microseconds both
@@ -125,19 +100,6 @@ func timestamp() time.Time { return time.Now().UTC().Truncate(time.Microsecond) 
 // not withdrawn. Admin views leave it out.
 func live(db *gorm.DB) *gorm.DB {
 	return db.Where("withdrawn_at IS NULL AND NOT scheduled")
-}
-
-// NotificationsAfter returns up to limit notifications with id > after that
-// user userID may see, in ascending id order. The feed's list, its long poll
-// and the stream's replay all read through it.
-func (s *Store) NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error) {
-	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), live).
-		Where("id > ?", after).Order("id").Limit(limit).Find(&ns).Error
-	if err != nil {
-		return nil, fmt.Errorf("notifications after %d for user %d: %w", after, userID, err)
-	}
-	return ns, nil
 }
 
 // RecentNotifications returns the newest limit notifications user userID may
@@ -178,27 +140,4 @@ func (s *Store) NotificationByID(ctx context.Context, id int64) (models.Notifica
 		return models.Notification{}, fmt.Errorf("notification %d: %w", id, notFound(err))
 	}
 	return n, nil
-}
-
-// LastNotificationID is the greatest notification id, or 0 when there is none.
-func (s *Store) LastNotificationID(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Select("COALESCE(MAX(id), 0)").Scan(&id).Error
-	if err != nil {
-		return 0, fmt.Errorf("last notification id: %w", err)
-	}
-	return id, nil
-}
-
-// LastVisibleNotificationID is the greatest id of a delivered notification
-// user userID (0: a visitor) may see, or 0. Withdrawn ones count: a client
-// may hold the id of one it saw before it was withdrawn.
-func (s *Store) LastVisibleNotificationID(ctx context.Context, userID int64) (int64, error) {
-	var id int64
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Scopes(visibleTo(userID)).
-		Where("NOT scheduled").Select("COALESCE(MAX(id), 0)").Scan(&id).Error
-	if err != nil {
-		return 0, fmt.Errorf("last notification id for user %d: %w", userID, err)
-	}
-	return id, nil
 }

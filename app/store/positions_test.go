@@ -65,7 +65,7 @@ func TestConcurrentChangesBecomeVisibleInPositionOrder(t *testing.T) {
 							_, err = s.CreateOrReplaceNotification(ctx, &n)
 						default:
 							n := models.Notification{Title: fmt.Sprint(w, i), Level: "info"}
-							err = s.CreateNotification(ctx, &n)
+							_, err = s.CreateOrReplaceNotification(ctx, &n)
 							mine = append(mine, n.ID)
 						}
 						if err != nil {
@@ -130,7 +130,7 @@ func TestMigrationGivesExistingRowsTheirIDAsPosition(t *testing.T) {
 			if _, err := p.Up(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if ns := must(s.NotificationsAfter(ctx, 0, 0, 10)); len(ns) != 4 || ns[3].Position != 4 {
+			if ns := must(s.ChangesAfter(ctx, 0, 0, 10)); len(ns) != 4 || ns[3].Position != 4 {
 				t.Fatalf("after down and up: %+v", ns)
 			}
 			if id := post(t, s, nil); id != 5 {

@@ -23,7 +23,7 @@ func BenchmarkCreateNotificationConcurrent(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := models.Notification{Title: "bench", Body: "beacon bench", Level: "info"}
-			if err := s.CreateNotification(ctx, &n); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 				b.Error(err)
 				return
 			}
@@ -36,7 +36,7 @@ func BenchmarkUserByTokenHash(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "beacon.db"))
 	ctx := context.Background()
 	u := user(b, s, "ops@example.com")
-	if err := s.CreateAPIToken(ctx, u.ID, "hash"); err != nil {
+	if _, err := s.CreateNamedAPIToken(ctx, u.ID, "", "hash"); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

@@ -31,7 +31,7 @@ func TestQueriesCountsEveryStatement(t *testing.T) {
 			var n models.Notification
 			before := s.Queries()
 			n = models.Notification{Title: "hello", Level: "info"}
-			if err := s.CreateNotification(ctx, &n); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 				t.Fatal(err)
 			}
 			if got := s.Queries() - before; got < 2 {
@@ -45,7 +45,7 @@ func TestQueriesCountsEveryStatement(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := models.Notification{Title: "for you", Level: "info", RecipientID: &u.ID}
-			if err := s.CreateNotification(ctx, &m); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &m); err != nil {
 				t.Fatal(err)
 			}
 			delta("ChangesAfter with a recipient to preload", 2, func() error { _, err := s.ChangesAfter(ctx, u.ID, 0, 10); return err })

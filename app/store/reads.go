@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"beacon/app/audience"
 	"beacon/app/models"
 	"beacon/migrations"
 )
@@ -29,21 +31,29 @@ const NoLimit int64 = math.MaxInt64
 // (read_through_id, through], less their reads in that range. Each part is
 // a range on an index: the partial notifications_live_recipient_first
 // (recipient_id, first_position) over delivered, not withdrawn
-// notifications, for broadcasts and for the user's own, and
-// notification_reads_user_first_position. Reads carry their notification's
-// first_position, and withdrawing deletes them, so the third part needs no
-// look at the notification.
-const unreadCountSQL = `
-SELECT
-  (SELECT COUNT(*) FROM notifications n
-     WHERE n.recipient_id IS NULL AND n.first_position > u.read_through_id AND n.first_position <= @through
-       AND n.withdrawn_at IS NULL AND NOT n.scheduled)
-+ (SELECT COUNT(*) FROM notifications n
-     WHERE n.recipient_id = u.id AND n.first_position > u.read_through_id AND n.first_position <= @through
-       AND n.withdrawn_at IS NULL AND NOT n.scheduled)
+// notifications, once per branch of the visibility rule (sumOverAudience),
+// and notification_reads_user_first_position. Reads carry their
+// notification's first_position, and withdrawing deletes them, so the
+// last part needs no look at the notification.
+var unreadCountSQL = `
+SELECT ` + sumOverAudience(`SELECT COUNT(*) FROM notifications n
+     WHERE %s AND n.first_position > u.read_through_id AND n.first_position <= @through
+       AND n.withdrawn_at IS NULL AND NOT n.scheduled`) + `
 - (SELECT COUNT(*) FROM notification_reads r
      WHERE r.user_id = u.id AND r.first_position > u.read_through_id AND r.first_position <= @through)
 FROM users u WHERE u.id = @user`
+
+// sumOverAudience adds up count, a query on notifications n and users u
+// with %s where the visibility rule goes, once per branch of the rule for
+// the viewer u (audience.Branches): one OR made both databases leave the
+// index each branch is a range on, and no notification meets two branches.
+func sumOverAudience(count string) string {
+	var terms []string
+	for _, b := range audience.Branches("n", "u.id") {
+		terms = append(terms, "("+fmt.Sprintf(count, b)+")")
+	}
+	return "(" + strings.Join(terms, "\n  + ") + ")"
+}
 
 // UnreadCount is how many notifications the user may see that became
 // visible at or before stream position through are unread. A stream
@@ -160,15 +170,14 @@ type readByRow struct {
 }
 
 // readBySQL counts, per notification, the users who have read it: those
-// whose watermark covers its first_position (only its recipient, for a
-// targeted one), and those with a single read above their watermark. A
-// scheduled one (first_position 0) has been read by nobody.
-const readBySQL = `
+// who may see it (only its recipient, for a targeted one) and whose
+// watermark covers its first_position, and those with a single read above
+// their watermark. A scheduled one (first_position 0) has been read by
+// nobody.
+var readBySQL = `
 SELECT n.id AS id,
   CASE WHEN n.scheduled THEN 0
-    WHEN n.recipient_id IS NULL
-    THEN (SELECT COUNT(*) FROM users u WHERE u.read_through_id >= n.first_position)
-    ELSE (SELECT COUNT(*) FROM users u WHERE u.id = n.recipient_id AND u.read_through_id >= n.first_position)
+    ELSE ` + sumOverAudience(`SELECT COUNT(*) FROM users u WHERE %s AND u.read_through_id >= n.first_position`) + `
   END
   + (SELECT COUNT(*) FROM notification_reads r JOIN users u ON u.id = r.user_id
        WHERE r.notification_id = n.id AND u.read_through_id < r.first_position) AS read_by

@@ -18,7 +18,7 @@ func TestScheduledReadStateFollowsDelivery(t *testing.T) {
 			a := user(t, s, "a@example.com")
 			due := time.Now().Add(time.Hour).UTC()
 			sched := models.Notification{Title: "later", Level: "info", DeliverAt: &due}
-			if err := s.CreateNotification(ctx, &sched); err != nil {
+			if _, err := s.CreateOrReplaceNotification(ctx, &sched); err != nil {
 				t.Fatal(err)
 			}
 			var last int64

@@ -39,7 +39,7 @@ func TestMeasureReplay(t *testing.T) {
 				case 5:
 					n.RecipientID = &other.ID
 				}
-				if err := s.CreateNotification(ctx, &n); err != nil {
+				if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 					t.Fatal(err)
 				}
 				ids = append(ids, n.ID)

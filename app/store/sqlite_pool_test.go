@@ -27,7 +27,7 @@ func TestSQLiteBurstStaysWithinTheConnectionCap(t *testing.T) {
 	ids := make([]int64, seeded)
 	for i := range seeded {
 		n := models.Notification{Title: fmt.Sprintf("seed %d", i), Level: "info"}
-		if err := s.CreateNotification(ctx, &n); err != nil {
+		if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = n.ID
@@ -82,7 +82,8 @@ func TestSQLiteBurstStaysWithinTheConnectionCap(t *testing.T) {
 	}
 	for i := range 20 { // through the group commit
 		run("post", func() error {
-			return s.CreateNotification(burst, &models.Notification{Title: fmt.Sprintf("burst %d", i), Level: "info"})
+			_, err := s.CreateOrReplaceNotification(burst, &models.Notification{Title: fmt.Sprintf("burst %d", i), Level: "info"})
+			return err
 		})
 	}
 	for i := range 10 { // plain transactions, as SQLite writers

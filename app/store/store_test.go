@@ -35,12 +35,12 @@ func TestVisibilityAndOrder(t *testing.T) {
 			all := &models.Notification{Title: "all", Level: "info"}
 			mine := &models.Notification{Title: "bob's", Level: "info", RecipientID: &bob.ID}
 			for _, n := range []*models.Notification{all, mine} {
-				if err := st.CreateNotification(ctx, n); err != nil {
+				if _, err := st.CreateOrReplaceNotification(ctx, n); err != nil {
 					t.Fatal(err)
 				}
 			}
-			visitor, _ := st.NotificationsAfter(ctx, 0, 0, 10)
-			forBob, _ := st.NotificationsAfter(ctx, bob.ID, 0, 10)
+			visitor, _ := st.ChangesAfter(ctx, 0, 0, 10)
+			forBob, _ := st.ChangesAfter(ctx, bob.ID, 0, 10)
 			recent, _ := st.RecentNotifications(ctx, bob.ID, 10)
 			if len(visitor) != 1 || visitor[0].ID != all.ID {
 				t.Fatalf("visitor sees %v", visitor)
@@ -51,14 +51,14 @@ func TestVisibilityAndOrder(t *testing.T) {
 			if len(recent) != 2 || recent[0].ID != mine.ID {
 				t.Fatalf("recent, newest first: %v", recent)
 			}
-			if last, err := st.LastNotificationID(ctx); err != nil || last != mine.ID {
+			if last, err := st.LastPosition(ctx); err != nil || last != mine.ID {
 				t.Fatalf("last id %d %v", last, err)
 			}
 		})
 	}
 }
 
-// When a CreateNotification returns, every smaller id is committed too, so
+// When a CreateOrReplaceNotification returns, every smaller id is committed too, so
 // a reader that follows ids never skips one, even with concurrent posters.
 func TestConcurrentInsertsBecomeVisibleInIDOrder(t *testing.T) {
 	for name, st := range databases(t) {
@@ -74,13 +74,13 @@ func TestConcurrentInsertsBecomeVisibleInIDOrder(t *testing.T) {
 				wg.Go(func() {
 					for i := range each {
 						n := &models.Notification{Title: fmt.Sprint(w, "-", i), Level: "info"}
-						if err := st.CreateNotification(ctx, n); err != nil {
+						if _, err := st.CreateOrReplaceNotification(ctx, n); err != nil {
 							t.Error(err)
 							return
 						}
 						// Everything up to our id must already be readable
 						// (broadcasts: a visitor's feed lists them all).
-						ns, err := st.NotificationsAfter(ctx, 0, 0, 10000)
+						ns, err := st.ChangesAfter(ctx, 0, 0, 10000)
 						if err != nil {
 							t.Error(err)
 							return

@@ -10,12 +10,6 @@ import (
 	"beacon/app/models"
 )
 
-// CreateAPIToken stores the hash of a new, unnamed token for user userID.
-func (s *Store) CreateAPIToken(ctx context.Context, userID int64, tokenHash string) error {
-	_, err := s.CreateNamedAPIToken(ctx, userID, "", tokenHash)
-	return err
-}
-
 // CreateNamedAPIToken stores the hash of a new token called name for user
 // userID and returns it.
 func (s *Store) CreateNamedAPIToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error) {

@@ -159,6 +159,5 @@ func (s *Store) runGroup() {
 // change, a key or an email taken), which its savepoint undoes alone.
 func refusal(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound) ||
-		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrKeyTaken) ||
-		errors.Is(err, ErrEmailTaken) || duplicate(err)
+		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrEmailTaken) || duplicate(err)
 }

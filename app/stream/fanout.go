@@ -1,6 +1,10 @@
 package stream
 
-import "context"
+import (
+	"context"
+
+	"beacon/app/audience"
+)
 
 // deliverAfter fans out every change after cursor and returns the new
 // cursor. On a database error it returns the error and the cursor as far as
@@ -30,11 +34,7 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
 				continue
 			}
-			var recipient int64
-			if n.RecipientID != nil {
-				recipient = *n.RecipientID
-			}
-			firsts := h.broadcast(ev, recipient, true)
+			firsts := h.broadcast(ev, audience.Of(n), true)
 			if kind == kindNotification && firsts > 0 {
 				// Written by writeCounts, so that the write never delays a
 				// fan-out or a post.
@@ -48,13 +48,12 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 	}
 }
 
-// broadcast offers ev to every subscription that may see it (recipient 0:
-// everyone) and returns how many took ev itself rather than what
+// broadcast offers ev to every subscription in its audience and returns how many took ev itself rather than what
 // Event.For put in its place. A subscription whose queue is full is
 // dropped when evict is set; a heartbeat is simply skipped.
-func (h *Hub) broadcast(ev *Event, recipient int64, evict bool) int {
+func (h *Hub) broadcast(ev *Event, to audience.Audience, evict bool) int {
 	h.mu.Lock()
-	sent, behind := h.offer(ev, recipient, evict)
+	sent, behind := h.offer(ev, to, evict)
 	h.mu.Unlock()
 	for _, c := range behind {
 		c.close()
@@ -69,10 +68,10 @@ const pushBatch = 256
 
 // offer is broadcast under h.mu; it returns the taken-over connections it
 // let go, for broadcast to close outside the lock.
-func (h *Hub) offer(ev *Event, recipient int64, evict bool) (sent int, behind []*streamConn) {
+func (h *Hub) offer(ev *Event, to audience.Audience, evict bool) (sent int, behind []*streamConn) {
 	ready := h.readyBuf[:0]
 	for c := range h.conns {
-		if recipient != 0 && c.userID != recipient {
+		if !to.Sees(audience.User(c.userID)) {
 			continue
 		}
 		e := ev.For(c.start)
@@ -105,7 +104,7 @@ func (h *Hub) offer(ev *Event, recipient int64, evict bool) (sent int, behind []
 	// A subscription still replaying picks from ev with Event.For itself,
 	// once it knows where its replay ended.
 	for s := range h.subs {
-		if recipient != 0 && s.userID != recipient {
+		if !to.Sees(audience.User(s.userID)) {
 			continue
 		}
 		select {

@@ -1,5 +1,7 @@
 package stream
 
+import "beacon/app/audience"
+
 // The heartbeat: every Options.Heartbeat the hub's Run calls beat, which
 // offers every stream the ": ping" comment (sse.go), so that proxies and
 // PaaS routers keep idle streams open.
@@ -9,4 +11,4 @@ var heartbeat = &Event{Frame: ping}
 
 // beat offers the heartbeat to every stream; one whose queue is full
 // simply skips it.
-func (h *Hub) beat() { h.broadcast(heartbeat, 0, false) }
+func (h *Hub) beat() { h.broadcast(heartbeat, audience.Everyone, false) }

@@ -94,7 +94,7 @@ func benchFanout(b *testing.B, n int) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		note := &models.Notification{Title: fmt.Sprint("bench ", i), Body: "fan-out", Level: "info"}
-		if err := r.store.CreateNotification(ctx, note); err != nil {
+		if _, err := r.store.CreateOrReplaceNotification(ctx, note); err != nil {
 			b.Fatal(err)
 		}
 		want.Store(note.ID)
@@ -219,7 +219,7 @@ func benchFanoutSockets(b *testing.B, n int, fields string) {
 		// as at 1 msg/s: each op is then one write per stream.
 		time.Sleep(60 * time.Millisecond)
 		note := &models.Notification{Title: fmt.Sprint("bench:run:", i, ":1764589705406000000:1764589705406123456"), Body: "beacon bench", Level: "info"}
-		if err := r.store.CreateNotification(ctx, note); err != nil {
+		if _, err := r.store.CreateOrReplaceNotification(ctx, note); err != nil {
 			b.Fatal(err)
 		}
 		want.Store(note.ID)

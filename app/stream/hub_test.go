@@ -79,7 +79,7 @@ func (r *rig) stop(t testing.TB) {
 func (r *rig) post(t testing.TB, title string) int64 {
 	t.Helper()
 	n := &models.Notification{Title: title, Level: "info"}
-	if err := r.store.CreateNotification(context.Background(), n); err != nil {
+	if _, err := r.store.CreateOrReplaceNotification(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.broker.Publish(context.Background(), broker.NotificationsTopic); err != nil {
@@ -180,7 +180,7 @@ func TestFailedLoadIsRetried(t *testing.T) {
 	s := r.hub.Subscribe(0)
 	defer r.hub.Unsubscribe(s)
 	n := &models.Notification{Title: "delayed", Level: "info"}
-	if err := r.store.CreateNotification(context.Background(), n); err != nil {
+	if _, err := r.store.CreateOrReplaceNotification(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
 	// Hide the table, so the hub's load fails, then wake it.

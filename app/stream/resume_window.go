@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"beacon/app/audience"
 	"beacon/app/models"
 )
 
@@ -233,7 +234,7 @@ func (w *resumeWindow) changesAfter(userID, after, pruned int64) (entries []*res
 	visible := after <= pruned
 	for _, s := range w.slots[i:] {
 		e := s.e
-		if e == nil || !e.visibleTo(userID) {
+		if e == nil || !audience.Of(e.n).Sees(audience.User(userID)) {
 			continue
 		}
 		visible = true
@@ -248,11 +249,6 @@ func (w *resumeWindow) changesAfter(userID, after, pruned int64) (entries []*res
 		return nil, 0, false
 	}
 	return entries, w.top, true
-}
-
-func (e *resumeEntry) visibleTo(userID int64) bool {
-	r := e.n.RecipientID
-	return r == nil || userID != 0 && *r == userID
 }
 
 // frame is e's frame as kind, rendered the first time it is wanted.

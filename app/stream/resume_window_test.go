@@ -224,7 +224,7 @@ func TestResumeWindowReplaysWhatTheDatabaseDoes(t *testing.T) {
 	r.withdraw(t, b)
 	later := time.Now().Add(time.Hour)
 	s1 := models.Notification{Title: "scheduled", Level: "info", DeliverAt: &later}
-	if err := r.store.CreateNotification(r.ctx, &s1); err != nil {
+	if _, err := r.store.CreateOrReplaceNotification(r.ctx, &s1); err != nil {
 		t.Fatal(err)
 	}
 	e := r.post(t, "e", nil, "")

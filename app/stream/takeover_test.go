@@ -196,7 +196,7 @@ func TestTakenOverStreamThatDoesNotReadIsCutOff(t *testing.T) {
 			t.Fatal("the stream that does not read was not cut off after 2000 notifications")
 		}
 		n := &models.Notification{Title: fmt.Sprint("n", i), Body: body, Level: "info"}
-		if err := r.store.CreateNotification(context.Background(), n); err != nil {
+		if _, err := r.store.CreateOrReplaceNotification(context.Background(), n); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.broker.Publish(context.Background(), broker.NotificationsTopic); err != nil {
@@ -224,7 +224,7 @@ func TestTakenOverStreamGetsABurstLargerThanItsQueue(t *testing.T) {
 	var ids []int64
 	for i := range 200 {
 		n := &models.Notification{Title: fmt.Sprint("n", i), Level: "info"}
-		if err := r.store.CreateNotification(context.Background(), n); err != nil {
+		if _, err := r.store.CreateOrReplaceNotification(context.Background(), n); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, n.ID)
