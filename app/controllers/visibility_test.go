@@ -90,15 +90,25 @@ func newScene(t *testing.T, opts apptest.Options) *scene {
 		}
 		v.live = open(t, v.client, "")
 	}
+	// Each change reaches Bob's own stream before the next is made, so the
+	// hub sees them one by one: changes it saw together would be sent as
+	// one (p2 posted and withdrawn: nothing).
+	paced := open(t, s.bob.client, "")
 	s.p1 = s.notify(t, "p1 for bob", "bob@example.com")
+	s.settle(t, paced)
 	s.a = s.notify(t, "a for all", "")
+	s.settle(t, paced)
 	s.p2 = s.notify(t, "p2 for bob", "bob@example.com")
+	s.settle(t, paced)
 	if resp, body := apiCall(t, app, http.MethodPatch, "/api/notifications/"+itoa(s.p1), token, "application/json", `{"title":"p1 for bob, edited"}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("PATCH: %d %s", resp.StatusCode, body)
 	}
+	s.settle(t, paced)
 	if resp, body := apiCall(t, app, http.MethodDelete, "/api/notifications/"+itoa(s.p2), token, "", ""); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
 	}
+	s.settle(t, paced)
+	paced.Close()
 	var err error
 	if s.newest, err = app.Store.LastPosition(context.Background()); err != nil {
 		t.Fatal(err)
@@ -288,6 +298,21 @@ func unreadFor(v *viewer, bob, cat int) []int {
 // until reads st up to the notification event of id last (0: up to the
 // first unread count) and returns each event as "kind name" ("update p1"),
 // and the unread counts it carried.
+// settle reads st until it has the newest change.
+func (s *scene) settle(t *testing.T, st *apptest.Stream) {
+	t.Helper()
+	newest, err := s.app.Store.LastPosition(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev := st.NextEvent(t, wait)
+		if pos, err := strconv.ParseInt(ev.ID, 10, 64); err == nil && pos >= newest {
+			return
+		}
+	}
+}
+
 func (s *scene) until(t *testing.T, st *apptest.Stream, last int64) (events []string, unread []int) {
 	t.Helper()
 	for {
