@@ -39,11 +39,14 @@ func (p NotificationPatch) empty() bool {
 // replaces takes n's DeliverAt (nil: now); a delivered one cannot be
 // scheduled again (ErrAlreadyDelivered).
 func (s *Store) CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error) {
+	if n.Key == nil || *n.Key == "" {
+		if err := s.insertGrouped(ctx, n); err != nil {
+			return false, fmt.Errorf("create or replace notification %q: %w", n.Title, err)
+		}
+		return false, nil
+	}
 	err = s.positionedTx(ctx, func(tx *gorm.DB) error {
 		now := timestamp()
-		if n.Key == nil || *n.Key == "" {
-			return s.insertNotification(tx, n, now)
-		}
 		var old models.Notification
 		q := tx.Where(`"key" = ? AND withdrawn_at IS NULL`, *n.Key)
 		if n.RecipientID == nil {
