@@ -78,6 +78,11 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logg
 			return nil, err
 		}
 		b, listener = pg, pg
+		// Every revocation reaches every instance through the broker, and
+		// while the listener is down (it may miss one) nothing is cached;
+		// after it reconnects, every subscriber is woken: forgotten too.
+		st.CacheTokens(func() bool { return pg.Health().Connected })
+		pg.SubscribeFunc(broker.TokensTopic, st.ForgetTokens)
 	} else {
 		b = broker.NewMemory()
 	}

@@ -61,6 +61,7 @@ type Store struct {
 	// (nil on PostgreSQL): see write.
 	writer chan struct{}
 	group  group // transactions waiting to take positions (and SQLite's writer): see groupTx
+	tokens tokenCache
 }
 
 // IsPostgres reports whether url names a PostgreSQL database rather than a
