@@ -181,9 +181,10 @@ func (s *Store) runSQLiteGroup(ctx context.Context, ts []*groupTx, errs []error)
 }
 
 // refusal reports whether err is a transaction's own answer (nothing to
-// change, a key or an email taken), which its savepoint undoes alone.
+// change, a key or an email taken, a recipient deleted since it was
+// checked), which its savepoint undoes alone.
 func refusal(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound) ||
 		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrKeyTaken) ||
-		errors.Is(err, ErrEmailTaken) || duplicate(err)
+		errors.Is(err, ErrEmailTaken) || duplicate(err) || errors.Is(err, gorm.ErrForeignKeyViolated)
 }
