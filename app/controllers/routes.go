@@ -97,6 +97,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	api.GET("/notifications", ctl.apiNotificationsIndex)
 	site.GET(pollPath, ctl.apiNotificationsPoll, limit)
 	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
+	api.POST("/notifications/batch", ctl.apiNotificationBatchCreate, auth.RequireAPIAdmin(ctl.Store))
 	api.PATCH("/notifications/:id", ctl.apiNotificationUpdate, auth.RequireAPIAdmin(ctl.Store))
 	api.DELETE("/notifications/:id", ctl.apiNotificationWithdraw, auth.RequireAPIAdmin(ctl.Store))
 
