@@ -120,37 +120,50 @@ func (s *Store) leadGroup() {
 	s.runGroup()
 }
 
+// groupRun is a group being run: its transactions and their answers.
+type groupRun struct {
+	ts   []*groupTx
+	errs []error
+}
+
+// add takes ts into the run; those whose callers gave up already are
+// answered so, and not run.
+func (g *groupRun) add(ts []*groupTx) {
+	for _, t := range ts {
+		var err error
+		if t.ctx.Err() != nil {
+			err = fmt.Errorf("wait to write: %w", t.ctx.Err())
+		}
+		g.ts, g.errs = append(g.ts, t), append(g.errs, err)
+	}
+}
+
 // runGroup runs, while holding the turn, the transactions waiting, in
 // one transaction, and answers each once it commits.
 func (s *Store) runGroup() {
-	ts := s.group.take()
-	if len(ts) == 0 {
+	g := &groupRun{}
+	g.add(s.group.take())
+	if len(g.ts) == 0 {
 		return
 	}
 	answered := false
 	defer func() {
 		if !answered { // fn panicked: nobody may wait forever
-			for _, t := range ts {
+			for _, t := range g.ts {
 				t.done <- errGroupAborted
 			}
 		}
 	}()
 	// Not one caller's context: one that gives up must not undo the others.
-	ctx := context.WithoutCancel(ts[0].ctx)
-	errs := make([]error, len(ts))
-	for i, t := range ts {
-		if err := t.ctx.Err(); err != nil {
-			errs[i] = fmt.Errorf("wait to write: %w", err)
-		}
-	}
+	ctx := context.WithoutCancel(g.ts[0].ctx)
 	if s.dialect == migrations.Postgres {
-		s.runPostgresGroup(ctx, ts, errs)
+		s.runPostgresGroup(ctx, g)
 	} else {
-		s.runSQLiteGroup(ctx, ts, errs)
+		s.runSQLiteGroup(ctx, g.ts, g.errs)
 	}
 	answered = true
-	for i, t := range ts {
-		t.done <- errs[i]
+	for i, t := range g.ts {
+		t.done <- g.errs[i]
 	}
 }
 

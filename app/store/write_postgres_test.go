@@ -244,3 +244,106 @@ func TestPostgresGroupsOfTwoInstancesCommitInOrder(t *testing.T) {
 			len(seen), len(posted), seen, posted)
 	}
 }
+
+// A group that finds the lock taken by another instance waits for it, and
+// once it has it carries every post that came meanwhile: the lock passes
+// between instances once a group, so a group must not leave behind what
+// waits.
+func TestPostgresAGroupWaitingForTheLockTakesWhatCameMeanwhile(t *testing.T) {
+	url := pgtest.URL(t)
+	if url == "" {
+		t.Skip("PostgreSQL not reachable")
+	}
+	a, other := open(t, url), open(t, url)
+	ctx := context.Background()
+	held := other.db.Begin() // another instance, holding the lock
+	if err := held.Exec("SELECT pg_advisory_xact_lock(?)", int64(notificationsLock)).Error; err != nil {
+		t.Fatal(err)
+	}
+	waitingOnLock := func() bool {
+		var n int64
+		if err := other.db.Raw("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	before := a.Queries()
+	const posts = 10
+	ns := make([]models.Notification, posts)
+	errs := make([]error, posts)
+	var wg sync.WaitGroup
+	ns[0] = models.Notification{Title: "first", Level: "info"}
+	wg.Go(func() { errs[0] = a.CreateNotification(ctx, &ns[0]) })
+	for !waitingOnLock() {
+		runtime.Gosched() // the first group tried, found it taken, and waits
+	}
+	for i := 1; i < posts; i++ {
+		ns[i] = models.Notification{Title: "meanwhile", Level: "info"}
+		wg.Go(func() { errs[i] = a.CreateNotification(ctx, &ns[i]) })
+	}
+	for waitingTxs(a) < posts-1 {
+		runtime.Gosched()
+	}
+	if err := held.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	// The try, the lock, and one insert for all ten.
+	if got := a.Queries() - before; got != 3 {
+		t.Errorf("%d posts, %d of them while the group waited for the lock, took %d statements, want 3", posts, posts-1, got)
+	}
+	var ids []int64
+	for i, n := range ns {
+		if errs[i] != nil || n.ID == 0 || n.Position != n.ID {
+			t.Fatalf("post %d: %+v, %v", i, n, errs[i])
+		}
+		ids = append(ids, n.ID)
+	}
+	slices.Sort(ids)
+	if ids[posts-1]-ids[0] != posts-1 || ids[0] != ns[0].ID {
+		t.Fatalf("positions %v: want the first post's, then the others', consecutive", ids)
+	}
+}
+
+// A group of plain posts only, one of them for a recipient deleted since
+// it was checked: the database refuses the group's statement, and the
+// group runs again post by post, so that only that one fails.
+func TestPostgresOneBadPlainPostFailsAlone(t *testing.T) {
+	s := openPostgres(t)
+	ctx := context.Background()
+	gone := int64(1 << 40)
+	s.group.turn <- struct{}{}
+	const posts = 6
+	ns := make([]models.Notification, posts)
+	errs := make([]error, posts)
+	var wg sync.WaitGroup
+	for i := range ns {
+		ns[i] = models.Notification{Title: "plain", Level: "info"}
+		if i == 3 {
+			ns[i].RecipientID = &gone
+		}
+		wg.Go(func() { errs[i] = s.CreateNotification(ctx, &ns[i]) })
+	}
+	for waitingTxs(s) < posts {
+		runtime.Gosched()
+	}
+	<-s.group.turn
+	wg.Wait()
+	stored := 0
+	for i, err := range errs {
+		if i == 3 {
+			if !errors.Is(err, gorm.ErrForeignKeyViolated) {
+				t.Fatalf("the post for a deleted recipient: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+		stored++
+	}
+	var n int64
+	if err := s.db.Model(&models.Notification{}).Count(&n).Error; err != nil || n != int64(stored) {
+		t.Fatalf("%d rows (%v), want %d", n, err, stored)
+	}
+}
