@@ -1,8 +1,12 @@
 package store
 
 import (
+	"context"
+	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"beacon/app/models"
 )
@@ -25,6 +29,11 @@ type tokenCache struct {
 	live    func() bool
 	gen     uint64 // moved on by every forget: a lookup begun before one is not kept
 	entries map[string]tokenEntry
+	// lookups shares one database lookup among the checks of a token that
+	// miss at once (64 posters starting together, or a minute passing), by
+	// hash and generation: each was a SELECT and an UPDATE of last use,
+	// and the UPDATEs queued on the token's row, a commit each.
+	lookups singleflight.Group
 }
 
 type tokenEntry struct {
@@ -51,20 +60,37 @@ func (s *Store) ForgetTokens() {
 	clear(s.tokens.entries)
 }
 
+// lookupToken is the owner of the token with this hash from the database,
+// shared with the checks of it that missed at once in generation gen.
+func (s *Store) lookupToken(ctx context.Context, hash string, now time.Time, gen uint64) (models.User, error) {
+	v, err, _ := s.tokens.lookups.Do(hash+" "+strconv.FormatUint(gen, 10), func() (any, error) {
+		// Not the first caller's cancel: the others wait on it.
+		u, err := s.userByTokenHash(context.WithoutCancel(ctx), hash, now)
+		if err == nil {
+			s.tokens.keep(hash, u, now, gen)
+		}
+		return u, err
+	})
+	if err != nil {
+		return models.User{}, err
+	}
+	return v.(models.User), nil
+}
+
 // cached is the owner of the token with this hash when it was checked
 // within tokenUseResolution of now, and the generation to keep a new
-// lookup under.
-func (c *tokenCache) cached(hash string, now time.Time) (u models.User, ok bool, gen uint64) {
+// lookup under; on is false when nothing is cached at all.
+func (c *tokenCache) cached(hash string, now time.Time) (u models.User, ok, on bool, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.live == nil {
-		return models.User{}, false, c.gen
+		return models.User{}, false, false, c.gen
 	}
 	e, ok := c.entries[hash]
 	if !ok || now.Sub(e.checked) >= tokenUseResolution || !c.live() {
-		return models.User{}, false, c.gen
+		return models.User{}, false, true, c.gen
 	}
-	return e.user, true, c.gen
+	return e.user, true, true, c.gen
 }
 
 // keep records a lookup made at now, unless a token was forgotten since

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestALookupOlderThanAForgetIsNotKept(t *testing.T) {
 	var c tokenCache
 	c.live, c.entries = func() bool { return true }, map[string]tokenEntry{}
 	now := timestamp()
-	_, ok, gen := c.cached("hash", now)
+	_, ok, _, gen := c.cached("hash", now)
 	if ok {
 		t.Fatal("an empty cache had it")
 	}
@@ -79,15 +80,42 @@ func TestALookupOlderThanAForgetIsNotKept(t *testing.T) {
 	c.gen++ // ForgetTokens, while the lookup ran
 	c.mu.Unlock()
 	c.keep("hash", models.User{ID: 1, Email: "ops@example.com"}, now, gen)
-	if _, ok, _ := c.cached("hash", now); ok {
+	if _, ok, _, _ := c.cached("hash", now); ok {
 		t.Fatal("kept a lookup begun before the forget")
 	}
-	_, _, gen = c.cached("hash", now)
+	_, _, _, gen = c.cached("hash", now)
 	c.keep("hash", models.User{ID: 1, Email: "ops@example.com"}, now, gen)
-	if _, ok, _ := c.cached("hash", now); !ok {
+	if _, ok, _, _ := c.cached("hash", now); !ok {
 		t.Fatal("did not keep a lookup after the forget")
 	}
-	if _, ok, _ := c.cached("hash", now.Add(tokenUseResolution)); ok {
+	if _, ok, _, _ := c.cached("hash", now.Add(tokenUseResolution)); ok {
 		t.Fatal("kept a check past tokenUseResolution")
+	}
+}
+
+// Checks of a token that miss at once share one lookup: one read, one
+// record of its use, not one of each per check.
+func TestChecksThatMissAtOnceShareOneLookup(t *testing.T) {
+	url := pgtest.URL(t)
+	if url == "" {
+		t.Skip("PostgreSQL not reachable")
+	}
+	ctx := context.Background()
+	s := open(t, url)
+	s.CacheTokens(func() bool { return true })
+	u := user(t, s, "ops@example.com")
+	must(s.CreateNamedAPIToken(ctx, u.ID, "ci", "hash-1"))
+	before := s.Queries()
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			if got, err := s.UserByTokenHash(ctx, "hash-1"); err != nil || got.ID != u.ID {
+				t.Errorf("check: %+v, %v", got, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := s.Queries() - before; got != 2 {
+		t.Fatalf("32 checks at once took %d statements, want 2: the read and the record of its use", got)
 	}
 }

@@ -44,15 +44,14 @@ const TokenCheckedFor = tokenUseResolution
 // instance.
 func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (models.User, error) {
 	now := time.Now().UTC()
-	u, ok, gen := s.tokens.cached(tokenHash, now)
-	if ok {
+	u, ok, on, gen := s.tokens.cached(tokenHash, now)
+	switch {
+	case ok:
 		return u, nil
+	case on:
+		return s.lookupToken(ctx, tokenHash, now, gen)
 	}
-	u, err := s.userByTokenHash(ctx, tokenHash, now)
-	if err == nil {
-		s.tokens.keep(tokenHash, u, now, gen)
-	}
-	return u, err
+	return s.userByTokenHash(ctx, tokenHash, now)
 }
 
 // userByTokenHash is UserByTokenHash from the database.
