@@ -150,3 +150,38 @@ func TestAPIBatchCreateTakesAThousand(t *testing.T) {
 		t.Fatalf("%d %.300s", code, body)
 	}
 }
+
+// The API's writes answer uncompressed, whatever the client accepts: the
+// compression of a post's answer cost more than the post. Its reads stay
+// compressed.
+func TestAPIWritesAreNotCompressed(t *testing.T) {
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	for _, path := range []string{"/api/notifications", "/api/notifications/batch"} {
+		body := `{"title":"t"}`
+		if strings.HasSuffix(path, "batch") {
+			body = items(50)
+		}
+		req, _ := http.NewRequest(http.MethodPost, app.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Content-Encoding") != "" {
+			t.Fatalf("POST %s: %d, Content-Encoding %q", path, resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, app.URL+"/api/notifications", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("GET /api/notifications: Content-Encoding %q, want gzip", resp.Header.Get("Content-Encoding"))
+	}
+}
