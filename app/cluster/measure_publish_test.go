@@ -49,7 +49,7 @@ func TestMeasurePublishRate(t *testing.T) {
 	posters := envInts(t, "BEACON_MEASURE_POSTERS", "32", 1)[0]
 	batch := envInts(t, "BEACON_MEASURE_BATCH", "1", 1)[0]
 	t.Logf("posters %d, notifications per call %d, %ds a step, 20 streams", posters, batch, seconds)
-	t.Logf("instances | offered/s | achieved/s | publish p50 / p99 | delivery from schedule p99 | lost | beacon CPU s | postgres CPU s | waits (share of active samples)")
+	t.Logf("instances | offered/s | achieved/s | publish p50 / p99 | delivery from schedule p99 | lost | beacon CPU s | postgres CPU s | bench CPU s | waits (share of active samples)")
 	for _, inst := range instances {
 		inst = strings.TrimSpace(inst)
 		tg := startTarget(t, inst, os.Getenv("BEACON_MEASURE_PARAMS"))
@@ -81,9 +81,9 @@ func TestMeasurePublishRate(t *testing.T) {
 			if rate == 0 {
 				offered = "as fast as it goes"
 			}
-			t.Logf("%s | %s | %.0f | %.1f / %.1f ms | %.0f ms | %d | %.1f | %.1f | %s",
+			t.Logf("%s | %s | %.0f | %.1f / %.1f ms | %.0f ms | %d | %.1f | %.1f | %.1f | %s",
 				inst, offered, rep.PostsPerSecond, s.PublishCall.P50, s.PublishCall.P99, s.FromSchedule.P99, s.Lost,
-				cpuSeconds(tg.pids)-beaconCPU, cpuSeconds(postgresPIDs())-pgCPU, waits)
+				cpuSeconds(tg.pids)-beaconCPU, cpuSeconds(postgresPIDs())-pgCPU, rep.ClientCPURunSeconds, waits)
 			if s.PublishFailures > 0 || s.Disconnects > 0 || len(s.Errors) > 0 {
 				t.Logf("  %d posts failed, %d streams ended early: %v", s.PublishFailures, s.Disconnects, s.Errors)
 			}
