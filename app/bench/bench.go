@@ -111,6 +111,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.ClientCPUSeconds = selfCPU() - clientCPU
 	if r.sse != nil {
 		rep.SSE = r.sse.report(opts.SSEClients, published)
+		if rep.PublishSeconds > 0 {
+			rep.PostsPerSecond = float64(rep.SSE.Published) / rep.PublishSeconds
+		}
 	}
 	if r.chat != nil {
 		rep.Chat = r.chat.report(opts.ChatClients, published)
@@ -138,7 +141,14 @@ func newRun(ctx context.Context, opts Options, target *url.URL) (*run, *Report, 
 			})
 		}
 	}
-	return r, &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate}, nil
+	rep := &Report{Target: target.String(), Run: hex.EncodeToString(id), Messages: opts.Messages, Rate: opts.Rate, Posters: opts.Publishers}
+	if opts.Batch > 1 {
+		rep.Batch = opts.Batch
+	}
+	if opts.Duration > 0 {
+		rep.For = opts.Duration.String()
+	}
+	return r, rep, nil
 }
 
 // publishTargets are where notifications are posted, in turn: target, or

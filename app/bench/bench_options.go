@@ -31,6 +31,14 @@ type Options struct {
 
 	Messages int     // items to publish to each kind of client
 	Rate     float64 // items per second; 0 sends them all at once
+	// Duration, when set, stops publishing once it has passed, whatever
+	// of Messages is left: with Rate 0 it measures how many posts the
+	// Publishers carry in that time. Messages 0 with it: up to
+	// Rate × Duration, or maxTimedMessages at Rate 0.
+	Duration time.Duration
+	// Batch, above 1, posts notifications through POST
+	// /api/notifications/batch, this many per call.
+	Batch int
 
 	Settle  time.Duration // wait after connecting, before publishing
 	Hold    time.Duration // longest wait for deliveries after the last publish, default 5s
@@ -38,7 +46,7 @@ type Options struct {
 
 	ConnectConcurrency int           // connections being opened at once, default 200
 	ConnectTimeout     time.Duration // per connection, default 10s
-	Publishers         int           // concurrent API calls, default 8
+	Publishers         int           // concurrent API calls (posters), default 8
 
 	Token           string // API token for POST /api/notifications
 	Email, Password string // a user to sign in as for the chat
@@ -57,7 +65,23 @@ type Options struct {
 	Log *slog.Logger // progress; nil: none
 }
 
+// maxTimedMessages bounds a timed run at Rate 0 (Options.Duration): every
+// receiver keeps a bit per item, 125 KiB each at this many.
+const maxTimedMessages = 1_000_000
+
+// maxBatch is the most items POST /api/notifications/batch takes.
+const maxBatch = 1000
+
 func (o *Options) setDefaults() {
+	if o.Duration > 0 && o.Messages == 0 {
+		o.Messages = maxTimedMessages
+		if o.Rate > 0 {
+			o.Messages = max(1, int(math.Ceil(o.Rate*o.Duration.Seconds())))
+		}
+	}
+	if o.Batch <= 0 {
+		o.Batch = 1
+	}
 	if o.URL == "" {
 		o.URL = "http://127.0.0.1:8080"
 	}
@@ -95,8 +119,12 @@ func (o *Options) setDefaults() {
 
 func (o *Options) check() error {
 	switch {
-	case o.SSEClients < 0 || o.ChatClients < 0 || o.Messages < 0 || o.Rate < 0:
-		return errors.New("bench: counts and the rate must not be negative")
+	case o.SSEClients < 0 || o.ChatClients < 0 || o.Messages < 0 || o.Rate < 0 || o.Duration < 0:
+		return errors.New("bench: counts, the rate and the duration must not be negative")
+	case o.Batch > maxBatch:
+		return fmt.Errorf("bench: --batch takes at most %d notifications a call, not %d", maxBatch, o.Batch)
+	case o.Storm && (o.Batch > 1 || o.Duration > 0):
+		return errors.New("bench: --batch and --duration do not go with --storm")
 	case o.Fields != "html" && o.Fields != "json" && o.Fields != "all":
 		return fmt.Errorf("bench: --fields must be html, json or all, not %q", o.Fields)
 	case o.Readers != "poll" && o.Readers != "goroutines":

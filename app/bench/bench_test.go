@@ -145,6 +145,52 @@ func TestBenchPublishesInTurn(t *testing.T) {
 	}
 }
 
+// --posters N --rate 0 --duration D posts as fast as N calls can until D
+// has passed, and every post is delivered.
+func TestBenchPostsAsFastAsThePostersCanForADuration(t *testing.T) {
+	app := apptest.New(t, apptest.Options{Env: unlimited})
+	admin := app.CreateUser(t, "Ops", "ops@example.com", "correct horse", true)
+	rep, err := bench.Run(t.Context(), bench.Options{
+		URL: app.URL, SSEClients: 3, Rate: 0, Publishers: 4, Duration: 300 * time.Millisecond,
+		Hold: 10 * time.Second, Timeout: 20 * time.Second, Token: app.Token(t, admin),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logReport(t, rep)
+	s := rep.SSE
+	if s.Published == 0 || s.PublishFailures != 0 || s.Lost != 0 || s.Delivered != 3*int64(s.Published) || s.Duplicates != 0 {
+		t.Fatalf("published %d (%d failed), delivered %d, lost %d, duplicates %d: %v",
+			s.Published, s.PublishFailures, s.Delivered, s.Lost, s.Duplicates, s.Errors)
+	}
+	if rep.PublishSeconds < 0.3 || rep.PublishSeconds > 10 || rep.PostsPerSecond <= 0 || rep.Posters != 4 {
+		t.Fatalf("published for %.2fs at %.0f/s by %d posters", rep.PublishSeconds, rep.PostsPerSecond, rep.Posters)
+	}
+}
+
+// --batch K posts K notifications a call through the batch endpoint, and
+// every one is delivered.
+func TestBenchPostsInBatches(t *testing.T) {
+	app := apptest.New(t, apptest.Options{Env: unlimited})
+	admin := app.CreateUser(t, "Ops", "ops@example.com", "correct horse", true)
+	rep, err := bench.Run(t.Context(), bench.Options{
+		URL: app.URL, SSEClients: 3, Messages: 205, Rate: 0, Publishers: 4, Batch: 50,
+		Hold: 10 * time.Second, Timeout: 20 * time.Second, Token: app.Token(t, admin),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logReport(t, rep)
+	s := rep.SSE
+	if s.Published != 205 || s.PublishFailures != 0 || s.Delivered != 3*205 || s.Lost != 0 || s.Duplicates != 0 {
+		t.Fatalf("published %d (%d failed), delivered %d, lost %d, duplicates %d: %v",
+			s.Published, s.PublishFailures, s.Delivered, s.Lost, s.Duplicates, s.Errors)
+	}
+	if s.PublishCall.Count != 5 || rep.Batch != 50 || rep.PostsPerSecond <= 0 {
+		t.Fatalf("%d calls for 205 in batches of %d, %.0f/s", s.PublishCall.Count, rep.Batch, rep.PostsPerSecond)
+	}
+}
+
 func TestBenchReportsConnectFailures(t *testing.T) {
 	rep, err := bench.Run(t.Context(), bench.Options{URL: "http://127.0.0.1:1", SSEClients: 3, Messages: 0, Timeout: 5 * time.Second})
 	if err != nil {

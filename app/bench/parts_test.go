@@ -83,7 +83,7 @@ func TestTargetMustBeLoopback(t *testing.T) {
 func TestScheduleKeepsTheRate(t *testing.T) {
 	start := time.Now()
 	var at [5]time.Time
-	schedule(context.Background(), 5, 100, start, 2, func(_, seq int, _ time.Time) { at[seq] = time.Now() })
+	schedule(context.Background(), 5, 100, start, time.Time{}, 2, func(_, seq int, _ time.Time) { at[seq] = time.Now() })
 	for seq, got := range at {
 		if want := start.Add(time.Duration(seq) * 10 * time.Millisecond); got.Before(want) {
 			t.Errorf("item %d went out %v early", seq, want.Sub(got))

@@ -15,10 +15,10 @@ import (
 )
 
 // schedule runs send(seq, at) for seq 0..n-1, each no earlier than
-// start + seq/rate (all at once when rate is 0), on workers goroutines.
-// A worker that falls behind sends at once: "behind schedule" is measured,
-// not hidden.
-func schedule(ctx context.Context, n int, rate float64, start time.Time, workers int, send func(worker, seq int, at time.Time)) {
+// start + seq/rate (all at once when rate is 0), on workers goroutines,
+// and starts none after until (zero: no end but n). A worker that falls
+// behind sends at once: "behind schedule" is measured, not hidden.
+func schedule(ctx context.Context, n int, rate float64, start, until time.Time, workers int, send func(worker, seq int, at time.Time)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -33,6 +33,9 @@ func schedule(ctx context.Context, n int, rate float64, start time.Time, workers
 				at := start
 				if rate > 0 {
 					at = start.Add(time.Duration(float64(seq) / rate * float64(time.Second)))
+				}
+				if !until.IsZero() && (at.After(until) || time.Now().After(until)) {
+					return
 				}
 				if d := time.Until(at); d > 0 {
 					timer.Reset(d)
@@ -51,20 +54,26 @@ func schedule(ctx context.Context, n int, rate float64, start time.Time, workers
 
 // apiPublisher posts notifications through the JSON API with a token.
 type apiPublisher struct {
-	urls   []string // taken in turn by sequence number
+	bases  []string // the targets' base URLs, taken in turn by sequence number (by call, in batches)
 	token  string
 	client *http.Client
 }
 
+// Where notifications are posted, below a target's base URL.
+const (
+	postPath  = "/api/notifications"
+	batchPath = "/api/notifications/batch"
+)
+
 func newAPIPublisher(r *run) *apiPublisher {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = r.opts.Publishers
-	urls := make([]string, len(r.publishTo))
+	bases := make([]string, len(r.publishTo))
 	for i, u := range r.publishTo {
-		urls[i] = u.String() + "/api/notifications"
+		bases[i] = u.String()
 	}
 	return &apiPublisher{
-		urls:   urls,
+		bases:  bases,
 		token:  r.opts.Token,
 		client: &http.Client{Transport: tr, Timeout: 30 * time.Second},
 	}
@@ -73,11 +82,45 @@ func newAPIPublisher(r *run) *apiPublisher {
 func (p *apiPublisher) publish(ctx context.Context, t *track, seq int, scheduled time.Time) {
 	sent := time.Now()
 	body := []byte(`{"title":"` + marker(t.run, seq, scheduled, sent) + `","body":"beacon bench","level":"info"}`)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.urls[seq%len(p.urls)], bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.bases[seq%len(p.bases)]+postPath, bytes.NewReader(body))
 	if err != nil {
 		t.publishFailed(err)
 		return
 	}
+	if p.post(ctx, t, req, sent, postPath) {
+		t.markPublished(seq)
+	}
+}
+
+// publishBatch posts items seq to seq+n-1 in one call of the batch
+// endpoint, each with its own marker. The call is scheduled as its first
+// item is.
+func (p *apiPublisher) publishBatch(ctx context.Context, t *track, call, seq, n int, scheduled time.Time) {
+	sent := time.Now()
+	var b bytes.Buffer
+	b.WriteString(`{"notifications":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"title":"` + marker(t.run, seq+i, scheduled, sent) + `","body":"beacon bench","level":"info"}`)
+	}
+	b.WriteString(`]}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.bases[call%len(p.bases)]+batchPath, &b)
+	if err != nil {
+		t.publishFailed(err)
+		return
+	}
+	if p.post(ctx, t, req, sent, batchPath) {
+		for i := range n {
+			t.markPublished(seq + i)
+		}
+	}
+}
+
+// post makes one API call and records its time; it reports whether the
+// server took what it carried.
+func (p *apiPublisher) post(ctx context.Context, t *track, req *http.Request, sent time.Time, what string) bool {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+p.token)
 	req.Header.Set("User-Agent", userAgent)
@@ -86,7 +129,7 @@ func (p *apiPublisher) publish(ctx context.Context, t *track, seq int, scheduled
 		if ctx.Err() == nil {
 			t.publishFailed(err)
 		}
-		return
+		return false
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -96,10 +139,10 @@ func (p *apiPublisher) publish(ctx context.Context, t *track, seq int, scheduled
 		if resp.StatusCode == http.StatusUnauthorized {
 			hint = " (check --token or BEACON_TOKEN)"
 		}
-		t.publishFailed(fmt.Errorf("POST /api/notifications: %s%s", resp.Status, hint))
-		return
+		t.publishFailed(fmt.Errorf("POST %s: %s%s", what, resp.Status, hint))
+		return false
 	}
-	t.markPublished(seq)
+	return true
 }
 
 // chatSender writes messages on its own socket; its reader counts the

@@ -12,10 +12,16 @@ import (
 
 // Report is what a run measured. Its JSON is for machines (--json).
 type Report struct {
-	Target           string  `json:"target"`
-	Run              string  `json:"run"` // the marker that told this run's items from others'
-	Messages         int     `json:"messages"`
-	Rate             float64 `json:"rate"` // per second; 0: all at once
+	Target   string  `json:"target"`
+	Run      string  `json:"run"` // the marker that told this run's items from others'
+	Messages int     `json:"messages"`
+	Rate     float64 `json:"rate"`            // per second; 0: all at once
+	For      string  `json:"for,omitempty"`   // how long it published, when timed (Options.Duration)
+	Batch    int     `json:"batch,omitempty"` // notifications per API call, when above 1
+	Posters  int     `json:"posters"`         // concurrent API calls
+	// PostsPerSecond is the notifications the API took over PublishSeconds:
+	// with Rate 0, what the posters carried.
+	PostsPerSecond   float64 `json:"posts_per_second"`
 	FileLimit        uint64  `json:"file_limit,omitempty"`
 	ConnectSeconds   float64 `json:"connect_seconds"`
 	PublishSeconds   float64 `json:"publish_seconds"`
@@ -135,8 +141,19 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 // WriteTable writes the report for people.
 func (rep *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "beacon bench %s: run %s, %d messages %s; connected in %.1fs, published in %.1fs, %.1fs in all\n",
-		rep.Target, rep.Run, rep.Messages, rateString(rep.Rate), rep.ConnectSeconds, rep.PublishSeconds, rep.DurationSeconds)
+	what := fmt.Sprintf("%d messages %s", rep.Messages, rateString(rep.Rate))
+	if rep.For != "" {
+		what = fmt.Sprintf("messages for %s %s (at most %d)", rep.For, rateString(rep.Rate), rep.Messages)
+	}
+	fmt.Fprintf(&b, "beacon bench %s: run %s, %s; connected in %.1fs, published in %.1fs, %.1fs in all\n",
+		rep.Target, rep.Run, what, rep.ConnectSeconds, rep.PublishSeconds, rep.DurationSeconds)
+	if rep.SSE != nil && rep.PublishSeconds > 0 {
+		per := ""
+		if rep.Batch > 1 {
+			per = fmt.Sprintf(", %d a call", rep.Batch)
+		}
+		fmt.Fprintf(&b, "posts/s: %.0f (%d posters%s)\n", rep.PostsPerSecond, rep.Posters, per)
+	}
 	if rep.TimedOut {
 		b.WriteString("TIMED OUT: the figures are what was seen until then\n")
 	}

@@ -107,21 +107,34 @@ func (r *run) stop() {
 }
 
 // publish sends every item on schedule, notifications and chat messages
-// side by side.
+// side by side, until Duration has passed when it is set. With Batch, a
+// call carries Batch notifications and is scheduled as its first is.
 func (r *run) publish(ctx context.Context, start time.Time) {
+	var until time.Time
+	if r.opts.Duration > 0 {
+		until = start.Add(r.opts.Duration)
+	}
 	var wg sync.WaitGroup
 	if r.sse != nil {
 		api := newAPIPublisher(r)
 		defer api.client.CloseIdleConnections()
 		wg.Go(func() {
-			schedule(ctx, r.opts.Messages, r.opts.Rate, start, r.opts.Publishers, func(_, seq int, at time.Time) {
+			if k := r.opts.Batch; k > 1 {
+				calls := (r.opts.Messages + k - 1) / k
+				schedule(ctx, calls, r.opts.Rate/float64(k), start, until, r.opts.Publishers, func(_, call int, at time.Time) {
+					seq := call * k
+					api.publishBatch(ctx, r.sse, call, seq, min(k, r.opts.Messages-seq), at)
+				})
+				return
+			}
+			schedule(ctx, r.opts.Messages, r.opts.Rate, start, until, r.opts.Publishers, func(_, seq int, at time.Time) {
 				api.publish(ctx, r.sse, seq, at)
 			})
 		})
 	}
 	if r.chat != nil {
 		wg.Go(func() {
-			schedule(ctx, r.opts.Messages, r.opts.Rate, start, len(r.senders), func(w, seq int, at time.Time) {
+			schedule(ctx, r.opts.Messages, r.opts.Rate, start, until, len(r.senders), func(w, seq int, at time.Time) {
 				r.senders[w].publish(r.chat, seq, at, r.opts.ConnectTimeout)
 			})
 		})

@@ -248,7 +248,7 @@ func (c *stormClients) await(ctx context.Context, hold time.Duration) {
 // left, and returns its id: the position they resume from.
 func (p *apiPublisher) postStart(ctx context.Context, run string) (int64, error) {
 	body := []byte(`{"title":"bench:` + run + `:` + stormMarkerTitle + `","body":"beacon bench --storm","level":"info"}`)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.urls[0], bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.bases[0]+postPath, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}

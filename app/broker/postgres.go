@@ -31,6 +31,8 @@ const (
 	stableAfter = 30 * time.Second
 	// maxPayload is PostgreSQL's limit on a NOTIFY payload, less one.
 	maxPayload = 7999
+	// notifyTimeout bounds one NOTIFY, which publishes may be waiting on.
+	notifyTimeout = 5 * time.Second
 )
 
 // Execer runs one statement; *sql.DB is one.
@@ -62,7 +64,8 @@ type Postgres struct {
 	heard      time.Time // the last notification or passed check
 	pid        uint32    // the listening connection's backend
 	reconnects int64
-	listened   bool // a connection has been up before
+	listened   bool                 // a connection has been up before
+	notifiers  map[string]*notifier // by topic: see notifier
 }
 
 // Health is what the listener can say about itself.
@@ -113,10 +116,31 @@ func (p *Postgres) Publish(ctx context.Context, topic string) error {
 		return fmt.Errorf("broker: topic of %d bytes is over PostgreSQL's NOTIFY limit", len(topic))
 	}
 	p.wakeTopic(topic)
-	if _, err := p.db.ExecContext(ctx, "SELECT pg_notify($1, $2)", p.channel, topic); err != nil {
-		return fmt.Errorf("broker: notify %s: %w", topic, err)
+	return p.notifierOf(topic).notify(func() error {
+		// Not the caller's cancel: the NOTIFY may cover other publishes
+		// than this one, whose commits must be heard.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+		defer cancel()
+		if _, err := p.db.ExecContext(ctx, "SELECT pg_notify($1, $2)", p.channel, topic); err != nil {
+			return fmt.Errorf("broker: notify %s: %w", topic, err)
+		}
+		return nil
+	})
+}
+
+// notifierOf is topic's notifier, made at its first publish.
+func (p *Postgres) notifierOf(topic string) *notifier {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.notifiers[topic]
+	if n == nil {
+		n = &notifier{}
+		if p.notifiers == nil {
+			p.notifiers = make(map[string]*notifier)
+		}
+		p.notifiers[topic] = n
 	}
-	return nil
+	return n
 }
 
 // Health reports the listener's state.

@@ -11,6 +11,10 @@ import "strconv"
 // committed.
 const NotificationsTopic = "notifications"
 
+// TokensTopic says an API token was revoked (or its owner's admin rights
+// taken): every instance forgets the tokens it had checked.
+const TokensTopic = "tokens"
+
 // UserTopic wakes one user's streams and sockets when that user's state
 // changed: they marked notifications read, or signed out.
 func UserTopic(userID int64) string {

@@ -7,9 +7,10 @@ import (
 
 // adminRevoke runs `beacon admin revoke EMAIL`: the user stays, without
 // admin rights or API tokens. Admin checks read the user on every request,
-// so it takes effect at once, in open sessions too.
+// so it takes effect at once, in open sessions too; the running instances
+// are told that the tokens are gone.
 func adminRevoke(ctx context.Context, env Env, email string) error {
-	_, st, err := openStore(env)
+	cfg, st, err := openStore(env)
 	if err != nil {
 		return err
 	}
@@ -18,6 +19,8 @@ func adminRevoke(ctx context.Context, env Env, email string) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(env.Stdout, "%s is no longer an admin; their API tokens are revoked.\n", u.Email)
-	return err
+	if _, err = fmt.Fprintf(env.Stdout, "%s is no longer an admin; their API tokens are revoked.\n", u.Email); err != nil {
+		return err
+	}
+	return tellInstances(ctx, env, cfg, st)
 }

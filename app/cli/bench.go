@@ -24,6 +24,10 @@ BEACON_PASSWORD (or --password). For large runs, start the server with
 STREAM_LIMIT_ADDRESS=0 STREAM_LIMIT_USER=0, and for chat rates over 10/s with
 CHAT_RATE_LIMIT and CHAT_RATE_BURST raised.
 
+--posters N --rate 0 posts as fast as N concurrent API calls can: for
+--duration, or until --messages are posted; the report says posts/s. --batch K
+posts K notifications a call through POST /api/notifications/batch.
+
 --storm measures a reconnect storm: time until every resumed client has every
 notification it missed, and with --metrics-token the server's database
 statements (beacon_db_queries_total) over it.
@@ -55,7 +59,10 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "bound on the whole run (default 10m)")
 	fs.IntVar(&opts.ConnectConcurrency, "connect-concurrency", 0, "connections opened at once (default 200)")
 	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 0, "bound on opening one connection (default 10s)")
-	fs.IntVar(&opts.Publishers, "publishers", 0, "concurrent API calls (default 8)")
+	fs.IntVar(&opts.Publishers, "posters", 0, "concurrent API calls (default 8); with --rate 0, each posts again as soon as its call returns")
+	fs.IntVar(&opts.Publishers, "publishers", 0, "the same as --posters")
+	fs.DurationVar(&opts.Duration, "duration", 0, "stop publishing after this long; without --messages, post until then (at --rate, or as fast as the posters can at --rate 0)")
+	fs.IntVar(&opts.Batch, "batch", 0, "post notifications through POST /api/notifications/batch, this many (at most 1000) per call")
 	fs.StringVar(&opts.Token, "token", opts.Token, "API token (default $BEACON_TOKEN)")
 	fs.StringVar(&opts.Email, "email", opts.Email, "the user the chat clients sign in as (default $BEACON_EMAIL)")
 	fs.StringVar(&opts.Password, "password", opts.Password, "that user's password (default $BEACON_PASSWORD; prefer the variable)")
@@ -70,6 +77,9 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 			return printBenchUsage(env.Stdout, fs)
 		}
 		return fmt.Errorf("%w\n\n%v", ErrUsage, err)
+	}
+	if opts.Duration > 0 && !flagSet(fs, "messages") {
+		opts.Messages = 0 // as many as the duration takes
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w\n\nbeacon bench takes flags only, not %q", ErrUsage, fs.Arg(0))
@@ -90,6 +100,13 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 		return rep.WriteJSON(env.Stdout)
 	}
 	return rep.WriteTable(env.Stdout)
+}
+
+// flagSet reports whether the command line gave flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func printBenchUsage(w io.Writer, fs *flag.FlagSet) error {

@@ -6,14 +6,17 @@ import (
 	"strconv"
 
 	"beacon/app/auth"
+	"beacon/app/broker"
+	"beacon/app/config"
+	"beacon/app/store"
+	"beacon/migrations"
 )
 
 // tokenRevoke runs `beacon token revoke ID_OR_TOKEN`: it deletes the token
-// with that id (from `token list`), or the token itself. Every instance
-// looks tokens up in the database on each request, so it is refused at
-// once everywhere.
+// with that id (from `token list`), or the token itself, and tells every
+// running instance, which refuses it at once.
 func tokenRevoke(ctx context.Context, env Env, idOrToken string) error {
-	_, st, err := openStore(env)
+	cfg, st, err := openStore(env)
 	if err != nil {
 		return err
 	}
@@ -22,13 +25,34 @@ func tokenRevoke(ctx context.Context, env Env, idOrToken string) error {
 		if err := st.DeleteAPIToken(ctx, id); err != nil {
 			return fmt.Errorf("token revoke: %w", err)
 		}
-		_, err = fmt.Fprintf(env.Stdout, "Revoked token %d.\n", id)
-		return err
+		if _, err = fmt.Fprintf(env.Stdout, "Revoked token %d.\n", id); err != nil {
+			return err
+		}
+		return tellInstances(ctx, env, cfg, st)
 	}
 	t, err := st.DeleteAPITokenByHash(ctx, auth.HashAPIToken(idOrToken))
 	if err != nil {
 		return fmt.Errorf("token revoke: %w", err)
 	}
-	_, err = fmt.Fprintf(env.Stdout, "Revoked token %d.\n", t.ID)
-	return err
+	if _, err = fmt.Fprintf(env.Stdout, "Revoked token %d.\n", t.ID); err != nil {
+		return err
+	}
+	return tellInstances(ctx, env, cfg, st)
+}
+
+// tellInstances publishes broker.TokensTopic on PostgreSQL, where running
+// instances keep the tokens they checked (store.CacheTokens): each forgets
+// them when it hears this. SQLite's instance keeps none.
+func tellInstances(ctx context.Context, env Env, cfg config.Config, st *store.Store) error {
+	if st.Dialect() != migrations.Postgres {
+		return nil
+	}
+	b, err := broker.NewPostgres(cfg.DatabaseURL, st.SQL(), env.Log)
+	if err == nil {
+		err = b.Publish(ctx, broker.TokensTopic)
+	}
+	if err != nil {
+		return fmt.Errorf("revoked, but the running instances could not be told, and may accept it for up to %v: %w", store.TokenCheckedFor, err)
+	}
+	return nil
 }

@@ -66,8 +66,9 @@ func TestClusterPostReachesStreamAndLongPollOnOtherInstances(t *testing.T) {
 	}
 }
 
-// 160 posts from concurrent posters on two instances reach subscribers on
-// both, in id order, each once.
+// 640 posts from 64 concurrent posters on two instances, which commit
+// them in groups, reach subscribers on both, in position order, each once:
+// no position commits behind one a stream has passed.
 func TestClusterRacingPostsArriveInOrderOnce(t *testing.T) {
 	c := startCluster(t, 2)
 	var streams []*apptest.Stream
@@ -76,7 +77,7 @@ func TestClusterRacingPostsArriveInOrderOnce(t *testing.T) {
 			streams = append(streams, nd.app.Client(t).OpenStream(t, ""))
 		}
 	}
-	const posters, each = 4, 20 // per instance: 160 in all
+	const posters, each = 32, 10 // per instance: 640 in all
 	var (
 		mu     sync.Mutex
 		posted []int64

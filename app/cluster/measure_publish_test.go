@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -27,49 +28,62 @@ import (
 //
 //	BEACON_MEASURE_PUBLISH=1 go test -run MeasurePublishRate -v -timeout 30m ./app/cluster/
 //
-// BEACON_MEASURE_INSTANCES (default 1,2,3), BEACON_MEASURE_RATES (posts/s,
-// default 100,200,400,800,1600), BEACON_MEASURE_SECONDS (per step, default
-// 5), BEACON_MEASURE_POSTERS (concurrent API calls, default 32) and
-// BEACON_MEASURE_PARAMS (added to DATABASE_URL: "synchronous_commit=off")
-// change it.
+// BEACON_MEASURE_INSTANCES (default 1,2,3; "sqlite" is one instance on a
+// SQLite file), BEACON_MEASURE_RATES (posts/s, default 100,200,400,800,1600;
+// 0 posts as fast as the posters can), BEACON_MEASURE_SECONDS (per step,
+// default 5), BEACON_MEASURE_POSTERS (concurrent API calls, default 32),
+// BEACON_MEASURE_BATCH (notifications per call of the batch endpoint;
+// default 1, the single POST) and BEACON_MEASURE_PARAMS (added to
+// DATABASE_URL: "synchronous_commit=off") change it. The issue's
+// targets, as fast as 64 posters can and at 1,000/s:
+//
+//	BEACON_MEASURE_PUBLISH=1 BEACON_MEASURE_INSTANCES=1,2,sqlite BEACON_MEASURE_RATES=0,1000 \
+//	    BEACON_MEASURE_POSTERS=64 BEACON_MEASURE_SECONDS=10 go test -run MeasurePublishRate -v -timeout 30m ./app/cluster/
 func TestMeasurePublishRate(t *testing.T) {
 	if os.Getenv("BEACON_MEASURE_PUBLISH") == "" {
 		t.Skip("set BEACON_MEASURE_PUBLISH=1 to measure the sustained publish rate on PostgreSQL")
 	}
-	instances := envInts(t, "BEACON_MEASURE_INSTANCES", "1,2,3")
-	rates := envInts(t, "BEACON_MEASURE_RATES", "100,200,400,800,1600")
-	seconds := envInts(t, "BEACON_MEASURE_SECONDS", "5")[0]
-	posters := envInts(t, "BEACON_MEASURE_POSTERS", "32")[0]
-	t.Logf("instances | offered/s | achieved/s | publish p50 / p99 | delivery from schedule p99 | lost | beacon CPU s | postgres CPU s | waits (share of active samples)")
-	for _, n := range instances {
-		c := startClusterWith(t, n, os.Getenv("BEACON_MEASURE_PARAMS"))
-		urls := make([]string, n)
-		pids := make([]int, n)
-		for i, nd := range c.nodes {
-			urls[i] = nd.base
-			pids[i] = nd.cmd.Process.Pid
-		}
+	instances := strings.Split(cmp.Or(os.Getenv("BEACON_MEASURE_INSTANCES"), "1,2,3"), ",")
+	rates := envInts(t, "BEACON_MEASURE_RATES", "100,200,400,800,1600", 0)
+	seconds := envInts(t, "BEACON_MEASURE_SECONDS", "5", 1)[0]
+	posters := envInts(t, "BEACON_MEASURE_POSTERS", "32", 1)[0]
+	batch := envInts(t, "BEACON_MEASURE_BATCH", "1", 1)[0]
+	t.Logf("posters %d, notifications per call %d, %ds a step, 20 streams", posters, batch, seconds)
+	t.Logf("instances | offered/s | achieved/s | publish p50 / p99 | delivery from schedule p99 | lost | beacon CPU s | postgres CPU s | bench CPU s | waits (share of active samples)")
+	for _, inst := range instances {
+		inst = strings.TrimSpace(inst)
+		tg := startTarget(t, inst, os.Getenv("BEACON_MEASURE_PARAMS"))
 		for _, rate := range rates {
-			sampler := startWaitSampler(t, c.appName)
-			beaconCPU, pgCPU := cpuSeconds(pids), cpuSeconds(postgresPIDs())
-			rep, err := bench.Run(t.Context(), bench.Options{
-				URL: urls[0], PublishURL: strings.Join(urls, ","), SSEClients: 20,
-				Messages: rate * seconds, Rate: float64(rate), Publishers: posters,
+			var sampler *waitSampler
+			if tg.appName != "" {
+				sampler = startWaitSampler(t, tg.appName)
+			}
+			beaconCPU, pgCPU := cpuSeconds(tg.pids), cpuSeconds(postgresPIDs())
+			opts := bench.Options{
+				URL: tg.urls[0], PublishURL: strings.Join(tg.urls, ","), SSEClients: 20,
+				Messages: rate * seconds, Rate: float64(rate), Publishers: posters, Batch: batch,
 				Hold: 10 * time.Second, Timeout: time.Duration(seconds)*time.Second*10 + 30*time.Second,
-				Token: c.token,
-			})
-			waits := sampler.stop()
+				Token: tg.token,
+			}
+			if rate == 0 {
+				opts.Duration = time.Duration(seconds) * time.Second
+			}
+			rep, err := bench.Run(t.Context(), opts)
+			waits := "-"
+			if sampler != nil {
+				waits = sampler.stop()
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			s := rep.SSE
-			achieved := 0.0
-			if rep.PublishSeconds > 0 {
-				achieved = float64(s.Published) / rep.PublishSeconds
+			offered := strconv.Itoa(rate)
+			if rate == 0 {
+				offered = "as fast as it goes"
 			}
-			t.Logf("%d | %d | %.0f | %.1f / %.1f ms | %.0f ms | %d | %.1f | %.1f | %s",
-				n, rate, achieved, s.PublishCall.P50, s.PublishCall.P99, s.FromSchedule.P99, s.Lost,
-				cpuSeconds(pids)-beaconCPU, cpuSeconds(postgresPIDs())-pgCPU, waits)
+			t.Logf("%s | %s | %.0f | %.1f / %.1f ms | %.0f ms | %d | %.1f | %.1f | %.1f | %s",
+				inst, offered, rep.PostsPerSecond, s.PublishCall.P50, s.PublishCall.P99, s.FromSchedule.P99, s.Lost,
+				cpuSeconds(tg.pids)-beaconCPU, cpuSeconds(postgresPIDs())-pgCPU, rep.ClientCPURunSeconds, waits)
 			if s.PublishFailures > 0 || s.Disconnects > 0 || len(s.Errors) > 0 {
 				t.Logf("  %d posts failed, %d streams ended early: %v", s.PublishFailures, s.Disconnects, s.Errors)
 			}
@@ -77,14 +91,52 @@ func TestMeasurePublishRate(t *testing.T) {
 	}
 }
 
-func envInts(t *testing.T, name, def string) []int {
+// target is what a measurement posts to: its instances' base URLs and
+// processes, an admin's API token, and on PostgreSQL the application_name
+// of its connections.
+type target struct {
+	urls    []string
+	pids    []int
+	token   string
+	appName string
+}
+
+// startTarget starts n instances on one PostgreSQL schema, or with
+// "sqlite" one on a SQLite file.
+func startTarget(t *testing.T, instances, params string) target {
+	t.Helper()
+	if instances == "sqlite" {
+		nd := startOnSQLite(t)
+		create := exec.Command(nd.cmd.Path, "token", "create", "ops@example.com")
+		create.Env = nd.cmd.Env
+		out, err := create.Output()
+		if err != nil {
+			t.Fatalf("token create: %v", err)
+		}
+		return target{urls: []string{nd.base}, pids: []int{nd.cmd.Process.Pid}, token: strings.TrimSpace(string(out))}
+	}
+	n, err := strconv.Atoi(instances)
+	if err != nil || n <= 0 {
+		t.Fatalf("BEACON_MEASURE_INSTANCES: %q is neither a count nor sqlite", instances)
+	}
+	c := startClusterWith(t, n, params)
+	tg := target{token: c.token, appName: c.appName}
+	for _, nd := range c.nodes {
+		tg.urls = append(tg.urls, nd.base)
+		tg.pids = append(tg.pids, nd.cmd.Process.Pid)
+	}
+	return tg
+}
+
+// envInts reads a comma-separated list of integers of at least least.
+func envInts(t *testing.T, name, def string, least int) []int {
 	t.Helper()
 	v := cmp.Or(os.Getenv(name), def)
 	var out []int
 	for _, f := range strings.Split(v, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			t.Fatalf("%s=%q: want positive integers, comma-separated", name, v)
+		if err != nil || n < least {
+			t.Fatalf("%s=%q: want integers of at least %d, comma-separated", name, v, least)
 		}
 		out = append(out, n)
 	}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -24,11 +25,15 @@ const (
 )
 
 // uncompressed keeps compression off what must not be buffered (the event
-// stream, WebSocket upgrades) and off /metrics, which compresses itself.
+// stream, WebSocket upgrades), off /metrics, which compresses itself, and
+// off the API's writes: a kilobyte's answer to a post cost more CPU to
+// compress (a quarter of an instance's, at 64 concurrent posters) than
+// the post itself.
 func uncompressed(c echo.Context) bool {
 	r := c.Request()
 	return r.URL.Path == streamPath || r.URL.Path == "/metrics" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
-		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+		strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		strings.HasPrefix(r.URL.Path, "/api/") && r.Method != http.MethodGet && r.Method != http.MethodHead
 }
 
 // Routes is Beacon's table of contents: every middleware and route.
@@ -101,6 +106,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	api.GET("/notifications", ctl.apiNotificationsIndex)
 	site.GET(pollPath, ctl.apiNotificationsPoll, limit)
 	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
+	api.POST("/notifications/batch", ctl.apiNotificationBatchCreate, auth.RequireAPIAdmin(ctl.Store))
 	api.PATCH("/notifications/:id", ctl.apiNotificationUpdate, auth.RequireAPIAdmin(ctl.Store))
 	api.DELETE("/notifications/:id", ctl.apiNotificationWithdraw, auth.RequireAPIAdmin(ctl.Store))
 

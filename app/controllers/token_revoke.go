@@ -1,12 +1,14 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"beacon/app/broker"
 	"beacon/app/store"
 )
 
@@ -16,7 +18,9 @@ func (ctl *Controller) tokenRevoke(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound, "No such token.")
 	}
-	err = ctl.Store.DeleteAPIToken(c.Request().Context(), id)
+	err = broker.SaveThenPublish(c.Request().Context(), ctl.Publisher, ctl.Log, broker.TokensTopic, func(ctx context.Context) error {
+		return ctl.Store.DeleteAPIToken(ctx, id)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "No such token.")
 	}

@@ -84,6 +84,11 @@ func NewBroker(cfg config.Config, st *store.Store, log *slog.Logger) (Broker, er
 	if err != nil {
 		return nil, err
 	}
+	// Every revocation reaches every instance through the broker, and
+	// while the listener is down (it may miss one) nothing is cached;
+	// after it reconnects, every subscriber is woken: forgotten too.
+	st.CacheTokens(func() bool { return pg.Health().Connected })
+	pg.SubscribeFunc(broker.TokensTopic, st.ForgetTokens)
 	return pg, nil
 }
 

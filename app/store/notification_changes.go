@@ -42,54 +42,66 @@ func (p NotificationPatch) empty() bool {
 // assigns sequence values before commit, so every write that takes a
 // position holds a transaction-scoped lock there (positionedTx).
 func (s *Store) CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error) {
+	if n.Key == nil || *n.Key == "" {
+		if err := s.insertGrouped(ctx, n); err != nil {
+			return false, fmt.Errorf("create or replace notification %q: %w", n.Title, err)
+		}
+		return false, nil
+	}
 	err = s.positionedTx(ctx, func(tx *gorm.DB) error {
-		now := timestamp()
-		if n.Key == nil || *n.Key == "" {
-			return s.insertNotification(tx, n, now)
-		}
-		var old models.Notification
-		q := tx.Where(`"key" = ? AND withdrawn_at IS NULL`, *n.Key)
-		if n.RecipientID == nil {
-			q = q.Where("recipient_id IS NULL")
-		} else {
-			q = q.Where("recipient_id = ?", *n.RecipientID)
-		}
-		if err := q.Take(&old).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return s.insertNotification(tx, n, now)
-		} else if err != nil {
-			return err
-		}
-		scheduled := n.DeliverAt != nil && n.DeliverAt.After(now)
-		if scheduled && !old.Scheduled {
-			return ErrAlreadyDelivered
-		}
-		pos, err := s.nextPosition(tx)
-		if err != nil {
-			return err
-		}
-		set := map[string]any{"title": n.Title, "body": n.Body, "level": n.Level, "position": pos, "updated_at": now}
-		if old.Scheduled {
-			set["deliver_at"], set["scheduled"], set["first_position"] = utcPtr(n.DeliverAt), scheduled, pos
-			if scheduled {
-				set["first_position"] = 0
-			}
-		}
-		if err := tx.Model(&models.Notification{}).Where("id = ?", old.ID).Updates(set).Error; err != nil {
-			return err
-		}
-		replaced = true
-		recipient := n.Recipient
-		*n = models.Notification{}
-		if err := tx.Take(n, old.ID).Error; err != nil {
-			return err
-		}
-		n.Recipient = recipient
-		return nil
+		var err error
+		replaced, err = s.createOrReplace(tx, n, timestamp())
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("create or replace notification %q: %w", n.Title, err)
 	}
 	return replaced, nil
+}
+
+// createOrReplace is CreateOrReplaceNotification inside a locked
+// transaction.
+func (s *Store) createOrReplace(tx *gorm.DB, n *models.Notification, now time.Time) (replaced bool, err error) {
+	if n.Key == nil || *n.Key == "" {
+		return false, s.insertNotification(tx, n, now)
+	}
+	var old models.Notification
+	q := tx.Where(`"key" = ? AND withdrawn_at IS NULL`, *n.Key)
+	if n.RecipientID == nil {
+		q = q.Where("recipient_id IS NULL")
+	} else {
+		q = q.Where("recipient_id = ?", *n.RecipientID)
+	}
+	if err := q.Take(&old).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, s.insertNotification(tx, n, now)
+	} else if err != nil {
+		return false, err
+	}
+	scheduled := n.DeliverAt != nil && n.DeliverAt.After(now)
+	if scheduled && !old.Scheduled {
+		return false, ErrAlreadyDelivered
+	}
+	pos, err := s.nextPosition(tx)
+	if err != nil {
+		return false, err
+	}
+	set := map[string]any{"title": n.Title, "body": n.Body, "level": n.Level, "position": pos, "updated_at": now}
+	if old.Scheduled {
+		set["deliver_at"], set["scheduled"], set["first_position"] = utcPtr(n.DeliverAt), scheduled, pos
+		if scheduled {
+			set["first_position"] = 0
+		}
+	}
+	if err := tx.Model(&models.Notification{}).Where("id = ?", old.ID).Updates(set).Error; err != nil {
+		return false, err
+	}
+	recipient := n.Recipient
+	*n = models.Notification{}
+	if err := tx.Take(n, old.ID).Error; err != nil {
+		return false, err
+	}
+	n.Recipient = recipient
+	return true, nil
 }
 
 // UpdateNotification applies p to notification id, moves it to a new

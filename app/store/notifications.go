@@ -26,10 +26,16 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 	if err != nil {
 		return err
 	}
+	prepareInsert(n, now)
+	placeAt(n, pos)
+	return tx.Omit("Recipient").Create(n).Error
+}
+
+// prepareInsert fills in what n's new row holds besides its position.
+func prepareInsert(n *models.Notification, now time.Time) {
 	if n.Key != nil && *n.Key == "" {
 		n.Key = nil
 	}
-	n.ID, n.Position, n.FirstPosition = pos, pos, pos
 	if n.CreatedAt.IsZero() {
 		// PostgreSQL keeps microseconds: n then reads as stored.
 		n.CreatedAt = now.Truncate(time.Microsecond)
@@ -39,11 +45,17 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 	if n.DeliverAt != nil {
 		due := n.DeliverAt.UTC()
 		n.DeliverAt = &due
-		if due.After(now) {
-			n.Scheduled, n.FirstPosition = true, 0
-		}
+		n.Scheduled = due.After(now)
 	}
-	return tx.Omit("Recipient").Create(n).Error
+}
+
+// placeAt gives n, prepared, the position pos: its id, and its first
+// position unless it waits to be delivered.
+func placeAt(n *models.Notification, pos int64) {
+	n.ID, n.Position, n.FirstPosition = pos, pos, pos
+	if n.Scheduled {
+		n.FirstPosition = 0
+	}
 }
 
 // lockedTx runs fn in a transaction that, on PostgreSQL, holds the
@@ -54,8 +66,8 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 // commit. fn runs while the writer is held, so it must not write through
 // the store itself.
 func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) error) error {
-	if s.dialect == migrations.SQLite {
-		return s.groupTx(ctx, fn)
+	if s.dialect == migrations.SQLite || lock == notificationsLock {
+		return s.groupTx(ctx, &groupTx{fn: fn})
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lock).Error; err != nil {
@@ -65,24 +77,22 @@ func (s *Store) lockedTx(ctx context.Context, lock int64, fn func(tx *gorm.DB) e
 	})
 }
 
-// positionedTx is lockedTx(notificationsLock) for a write that takes a
-// stream position: on PostgreSQL one statement takes the lock and the next
-// position, which nextPosition then hands out. Every post holds the lock
-// that orders all of them until it commits, so each round trip saved while
-// holding it is one every other post stops waiting for.
+// positionedTx runs fn, a write that takes stream positions, committed in
+// a group with the others of this instance waiting at the time (groupTx),
+// on PostgreSQL under notificationsLock. Every post holds the lock that
+// orders all of them, on every instance, until it commits: a group holds
+// it once for all its posts.
 func (s *Store) positionedTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if s.dialect == migrations.SQLite {
-		return s.groupTx(ctx, fn)
-	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The subquery, volatile, is not flattened: the lock is held before
-		// nextval runs.
-		var pos int64
-		if err := tx.Raw("SELECT nextval(pg_get_serial_sequence('notifications', 'id')) FROM (SELECT pg_advisory_xact_lock(?)) AS locked", int64(notificationsLock)).Scan(&pos).Error; err != nil {
-			return err
-		}
-		return fn(tx.WithContext(context.WithValue(tx.Statement.Context, takenPosition{}, &pos)))
-	})
+	return s.lockedTx(ctx, notificationsLock, fn)
+}
+
+// insertGrouped is positionedTx for a plain insert of n: on PostgreSQL the
+// group stores every such post in one statement, which also takes the
+// lock and their positions.
+func (s *Store) insertGrouped(ctx context.Context, n *models.Notification) error {
+	return s.groupTx(ctx, &groupTx{insert: n, fn: func(tx *gorm.DB) error {
+		return s.insertNotification(tx, n, timestamp())
+	}})
 }
 
 // visibleTo limits a query to what the user with id userID (0: a visitor)

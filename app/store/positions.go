@@ -14,23 +14,13 @@ import (
 // numbers notifications (SQLite's AUTOINCREMENT row in sqlite_sequence,
 // PostgreSQL's identity sequence): an insert takes the next value as its
 // id and its position, a change takes the next value as the row's new
-// position. Every such write runs under lockedTx(notificationsLock), so
-// positions commit in the order they were taken.
-
-// takenPosition is the context key of the position positionedTx took with
-// its lock: the first nextPosition in that transaction hands it out.
-type takenPosition struct{}
+// position. Every such write runs under positionedTx, so positions commit
+// in the order they were taken; a post that is a plain insert takes its
+// position in the statement that stores it (insertNotificationsSQL).
 
 // nextPosition takes the next value of the sequence, inside a locked
 // transaction.
 func (s *Store) nextPosition(tx *gorm.DB) (int64, error) {
-	if taken, ok := tx.Statement.Context.Value(takenPosition{}).(*int64); ok {
-		if *taken != 0 {
-			pos := *taken
-			*taken = 0 // handed out once
-			return pos, nil
-		}
-	}
 	var pos int64
 	if s.dialect == migrations.Postgres {
 		err := tx.Raw("SELECT nextval(pg_get_serial_sequence('notifications', 'id'))").Scan(&pos).Error

@@ -34,8 +34,10 @@ func TestQueriesCountsEveryStatement(t *testing.T) {
 			if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
 				t.Fatal(err)
 			}
-			if got := s.Queries() - before; got < 2 {
-				t.Errorf("a post (position and insert in one transaction) counted %d statements", got)
+			// PostgreSQL takes the lock and the position and inserts in one
+			// statement; SQLite takes the position, then inserts.
+			if got := s.Queries() - before; name == "postgres" && got != 1 || name == "sqlite" && got < 2 {
+				t.Errorf("a post counted %d statements (one on PostgreSQL)", got)
 			}
 			// A broadcast has no recipient to preload; one addressed to a
 			// user has: that is a second query.

@@ -60,7 +60,8 @@ type Store struct {
 	// writer is SQLite's single write lock as this process queues for it
 	// (nil on PostgreSQL): see write.
 	writer chan struct{}
-	group  group // SQLite's transactions waiting for writer: see groupTx
+	group  group // transactions waiting to take positions (and SQLite's writer): see groupTx
+	tokens tokenCache
 }
 
 // IsPostgres reports whether url names a PostgreSQL database rather than a
@@ -105,6 +106,7 @@ func Open(url string) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	st := &Store{db: db, sqlDB: sqlDB, dialect: dialect}
+	st.group.turn = make(chan struct{}, 1)
 	if err := st.queries.register(db); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database: %w", err)
@@ -113,7 +115,7 @@ func Open(url string) (*Store, error) {
 		sqlDB.SetMaxOpenConns(maxSQLiteConns)
 		sqlDB.SetMaxIdleConns(sqliteIdleConns)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		st.writer = make(chan struct{}, 1)
+		st.writer = st.group.turn // groups and lone writes take turns as the one writer
 		// gorm.Open has connected, so the file exists by now.
 		if err := st.recordFile(sqlitePath(url)); err != nil {
 			sqlDB.Close()

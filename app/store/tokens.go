@@ -26,17 +26,35 @@ func (s *Store) CreateNamedAPIToken(ctx context.Context, userID int64, name, tok
 // much as "last used" needs.
 const tokenUseResolution = time.Minute
 
+// TokenCheckedFor is the longest an instance that keeps checked tokens
+// (CacheTokens) goes without reading one again.
+const TokenCheckedFor = tokenUseResolution
+
 // UserByTokenHash returns the owner of the token with this hash and records
 // when the token was last used, to tokenUseResolution. It reads the
-// database every time, with no cache, so that a revoked token is refused
-// at once on every instance.
+// database every time, unless CacheTokens turned the cache on: then once
+// per tokenUseResolution, and again after every revocation (see
+// tokenCache), so that a revoked token is refused at once on every
+// instance.
 func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (models.User, error) {
+	now := time.Now().UTC()
+	u, ok, on, gen := s.tokens.cached(tokenHash, now)
+	switch {
+	case ok:
+		return u, nil
+	case on:
+		return s.lookupToken(ctx, tokenHash, now, gen)
+	}
+	return s.userByTokenHash(ctx, tokenHash, now)
+}
+
+// userByTokenHash is UserByTokenHash from the database.
+func (s *Store) userByTokenHash(ctx context.Context, tokenHash string, now time.Time) (models.User, error) {
 	var t models.APIToken
 	err := s.db.WithContext(ctx).Joins("User").Where("api_tokens.token_hash = ?", tokenHash).Take(&t).Error
 	if err != nil {
 		return models.User{}, fmt.Errorf("api token: %w", notFound(err))
 	}
-	now := time.Now().UTC()
 	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < tokenUseResolution {
 		return t.User, nil
 	}
@@ -64,9 +82,11 @@ func (s *Store) APITokens(ctx context.Context, userID int64) ([]models.APIToken,
 }
 
 // DeleteAPIToken revokes the token with this id; ErrNotFound when there is
-// none.
+// none. This instance refuses it at once; publish broker.TokensTopic for
+// the others.
 func (s *Store) DeleteAPIToken(ctx context.Context, id int64) error {
 	res := s.db.WithContext(ctx).Delete(&models.APIToken{}, id)
+	s.ForgetTokens()
 	if res.Error != nil {
 		return fmt.Errorf("revoke api token %d: %w", id, res.Error)
 	}
@@ -77,7 +97,8 @@ func (s *Store) DeleteAPIToken(ctx context.Context, id int64) error {
 }
 
 // DeleteAPITokenByHash revokes the token with this hash and returns it;
-// ErrNotFound when there is none.
+// ErrNotFound when there is none. This instance refuses it at once;
+// publish broker.TokensTopic for the others.
 func (s *Store) DeleteAPITokenByHash(ctx context.Context, tokenHash string) (models.APIToken, error) {
 	var t models.APIToken
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -86,6 +107,7 @@ func (s *Store) DeleteAPITokenByHash(ctx context.Context, tokenHash string) (mod
 		}
 		return tx.Delete(&t).Error
 	})
+	s.ForgetTokens()
 	if err != nil {
 		return t, fmt.Errorf("revoke api token: %w", err)
 	}

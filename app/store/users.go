@@ -83,7 +83,8 @@ func (s *Store) HasAdmin(ctx context.Context) (bool, error) {
 
 // RevokeAdmin takes admin rights away from the user with this email (the
 // user stays) and revokes their API tokens, so that promoting them again
-// does not bring old tokens back.
+// does not bring old tokens back. Publish broker.TokensTopic after it, as
+// after DeleteAPIToken.
 func (s *Store) RevokeAdmin(ctx context.Context, email string) (models.User, error) {
 	var u models.User
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -96,6 +97,7 @@ func (s *Store) RevokeAdmin(ctx context.Context, email string) (models.User, err
 		u.Admin = false
 		return tx.Model(&u).Select("admin", "updated_at").Updates(&u).Error
 	})
+	s.ForgetTokens()
 	if err != nil {
 		return u, fmt.Errorf("revoke admin %s: %w", email, err)
 	}

@@ -7,6 +7,9 @@ import (
 	"sync"
 
 	"gorm.io/gorm"
+
+	"beacon/app/models"
+	"beacon/migrations"
 )
 
 // write runs fn as this process's one SQLite writer at a time, and simply
@@ -40,26 +43,32 @@ var errGroupAborted = errors.New("group commit aborted")
 
 // groupTx is one transaction waiting for a group commit.
 type groupTx struct {
-	ctx  context.Context
-	fn   func(tx *gorm.DB) error
-	done chan error // buffered: the leader never waits on it
+	ctx context.Context
+	fn  func(tx *gorm.DB) error
+	// insert, when set, says that fn only inserts this notification: on
+	// PostgreSQL the group stores all of those in one statement.
+	insert *models.Notification
+	done   chan error // buffered: the leader never waits on it
 }
 
-// group gathers SQLite transactions that wait for the writer. Whoever
-// takes the writer runs every one gathered, each in a savepoint of one
-// transaction, and commits them together: under load the writer passes
-// from one goroutine to the next once per group instead of once per
-// transaction, and each of those hand-overs waited for a CPU.
+// group gathers the transactions that wait for their turn: on SQLite
+// for the writer, on PostgreSQL for this instance's hold of the lock
+// that orders stream positions. Whoever takes the turn runs every one
+// gathered in one transaction and commits them together: under load the
+// turn passes from one goroutine to the next once per group instead of
+// once per transaction, and on SQLite each of those hand-overs waited for
+// a CPU, on PostgreSQL for the lock's round trips and the commit's flush.
 type group struct {
+	turn    chan struct{} // SQLite: the writer; PostgreSQL: of its own
 	mu      sync.Mutex
 	waiting []*groupTx
 }
 
-// groupTx runs fn in a transaction committed with whichever others wait
-// for the writer at the time; it returns once that commit is done. fn's
+// groupTx runs t.fn in a transaction committed with whichever others wait
+// for the turn at the time; it returns once that commit is done. fn's
 // error rolls back fn's own work alone, and is returned.
-func (s *Store) groupTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	t := &groupTx{ctx: ctx, fn: fn, done: make(chan error, 1)}
+func (s *Store) groupTx(ctx context.Context, t *groupTx) error {
+	t.ctx, t.done = ctx, make(chan error, 1)
 	s.group.mu.Lock()
 	s.group.waiting = append(s.group.waiting, t)
 	s.group.mu.Unlock()
@@ -67,7 +76,7 @@ func (s *Store) groupTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		select {
 		case err := <-t.done:
 			return err
-		case s.writer <- struct{}{}:
+		case s.group.turn <- struct{}{}:
 			s.leadGroup()
 		case <-ctx.Done():
 			if s.group.withdraw(t) {
@@ -103,36 +112,67 @@ func (g *group) take() []*groupTx {
 	return ts
 }
 
-// leadGroup runs the group with the writer taken, and gives the writer
-// back even when a transaction panics (gorm rolls back and panics on), so
+// leadGroup runs the group with the turn taken, and gives the turn back
+// even when a transaction panics (gorm rolls back and panics on), so
 // that one panic does not stop every later write.
 func (s *Store) leadGroup() {
-	defer func() { <-s.writer }()
+	defer func() { <-s.group.turn }()
 	s.runGroup()
 }
 
-// runGroup runs, while holding the writer, the transactions waiting, in
+// groupRun is a group being run: its transactions and their answers.
+type groupRun struct {
+	ts   []*groupTx
+	errs []error
+}
+
+// add takes ts into the run; those whose callers gave up already are
+// answered so, and not run.
+func (g *groupRun) add(ts []*groupTx) {
+	for _, t := range ts {
+		var err error
+		if t.ctx.Err() != nil {
+			err = fmt.Errorf("wait to write: %w", t.ctx.Err())
+		}
+		g.ts, g.errs = append(g.ts, t), append(g.errs, err)
+	}
+}
+
+// runGroup runs, while holding the turn, the transactions waiting, in
 // one transaction, and answers each once it commits.
 func (s *Store) runGroup() {
-	ts := s.group.take()
-	if len(ts) == 0 {
+	g := &groupRun{}
+	g.add(s.group.take())
+	if len(g.ts) == 0 {
 		return
 	}
-	errs := make([]error, len(ts))
 	answered := false
 	defer func() {
 		if !answered { // fn panicked: nobody may wait forever
-			for _, t := range ts {
+			for _, t := range g.ts {
 				t.done <- errGroupAborted
 			}
 		}
 	}()
 	// Not one caller's context: one that gives up must not undo the others.
-	ctx := context.WithoutCancel(ts[0].ctx)
+	ctx := context.WithoutCancel(g.ts[0].ctx)
+	if s.dialect == migrations.Postgres {
+		s.runPostgresGroup(ctx, g)
+	} else {
+		s.runSQLiteGroup(ctx, g.ts, g.errs)
+	}
+	answered = true
+	for i, t := range g.ts {
+		t.done <- g.errs[i]
+	}
+}
+
+// runSQLiteGroup runs ts in one transaction, each in a savepoint, and
+// sets errs; those already set (their callers gave up) are skipped.
+func (s *Store) runSQLiteGroup(ctx context.Context, ts []*groupTx, errs []error) {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for i, t := range ts {
-			if err := t.ctx.Err(); err != nil {
-				errs[i] = fmt.Errorf("wait to write: %w", err)
+			if errs[i] != nil {
 				continue
 			}
 			// Nested: a savepoint, so that t's error undoes t's work alone.
@@ -146,18 +186,18 @@ func (s *Store) runGroup() {
 		}
 		return nil
 	})
-	answered = true
-	for i, t := range ts {
-		if err != nil {
+	if err != nil {
+		for i := range errs {
 			errs[i] = err
 		}
-		t.done <- errs[i]
 	}
 }
 
 // refusal reports whether err is a transaction's own answer (nothing to
-// change, a key or an email taken), which its savepoint undoes alone.
+// change, a key or an email taken, a recipient deleted since it was
+// checked), which its savepoint undoes alone.
 func refusal(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound) ||
-		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrEmailTaken) || duplicate(err)
+		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrEmailTaken) || duplicate(err) ||
+		errors.Is(err, gorm.ErrForeignKeyViolated)
 }

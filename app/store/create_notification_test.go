@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"beacon/app/models"
+)
+
+// ErrKeyTaken is what CreateNotification answers for a key a live
+// notification for the same recipient holds.
+var ErrKeyTaken = errors.New("key already taken")
+
+// CreateNotification is a plain insert, for the tests of the write paths:
+// without a key it goes through the group commit as a post does; with
+// one it inserts under the lock, where a taken key is refused rather than
+// replaced.
+func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) error {
+	var err error
+	if n.Key == nil || *n.Key == "" {
+		err = s.insertGrouped(ctx, n)
+	} else {
+		err = s.positionedTx(ctx, func(tx *gorm.DB) error {
+			return s.insertNotification(tx, n, timestamp())
+		})
+	}
+	if duplicate(err) {
+		err = ErrKeyTaken
+	}
+	if err != nil {
+		return fmt.Errorf("create notification %q: %w", n.Title, err)
+	}
+	return nil
+}
