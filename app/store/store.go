@@ -88,7 +88,18 @@ func Open(url string) (*Store, error) {
 		db, err = gorm.Open(postgres.Open(url), cfg)
 	} else {
 		dialect = migrations.SQLite
-		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(url)}), cfg)
+		dsn := sqliteDSN(url)
+		if path := sqlitePath(url); path != "" {
+			// The file is made here, once; the pool opens it read-write
+			// only, so a connection opened after the file was deleted
+			// fails instead of making an empty database at the path (and
+			// /healthz tells "deleted" from "replaced").
+			if err := createFile(path); err != nil {
+				return nil, fmt.Errorf("open database: %w", err)
+			}
+			dsn += "&mode=rw"
+		}
+		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -123,6 +134,16 @@ func Open(url string) (*Store, error) {
 		}
 	}
 	return st, nil
+}
+
+// createFile makes an empty file at path unless one is there: SQLite
+// takes an empty file for an empty database.
+func createFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // sqliteFile turns a path into a file: URI ready for parameters.
