@@ -20,3 +20,6 @@ func SweepOnly(opts Options) Options {
 
 // Swept is how many taken-over connections the hub's sweep looks at.
 func (h *Hub) Swept() int { return h.sweep.swept() }
+
+// AwaitFanout waits until the hub has fanned out every wake-up it heard.
+func (h *Hub) AwaitFanout(ctx context.Context) bool { return h.fanout.awaitFanout(ctx) }

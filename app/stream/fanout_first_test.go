@@ -56,6 +56,9 @@ func testFirstEvents(t *testing.T, r *rig) {
 	if ev := early.next(t); ev.id != start {
 		t.Fatalf("early stream: first %+v, want the start at %d", ev, start)
 	}
+	if !r.hub.AwaitFanout(context.Background()) {
+		t.Fatal("the hub did not catch up with its wake-ups")
+	}
 
 	// Round 1: x is posted, a stream resumes and its replay reads x, then
 	// x is edited; z is posted and withdrawn. Nothing is published.
@@ -74,6 +77,11 @@ func testFirstEvents(t *testing.T, r *rig) {
 	// Once m reaches the early stream, the hub has looked past round 1.
 	m := r.post(t, "m")
 	round1 := early.until(t, m)
+	// m's wake-up may have come during the look that sent m: the hub then
+	// looks once more, which must be over before round 2.
+	if !r.hub.AwaitFanout(context.Background()) {
+		t.Fatal("the hub did not catch up with its wake-ups")
+	}
 	// Round 2: the issue's own case, an edit behind another post in one
 	// look; and a replacement by key behind another post.
 	a := r.create(t, &models.Notification{Title: "a", Level: "info"})
