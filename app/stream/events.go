@@ -10,27 +10,21 @@ import (
 // (Fields). It is shared, by pointer, by every subscriber that receives
 // it and must not be changed.
 type Event struct {
-	ID    int64  // the change's stream position; 0 for a heartbeat
-	Frame []byte // the frame with AllFields; nil: nothing to send (see For)
+	ID    int64  // its id: line, a stream position; 0 for a heartbeat
+	Frame []byte // the frame with AllFields
 	// variants are the frames for HTMLFields and JSONFields, by Fields-1;
 	// nil where it is Frame (a withdrawal, a heartbeat).
 	variants [numFields - 1][]byte
-	// held is what a stream that already holds the notification is sent
-	// instead, for a change the hub fans out as the notification's first
-	// (`update` for `notification`, `withdraw` for nothing): a stream whose
-	// replay began at or after first read the notification from the
-	// database, so a `notification` now would be its second.
-	held  *Event
-	first int64
+	// A notification the hub had not fanned out yet goes as two events
+	// (see encodeAfter): its first, for streams whose replay ended before
+	// first (onlyBefore), and its change, for the others (onlyFrom).
+	onlyBefore, onlyFrom int64
 }
 
-// For is the event a stream whose replay went through position start is
-// sent in e's place, or nil when it is sent nothing.
+// For is e, or nil when a stream whose replay went through position start
+// is not sent it.
 func (e *Event) For(start int64) *Event {
-	if e.held != nil && start >= e.first {
-		return e.held
-	}
-	if e.Frame == nil {
+	if e.onlyBefore != 0 && start >= e.onlyBefore || start < e.onlyFrom {
 		return nil
 	}
 	return e
@@ -65,31 +59,55 @@ func kindAfter(n models.Notification, after int64) string {
 	}
 }
 
+// emission is one event the hub fans out for a change, of kind.
+type emission struct {
+	kind string
+	ev   *Event
+}
+
 // encodeAfter renders n's latest change for streams that had every change
-// up to position after, the hub's cursor before its look. One new since
-// then is `notification` (nothing, when withdrawn meanwhile) to a stream
-// that never had it, and the same change as `update` (or `withdraw`) to
-// one whose replay already read it; see Event.For.
-func (h *Hub) encodeAfter(ctx context.Context, n models.Notification, after int64) (ev *Event, kind string, err error) {
-	kind = kindAfter(n, after)
+// up to position after, the hub's cursor before its look.
+//
+// One new since then (posted, and maybe edited, replaced or withdrawn
+// before the hub looked) goes out at its first position, as `notification`
+// in its latest state, to streams that never had it; a stream whose replay
+// ended at or after its first position read it there, and gets the change
+// at its position, as `update` (or `withdraw`). Sent at the first
+// position, the notification comes before every later position on the
+// stream, so a client that resumes from any id it was given has had every
+// notification that became visible up to it: one cut in between would
+// otherwise resume past a notification it never got, and be sent updates
+// of it only. Posted and withdrawn before the hub looked, it is nothing to
+// a stream that never had it.
+func (h *Hub) encodeAfter(ctx context.Context, n models.Notification, after int64) ([]emission, error) {
+	kind := kindAfter(n, after)
 	if !n.NewAfter(after) {
-		ev, err = h.encode(ctx, n, kind)
-		return ev, kind, err
+		ev, err := h.encode(ctx, n, kind)
+		return []emission{{kind, ev}}, err
 	}
 	if kind == kindWithdraw {
-		return &Event{ID: n.Position, held: withdrawEvent(n), first: n.FirstPosition}, kind, nil
+		ev := withdrawEvent(n)
+		ev.onlyFrom = n.FirstPosition
+		return []emission{{kind, ev}}, nil
 	}
 	data, err := h.render(ctx, n)
 	if err != nil {
-		return nil, kind, err
+		return nil, err
 	}
-	ev = dataEvent(n.Position, kindNotification, data)
-	ev.held, ev.first = dataEvent(n.Position, kindUpdate, data), n.FirstPosition
-	return ev, kind, nil
+	first := dataEvent(n.FirstPosition, kindNotification, data)
+	if n.Position == n.FirstPosition {
+		return []emission{{kindNotification, first}}, nil
+	}
+	first.onlyBefore = n.FirstPosition
+	change := dataEvent(n.Position, kindUpdate, data)
+	change.onlyFrom = n.FirstPosition
+	return []emission{{kindNotification, first}, {kindUpdate, change}}, nil
 }
 
-// encode renders the frames of n's latest change as kind, in every
-// variant: a withdrawal carries the id alone, the others n's wire JSON.
+// encode renders n's latest change as kind, in every variant: a
+// withdrawal carries the id alone, the others n's wire JSON. A first
+// delivery stands at n's first position (see encodeAfter), any other
+// change at its position.
 func (h *Hub) encode(ctx context.Context, n models.Notification, kind string) (*Event, error) {
 	if kind == kindWithdraw {
 		return withdrawEvent(n), nil
@@ -98,7 +116,11 @@ func (h *Hub) encode(ctx context.Context, n models.Notification, kind string) (*
 	if err != nil {
 		return nil, err
 	}
-	return dataEvent(n.Position, kind, data), nil
+	pos := n.Position
+	if kind == kindNotification {
+		pos = n.FirstPosition
+	}
+	return dataEvent(pos, kind, data), nil
 }
 
 // render is n's wire JSON in every variant, by Fields.

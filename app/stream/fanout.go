@@ -1,7 +1,9 @@
 package stream
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"beacon/app/audience"
 )
@@ -10,14 +12,14 @@ import (
 // cursor. On a database error it returns the error and the cursor as far as
 // it got; Run retries.
 //
-// Each change is classified against the cursor as it was before this look,
-// through every batch: a notification posted and edited (or replaced, or
-// withdrawn) before the hub looked was never fanned out, so its change is
-// its first event, `notification` (or nothing), to a stream that never had
-// it, and `update` (or `withdraw`) to one whose replay read it (Event.For).
-// Deliveries count first deliveries only.
+// Each change is classified against the cursor as it was before this look
+// (encodeAfter), and the look's events go out in the order of their id:
+// lines, once every change is loaded, since the first event of a
+// notification new to the hub stands at its first position, maybe before
+// changes an earlier batch loaded. Deliveries count first deliveries only.
 func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 	before := cursor
+	var out []fanned
 	for {
 		ns, err := h.source.AllChangesAndWithdrawalsAfter(ctx, cursor, fetchBatch)
 		if err != nil {
@@ -25,31 +27,50 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 				return cursor, nil
 			}
 			h.log.Error("notification hub: load", "after", cursor, "err", err)
+			h.fan(out) // what loaded fine goes; the rest is retried
 			return cursor, err
 		}
 		for _, n := range ns {
-			ev, kind, err := h.encodeAfter(ctx, n, before)
-			h.resume.add(n, kind, ev) // before the fan-out: resume_window.go says why
+			ems, err := h.encodeAfter(ctx, n, before)
+			h.resume.add(n, ems) // before the fan-out: resume_window.go says why
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
-				continue
 			}
-			firsts := h.broadcast(ev, audience.Of(n), true)
-			if kind == kindNotification && firsts > 0 {
-				// Written by writeCounts, so that the write never delays a
-				// fan-out or a post.
-				h.counts.add(n.ID, firsts)
+			for _, em := range ems {
+				out = append(out, fanned{em, n.ID, audience.Of(n)})
 			}
 			cursor = n.Position
 		}
 		if len(ns) < fetchBatch {
+			h.fan(out)
 			return cursor, nil
 		}
 	}
 }
 
-// broadcast offers ev to every subscription in its audience and returns how many took ev itself rather than what
-// Event.For put in its place. A subscription whose queue is full is
+// fanned is one event of a look, with what its fan-out needs.
+type fanned struct {
+	emission
+	id int64 // the notification's
+	to audience.Audience
+}
+
+// fan offers the look's events in id order.
+func (h *Hub) fan(out []fanned) {
+	slices.SortStableFunc(out, func(a, b fanned) int { return cmp.Compare(a.ev.ID, b.ev.ID) })
+	for _, f := range out {
+		took := h.broadcast(f.ev, f.to, true)
+		if f.kind == kindNotification && took > 0 {
+			// Written by writeCounts, so that the write never delays a
+			// fan-out or a post.
+			h.counts.add(f.id, took)
+		}
+	}
+}
+
+// broadcast offers ev to every subscription in its audience (and, for a
+// taken-over stream, that Event.For sends it to) and returns how many took
+// it. A subscription whose queue is full is
 // dropped when evict is set; a heartbeat is simply skipped.
 func (h *Hub) broadcast(ev *Event, to audience.Audience, evict bool) int {
 	h.mu.Lock()
@@ -90,9 +111,7 @@ func (h *Hub) offer(ev *Event, to audience.Audience, evict bool) (sent int, behi
 			}
 			fallthrough
 		case took:
-			if e == ev {
-				sent++
-			}
+			sent++
 		case evict:
 			delete(h.conns, c)
 			behind = append(behind, c)

@@ -104,10 +104,12 @@ func testFirstEvents(t *testing.T, r *rig) {
 		fmt.Sprintf("notification %d x edited", x),
 		fmt.Sprintf("notification %d y", y),
 		fmt.Sprintf("notification %d m", m),
-		fmt.Sprintf("notification %d b", b),
+		// A notification goes at its first position, in its latest state:
+		// a before b, the replaced k before c.
 		fmt.Sprintf("notification %d a edited", a),
-		fmt.Sprintf("notification %d c", c),
+		fmt.Sprintf("notification %d b", b),
 		fmt.Sprintf("notification %d k2", k),
+		fmt.Sprintf("notification %d c", c),
 		fmt.Sprintf("notification %d end", end),
 	}
 	if got := append(round1, early.until(t, end)...); !equal(got, want) {

@@ -2,7 +2,9 @@ package stream
 
 import (
 	"beacon/app/models"
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 )
 
@@ -55,14 +57,18 @@ func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (int64
 		return h.reset(ctx, out, req.UserID, last)
 	}
 	sent := last
+	evs := make([]*Event, 0, len(ns))
 	for _, n := range ns {
 		// Against the client's own cursor: it decides what the client holds.
 		ev, err := h.encode(ctx, n, kindAfter(n, after))
 		if err != nil {
 			return 0, err
 		}
-		out.add(ev.FrameFor(req.Fields))
+		evs = append(evs, ev)
 		sent = max(sent, n.Position)
+	}
+	for _, ev := range inIDOrder(evs) {
+		out.add(ev.FrameFor(req.Fields))
 	}
 	return sent, nil
 }
@@ -113,4 +119,13 @@ func parseID(s string) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// inIDOrder sorts a replay's events by their id: lines. A notification new
+// to the client goes at its first position (Hub.encode), before every
+// later change, so a client cut off anywhere in the replay resumes from
+// an id before which it has had every notification visible to it.
+func inIDOrder(evs []*Event) []*Event {
+	slices.SortStableFunc(evs, func(a, b *Event) int { return cmp.Compare(a.ID, b.ID) })
+	return evs
 }

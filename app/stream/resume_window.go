@@ -88,30 +88,30 @@ func (w *resumeWindow) fill(ctx context.Context, source Source, cursor int64, lo
 	for _, n := range ns {
 		// One that moved past cursor meanwhile comes with the hub's first load.
 		if n.Position <= cursor {
-			w.put(n, "", nil)
+			w.put(n, nil)
 		}
 	}
 }
 
-// add records a change the hub is about to fan out, with the frame it
-// rendered as kind; a nil ev (it could not render it) leaves a hole that
+// add records a change the hub is about to fan out, with the events it
+// rendered for it; none (it could not render it) leaves a hole that
 // replays from before it take to the database. It must come before the
 // fan-out: a stream that read the window before it then subscribed before
 // it too, and so gets it live.
-func (w *resumeWindow) add(n models.Notification, kind string, ev *Event) {
+func (w *resumeWindow) add(n models.Notification, ems []emission) {
 	if w == nil {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if ev == nil || n.Position <= w.top {
+	if len(ems) == 0 || n.Position <= w.top {
 		// A hole, or out of order (never expected): cover from here on only.
 		w.slots, w.count, w.floor = nil, 0, max(w.top, n.Position)
 		w.top = w.floor
 		clear(w.live)
 		return
 	}
-	w.put(n, kind, ev)
+	w.put(n, ems)
 	w.top = n.Position
 	for w.count > w.size {
 		w.evictOldest()
@@ -120,23 +120,15 @@ func (w *resumeWindow) add(n models.Notification, kind string, ev *Event) {
 
 // put makes n the latest state of its notification, at n.Position, after
 // every slot held.
-func (w *resumeWindow) put(n models.Notification, kind string, ev *Event) {
+func (w *resumeWindow) put(n models.Notification, ems []emission) {
 	if old, ok := w.live[n.ID]; ok {
 		i := w.index(old)
 		w.slots[i].e = nil
 		w.count--
 	}
 	e := &resumeEntry{n: n}
-	if ev != nil && ev.Frame != nil {
-		e.frames[kindIndex(kind)].Store(ev)
-	}
-	if ev != nil && ev.held != nil {
-		// A first fan-out's other frame: update, or the withdrawal.
-		held := kindUpdate
-		if kind == kindWithdraw {
-			held = kindWithdraw
-		}
-		e.frames[kindIndex(held)].Store(ev.held)
+	for _, em := range ems {
+		e.frames[kindIndex(em.kind)].Store(em.ev)
 	}
 	w.slots = append(w.slots, resumeSlot{pos: n.Position, e: e})
 	w.live[n.ID] = n.Position
@@ -209,7 +201,7 @@ func (w *resumeWindow) replay(ctx context.Context, h *Hub, userID int64, lastEve
 		}
 		evs = append(evs, ev)
 	}
-	return evs, top, true
+	return inIDOrder(evs), top, true
 }
 
 func (w *resumeWindow) covers(after int64) bool {
