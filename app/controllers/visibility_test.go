@@ -162,7 +162,8 @@ func (s *scene) checkReplays(t *testing.T) {
 			after       int64
 			bob, others []string
 		}{
-			{0, []string{"notification a", "notification p1", "notification m"}, []string{"notification a", "notification m"}},
+			// p1 goes at its first position, edited: before a.
+			{0, []string{"notification p1", "notification a", "notification m"}, []string{"notification a", "notification m"}},
 			{s.a, []string{"update p1", "notification m"}, []string{"notification m"}},
 			{s.p2, []string{"update p1", "withdraw p2", "notification m"}, []string{"notification m"}},
 		} {
