@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -50,7 +52,7 @@ func (s *Store) CreateOrReplaceNotifications(ctx context.Context, ns []*models.N
 			}
 			r, err := s.createOrReplace(tx, ns[i], now)
 			if err != nil {
-				return &BatchError{Index: i, Err: err}
+				return &BatchError{Index: i, Err: s.translate(err)}
 			}
 			replaced[i] = r
 			i++
@@ -80,7 +82,12 @@ func (s *Store) plainRun(ns []*models.Notification, i int) int {
 // and the like), as GORM does for the statements it runs itself.
 func (s *Store) translate(err error) error {
 	if t, ok := s.db.Dialector.(gorm.ErrorTranslator); ok {
-		return t.Translate(err)
+		err = t.Translate(err)
+	}
+	// GORM's SQLite dialector translates the cgo driver's errors only; the
+	// pure-Go one's are told by their text, as duplicate does.
+	if err != nil && !errors.Is(err, gorm.ErrForeignKeyViolated) && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+		return fmt.Errorf("%w: %w", gorm.ErrForeignKeyViolated, err)
 	}
 	return err
 }
