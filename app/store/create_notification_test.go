@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"beacon/app/models"
 )
 
@@ -23,9 +21,7 @@ func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) 
 	if n.Key == nil || *n.Key == "" {
 		err = s.insertGrouped(ctx, n)
 	} else {
-		err = s.positionedTx(ctx, func(tx *gorm.DB) error {
-			return s.insertNotification(tx, n, timestamp())
-		})
+		err = insertOnly(ctx, s, n)
 	}
 	if duplicate(err) {
 		err = ErrKeyTaken
