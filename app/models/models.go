@@ -94,6 +94,19 @@ func (n Notification) Withdrawn() bool { return n.WithdrawnAt != nil }
 // `update` or `withdraw`.
 func (n Notification) NewAfter(after int64) bool { return n.FirstPosition > after }
 
+// Replay is what a resuming stream missed, as one query read it.
+type Replay struct {
+	// Changes are the notifications to send, each once in its latest
+	// state, in position order.
+	Changes []Notification
+	// Through is the greatest position the query read, withdrawals it
+	// left out included: the stream's live events continue after it.
+	Through int64
+	// More reports that the query stopped at its limit: there are later
+	// changes it did not read.
+	More bool
+}
+
 // RecipientEmail is the addressee's email, or "" for a broadcast.
 func (n Notification) RecipientEmail() string {
 	if n.Recipient == nil {

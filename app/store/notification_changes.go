@@ -210,6 +210,35 @@ func (s *Store) ChangesAfter(ctx context.Context, userID, after int64, limit int
 	return ns, nil
 }
 
+// ReplayAfter is ChangesAfter for a stream's replay of at most limit
+// changes, which also needs to know how far the one query read (see
+// models.Replay): a withdrawal committed after the replay's other reads
+// but before this one must not reach the client live as news of a
+// notification it never had.
+func (s *Store) ReplayAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error) {
+	var rows []models.Notification
+	// Withdrawals new to after are read, to count in Through, and left out.
+	// One row more than limit tells "more" from "exactly limit".
+	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID)).
+		Where("position > ? AND NOT scheduled", after).
+		Order("position").Limit(limit + 1).Find(&rows).Error
+	if err != nil {
+		return models.Replay{}, fmt.Errorf("replay after %d for user %d: %w", after, userID, err)
+	}
+	r := models.Replay{More: len(rows) > limit}
+	if r.More {
+		rows = rows[:limit]
+	}
+	for _, n := range rows {
+		r.Through = n.Position // in position order: the last is the greatest
+		if n.Withdrawn() && n.NewAfter(after) {
+			continue
+		}
+		r.Changes = append(r.Changes, n)
+	}
+	return r, nil
+}
+
 // AllChangesAndWithdrawalsAfter is ChangesAfter for every recipient, with
 // the withdrawals of notifications new to after kept: the hub loads each
 // change once and decides per subscriber, and fans those withdrawals out

@@ -270,6 +270,25 @@ func TestChangesAfter(t *testing.T) {
 			if vis, _ := s.LastVisiblePosition(ctx, bob.ID); vis != all[len(all)-2].Position {
 				t.Fatalf("bob's last visible position %d, want n5's %d", vis, all[len(all)-2].Position)
 			}
+
+			// A replay reads n4's withdrawal, leaves it out, and counts it:
+			// the stream's live events go on after it, not from n3.
+			r, err := s.ReplayAfter(ctx, 0, seen, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = nil
+			for _, n := range r.Changes {
+				got = append(got, event(n, seen))
+			}
+			if want := []string{"update n1c", "withdraw n3"}; !slices.Equal(got, want) || r.Through != all[3].Position || !r.More {
+				t.Fatalf("visitor's replay of 3 after %d: %q through %d (more %v), want %q through n4's withdrawal at %d, more",
+					seen, got, r.Through, r.More, want, all[3].Position)
+			}
+			if r, err = s.ReplayAfter(ctx, 0, seen, 4); err != nil || r.More || r.Through != all[4].Position || len(r.Changes) != 3 {
+				t.Fatalf("visitor's replay of 4 after %d: %d changes through %d (more %v, %v), want 3 through n5's %d, no more",
+					seen, len(r.Changes), r.Through, r.More, err, all[4].Position)
+			}
 		})
 	}
 }

@@ -66,7 +66,8 @@ type emission struct {
 }
 
 // encodeAfter renders n's latest change for streams that had every change
-// up to position after, the hub's cursor before its look.
+// up to position after, the hub's cursor before its look; nothing, with the
+// error, when it cannot.
 //
 // One new since then (posted, and maybe edited, replaced or withdrawn
 // before the hub looked) goes out at its first position, as `notification`
@@ -83,7 +84,10 @@ func (h *Hub) encodeAfter(ctx context.Context, n models.Notification, after int6
 	kind := kindAfter(n, after)
 	if !n.NewAfter(after) {
 		ev, err := h.encode(ctx, n, kind)
-		return []emission{{kind, ev}}, err
+		if err != nil {
+			return nil, err
+		}
+		return []emission{{kind, ev}}, nil
 	}
 	if kind == kindWithdraw {
 		ev := withdrawEvent(n)

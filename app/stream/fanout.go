@@ -32,6 +32,12 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 		}
 		for _, n := range ns {
 			ems, err := h.encodeAfter(ctx, n, before)
+			if err != nil && ctx.Err() != nil {
+				// Shutting down: n is not passed over, whoever resumes
+				// elsewhere replays it.
+				h.fan(out)
+				return cursor, nil
+			}
 			h.resume.add(n, ems) // before the fan-out: resume_window.go says why
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
@@ -73,9 +79,7 @@ func (h *Hub) fan(out []fanned) {
 // it. A subscription whose queue is full is
 // dropped when evict is set; a heartbeat is simply skipped.
 func (h *Hub) broadcast(ev *Event, to audience.Audience, evict bool) int {
-	h.mu.Lock()
-	sent, behind := h.offer(ev, to, evict)
-	h.mu.Unlock()
+	sent, behind := h.offerLocked(ev, to, evict)
 	for _, c := range behind {
 		c.close()
 		h.users.unwatch(c)
@@ -86,6 +90,15 @@ func (h *Hub) broadcast(ev *Event, to audience.Audience, evict bool) int {
 // pushBatch is how many connections offer hands to the writers at
 // once: they start writing while it visits the rest.
 const pushBatch = 256
+
+// offerLocked is offer under h.mu, released however offer ends: a panic
+// must stop the process, not leave the hub locked for its deferred
+// shutdown to wait on forever.
+func (h *Hub) offerLocked(ev *Event, to audience.Audience, evict bool) (int, []*streamConn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.offer(ev, to, evict)
+}
 
 // offer is broadcast under h.mu; it returns the taken-over connections it
 // let go, for broadcast to close outside the lock.

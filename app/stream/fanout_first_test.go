@@ -134,6 +134,13 @@ func testFirstEvents(t *testing.T, r *rig) {
 // PostgreSQL URL.
 func newRigOn(t testing.TB, url string, opts stream.Options) *rig {
 	t.Helper()
+	return newRigReading(t, url, opts, func(st *store.Store) stream.Source { return st })
+}
+
+// newRigReading is newRigOn with the hub reading through source(st): the
+// real store, with a step of the test's between reads.
+func newRigReading(t testing.TB, url string, opts stream.Options, source func(*store.Store) stream.Source) *rig {
+	t.Helper()
 	st, err := store.Open(url)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +149,7 @@ func newRigOn(t testing.TB, url string, opts stream.Options) *rig {
 		t.Fatal(err)
 	}
 	b := broker.NewMemory()
-	hub, err := stream.NewHub(context.Background(), st, components.NotificationJSON, b, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	hub, err := stream.NewHub(context.Background(), source(st), components.NotificationJSON, b, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

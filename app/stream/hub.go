@@ -26,6 +26,7 @@ const fetchBatch = 500
 type Source interface {
 	AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error)
 	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
+	ReplayAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error)
 	LastPosition(ctx context.Context) (int64, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
 	PrunedThrough(ctx context.Context) (int64, error)

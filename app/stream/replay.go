@@ -44,28 +44,27 @@ func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (int64
 			return 0, err
 		}
 	}
-	var ns []models.Notification
+	var r models.Replay
 	if ok {
-		// One more than the bound tells "too far behind" from "exactly
-		// maxReplay behind" in one query.
-		if ns, err = h.source.ChangesAfter(ctx, req.UserID, after, maxReplay+1); err != nil {
+		if r, err = h.source.ReplayAfter(ctx, req.UserID, after, maxReplay); err != nil {
 			return 0, err
 		}
-		ok = len(ns) <= maxReplay
+		ok = !r.More
 	}
 	if !ok {
 		return h.reset(ctx, out, req.UserID, last)
 	}
-	sent := last
-	evs := make([]*Event, 0, len(ns))
-	for _, n := range ns {
+	// Past last when changes committed between the two reads: the replay
+	// has their outcome, the withdrawals it left out included.
+	sent := max(last, r.Through)
+	evs := make([]*Event, 0, len(r.Changes))
+	for _, n := range r.Changes {
 		// Against the client's own cursor: it decides what the client holds.
 		ev, err := h.encode(ctx, n, kindAfter(n, after))
 		if err != nil {
 			return 0, err
 		}
 		evs = append(evs, ev)
-		sent = max(sent, n.Position)
 	}
 	for _, ev := range inIDOrder(evs) {
 		out.add(ev.FrameFor(req.Fields))
