@@ -12,41 +12,86 @@ import (
 	"beacon/app/models"
 )
 
-// Viewer is who is looking: a signed-in user, or a visitor (UserID 0).
+// Viewer is who is looking: a signed-in user with the groups they are in,
+// or a visitor (UserID 0).
 type Viewer struct {
 	UserID int64
+	Groups []int64 // sorted, as store.GroupIDsOf returns them
 }
 
-// User is the viewer signed in as user id (0: a visitor).
+// User is the viewer signed in as user id (0: a visitor), in no group.
 func User(id int64) Viewer { return Viewer{UserID: id} }
 
+// Member is the viewer signed in as user id, in groups (sorted).
+func Member(id int64, groups []int64) Viewer { return Viewer{UserID: id, Groups: groups} }
+
 // Audience is who a notification is for, taken from it once (Of) so that
-// a check against many viewers is a couple of integer compares.
+// a check against many viewers is a couple of integer compares, or for a
+// list of users and groups a map lookup and a walk of the viewer's groups.
 type Audience struct {
-	recipient int64 // 0: everyone, visitors included
+	recipient int64 // 0: everyone, visitors included, unless list is set
+	list      *list // set: the users and groups it is addressed to
+}
+
+type list struct {
+	users  map[int64]struct{}
+	groups map[int64]struct{}
 }
 
 // Everyone is the audience of a broadcast, and of the stream's heartbeat.
 var Everyone = Audience{}
 
-// Of is n's audience.
+// Of is n's audience; for one addressed to a list, n's Addressees must be
+// loaded (the store's change feeds load them).
 func Of(n models.Notification) Audience {
-	if n.RecipientID == nil {
+	switch {
+	case n.AudienceID != nil:
+		l := &list{users: map[int64]struct{}{}, groups: map[int64]struct{}{}}
+		for _, m := range n.Addressees {
+			if m.UserID != nil {
+				l.users[*m.UserID] = struct{}{}
+			} else if m.GroupID != nil {
+				l.groups[*m.GroupID] = struct{}{}
+			}
+		}
+		return Audience{list: l}
+	case n.RecipientID != nil:
+		return Audience{recipient: *n.RecipientID}
+	default:
 		return Everyone
 	}
-	return Audience{recipient: *n.RecipientID}
 }
 
 // The rule. A viewer sees a notification when one of these holds:
 //  1. it is for everyone;
-//  2. it is addressed to the viewer.
+//  2. it is addressed to the viewer alone (recipient);
+//  3. it is addressed to a list that names the viewer, or a group the
+//     viewer is in now.
 // Sees and Branches say the same, term for term, in Go and in SQL.
 
 // Sees reports whether v may see a notification with this audience. It is
-// the hub's check per connection: it must stay cheap and inlinable.
+// the hub's check per connection: it must stay cheap.
 func (a Audience) Sees(v Viewer) bool {
-	return a.recipient == 0 || // 1
-		a.recipient == v.UserID // 2 (user ids start at 1: never a visitor)
+	if a.list == nil {
+		return a.recipient == 0 || // 1
+			a.recipient == v.UserID // 2 (user ids start at 1: never a visitor)
+	}
+	return a.list.sees(v) // 3
+}
+
+func (l *list) sees(v Viewer) bool {
+	if v.UserID == 0 {
+		return false
+	}
+	if _, ok := l.users[v.UserID]; ok {
+		return true
+	}
+	for _, g := range v.Groups {
+		if _, ok := l.groups[g]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Branches are the rule's terms as SQL conditions on the notifications row
@@ -55,13 +100,20 @@ func (a Audience) Sees(v Viewer) bool {
 // stands for a visitor, who meets no term about a user (an OR that can
 // never hold there still cost SQLite the index, 60× on the feed page).
 // No notification meets two terms, and each is a range on the index
-// notifications_live_recipient_first (recipient_id, first_position), so a
-// count may count each branch on its index and add them up: the unread
-// count does, where one OR made both databases leave that index.
+// notifications_live_audience_first (recipient_id, audience_id,
+// first_position), so a count may count each branch on its index and add
+// them up: the unread count does, where one OR made both databases leave
+// that index. Term 3 reads the viewer's groups from group_members: the
+// rule follows membership as it is when the query runs.
 func Branches(n, viewer string) []string {
-	b := []string{n + ".recipient_id IS NULL"} // 1
+	b := []string{"(" + n + ".recipient_id IS NULL AND " + n + ".audience_id IS NULL)"} // 1
 	if viewer != "" {
-		b = append(b, n+".recipient_id = "+viewer) // 2
+		b = append(b,
+			"("+n+".recipient_id = "+viewer+" AND "+n+".audience_id IS NULL)", // 2
+			"("+n+".recipient_id IS NULL AND "+n+".audience_id IN ("+ // 3
+				"SELECT am.audience_id FROM audience_members am WHERE am.user_id = "+viewer+
+				" UNION SELECT am.audience_id FROM audience_members am JOIN group_members gm ON gm.group_id = am.group_id"+
+				" WHERE gm.user_id = "+viewer+"))")
 	}
 	return b
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorm.io/driver/postgres"
@@ -19,14 +20,21 @@ import (
 )
 
 // The rule's cases: who sees what. Sees, Where, SQL with a column and
-// Branches must each give exactly these, on both databases.
+// Branches must each give exactly these, on both databases. ops has ann and
+// bob, dev has cat, empty nobody.
 var cases = []struct {
-	notification string // "everyone", or the recipient's name
-	sees         []string
+	to   []string // as a post names them: users' names and group:NAME
+	sees []string
 }{
-	{"everyone", []string{"visitor", "ann", "bob", "cat"}},
-	{"ann", []string{"ann"}},
-	{"bob", []string{"bob"}},
+	{nil, []string{"visitor", "ann", "bob", "cat"}},
+	{[]string{"ann"}, []string{"ann"}},
+	{[]string{"bob"}, []string{"bob"}},
+	{[]string{"ann", "bob"}, []string{"ann", "bob"}},
+	{[]string{"group:ops"}, []string{"ann", "bob"}},
+	{[]string{"cat", "group:ops"}, []string{"ann", "bob", "cat"}},
+	{[]string{"ann", "group:ops"}, []string{"ann", "bob"}},
+	{[]string{"group:dev", "group:empty"}, []string{"cat"}},
+	{[]string{"group:empty"}, nil},
 }
 
 func TestGoAndSQLAgree(t *testing.T) {
@@ -38,32 +46,62 @@ func TestGoAndSQLAgree(t *testing.T) {
 	}
 	for name, url := range dbs {
 		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
 			st, db := open(t, url)
-			viewers := map[string]audience.Viewer{"visitor": audience.User(0)}
-			for _, name := range []string{"ann", "bob", "cat"} {
-				u := models.User{Name: name, Email: name + "@example.com", PasswordHash: "x"}
-				if err := st.CreateUser(context.Background(), &u); err != nil {
+			for _, g := range []string{"ops", "dev", "empty"} {
+				if _, err := st.CreateGroup(ctx, g, false); err != nil {
 					t.Fatal(err)
 				}
-				viewers[name] = audience.User(u.ID)
+			}
+			for _, name := range []string{"ann", "bob", "cat"} {
+				u := models.User{Name: name, Email: name + "@example.com", PasswordHash: "x"}
+				if err := st.CreateUser(ctx, &u); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for g, emails := range map[string][]string{"ops": {"ann@example.com", "bob@example.com"}, "dev": {"cat@example.com"}} {
+				if _, err := st.AddGroupMembers(ctx, g, emails); err != nil {
+					t.Fatal(err)
+				}
+			}
+			viewers := map[string]audience.Viewer{"visitor": audience.User(0)}
+			for _, name := range []string{"ann", "bob", "cat"} {
+				u, err := st.UserByEmail(ctx, name+"@example.com")
+				if err != nil {
+					t.Fatal(err)
+				}
+				groups, err := st.GroupIDsOf(ctx, u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				viewers[name] = audience.Member(u.ID, groups)
 			}
 			ns := map[string]models.Notification{}
 			for _, c := range cases {
-				n := models.Notification{Title: "for " + c.notification, Level: "info"}
-				if v, ok := viewers[c.notification]; ok {
-					n.RecipientID = &v.UserID
+				var to []string
+				for _, e := range c.to {
+					if !strings.HasPrefix(e, "group:") {
+						e += "@example.com"
+					}
+					to = append(to, e)
 				}
-				if _, err := st.CreateOrReplaceNotification(context.Background(), &n); err != nil {
+				addressed, err := st.Address(ctx, to)
+				if err != nil {
 					t.Fatal(err)
 				}
-				ns[c.notification] = n
+				n := models.Notification{Title: fmt.Sprint("for ", c.to), Level: "info"}
+				addressed.Apply(&n)
+				if _, err := st.CreateOrReplaceNotification(ctx, &n); err != nil {
+					t.Fatal(err)
+				}
+				ns[n.Title] = n
 			}
 			for viewer, v := range viewers {
 				var want []int64
 				for _, c := range cases {
-					n := ns[c.notification]
+					n := ns[fmt.Sprint("for ", c.to)]
 					if sees := slices.Contains(c.sees, viewer); audience.Of(n).Sees(v) != sees {
-						t.Errorf("Go: %s sees the notification for %s: %v, want %v", viewer, c.notification, !sees, sees)
+						t.Errorf("Go: %s sees the notification %s: %v, want %v", viewer, n.Title, !sees, sees)
 					} else if sees {
 						want = append(want, n.ID)
 					}

@@ -25,6 +25,9 @@ type Store interface {
 	auth.Users
 	Health(ctx context.Context) error
 	UserByEmail(ctx context.Context, email string) (models.User, error)
+	Resolve(ctx context.Context, to []string) (store.Named, error)
+	StoreAudience(ctx context.Context, named store.Named) (store.Addressed, error)
+	GroupIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	CreateUser(ctx context.Context, u *models.User) error
 	CreateOrReplaceNotification(ctx context.Context, n *models.Notification) (replaced bool, err error)
 	NotificationByID(ctx context.Context, id int64) (models.Notification, error)

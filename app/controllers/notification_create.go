@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"beacon/app/audience"
 	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"
@@ -25,7 +26,9 @@ type notificationInput struct {
 	Body      string `json:"body"`
 	Level     string `json:"level"`
 	Recipient string `json:"recipient"`
-	Key       string `json:"key"`
+	// To names the audience: emails of users and group:NAME entries.
+	To  []string `json:"to"`
+	Key string   `json:"key"`
 	// DeliverAt is RFC 3339; the form's datetime-local value (no offset)
 	// is read as UTC.
 	DeliverAt string `json:"deliver_at"`
@@ -39,6 +42,7 @@ func (ctl *Controller) notificationCreate(c echo.Context) error {
 		Body:      c.FormValue("body"),
 		Level:     c.FormValue("level"),
 		Recipient: c.FormValue("recipient"),
+		To:        splitTo(c.FormValue("to")),
 		Key:       c.FormValue("key"),
 		DeliverAt: c.FormValue("deliver_at"),
 	}
@@ -47,7 +51,16 @@ func (ctl *Controller) notificationCreate(c echo.Context) error {
 		return err
 	}
 	if len(errs) > 0 {
-		form := pages.NotificationForm{Title: in.Title, Body: in.Body, Level: in.Level, Recipient: in.Recipient,
+		// The form has one field for its audience: a recipient sent by an
+		// older form is shown there.
+		to := c.FormValue("to")
+		if in.Recipient != "" && to == "" {
+			to = in.Recipient
+			if msg, ok := errs["recipient"]; ok {
+				errs["to"] = msg
+			}
+		}
+		form := pages.NotificationForm{Title: in.Title, Body: in.Body, Level: in.Level, To: to,
 			Key: in.Key, DeliverAt: in.DeliverAt, Errors: errs}
 		return render(c, http.StatusUnprocessableEntity, pages.NewNotification(ctl.page(c, "New notification"), form))
 	}
@@ -73,7 +86,7 @@ func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
 	if replaced {
 		status = http.StatusOK
 	}
-	return writeNotification(c, status, n)
+	return writeNotification(c, status, audience.ShownToAdmin(n))
 }
 
 // postInput validates in, then stores it (creating, or replacing by key)
@@ -133,18 +146,62 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 			n.DeliverAt = &t
 		}
 	}
-	if email := strings.TrimSpace(in.Recipient); email != "" {
-		u, err := ctl.Store.UserByEmail(ctx, email)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			errs["recipient"] = "no user has this email"
-		case err != nil:
-			return n, nil, err
-		default:
-			n.RecipientID, n.Recipient = &u.ID, &u
+	named, err := ctl.resolveTo(ctx, in.Recipient, in.To, errs)
+	if err != nil || len(errs) > 0 {
+		return n, errs, err
+	}
+	// Last, once all is valid: an audience new to the store is stored.
+	a, err := ctl.Store.StoreAudience(ctx, named)
+	if err != nil {
+		return n, nil, err
+	}
+	a.Apply(&n)
+	return n, errs, nil
+}
+
+// resolveTo looks up a post's recipient or `to`, or adds to errs what is
+// wrong with them.
+func (ctl *Controller) resolveTo(ctx context.Context, recipient string, to []string, errs map[string]string) (store.Named, error) {
+	recipient = strings.TrimSpace(recipient)
+	named := slices.ContainsFunc(to, func(e string) bool { return strings.TrimSpace(e) != "" })
+	switch {
+	case recipient != "" && named:
+		errs["to"] = "give recipient or to, not both"
+		return store.Named{}, nil
+	case len(to) > models.MaxAudience:
+		errs["to"] = fmt.Sprintf("at most %d entries", models.MaxAudience)
+		return store.Named{}, nil
+	case recipient != "":
+		to = []string{recipient}
+	}
+	for _, e := range to {
+		if !models.IsText(e) {
+			errs["to"] = models.NotText
+			return store.Named{}, nil
 		}
 	}
-	return n, errs, nil
+	found, err := ctl.Store.Resolve(ctx, to)
+	var unknown *store.UnknownError
+	switch {
+	case errors.As(err, &unknown) && recipient != "":
+		errs["recipient"] = "no user has this email"
+	case errors.As(err, &unknown):
+		errs["to"] = unknown.Error()
+	case err != nil:
+		return store.Named{}, err
+	}
+	return found, nil
+}
+
+// splitTo is the form's comma-separated `to`, as entries.
+func splitTo(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // checkContent adds to errs what is wrong with a notification's title,

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"beacon/app/audience"
+
 	"context"
 	"errors"
 	"net/http"
@@ -75,7 +77,7 @@ func (ctl *Controller) apiNotificationUpdate(c echo.Context) error {
 	if len(errs) > 0 {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
 	}
-	return writeNotification(c, http.StatusOK, n)
+	return writeNotification(c, http.StatusOK, audience.ShownToAdmin(n))
 }
 
 // edit validates in and applies it to notification id, then tells every

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"beacon/app/audience"
+
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +18,9 @@ func (ctl *Controller) notificationsIndex(c echo.Context) error {
 	ns, err := ctl.Store.LatestNotifications(c.Request().Context(), adminListLimit)
 	if err != nil {
 		return err
+	}
+	for i := range ns {
+		ns[i] = audience.ShownToAdmin(ns[i])
 	}
 	return render(c, http.StatusOK, pages.AdminNotifications(ctl.page(c, "Posted notifications"), ns))
 }

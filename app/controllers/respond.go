@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"beacon/app/audience"
+	"beacon/app/auth"
 	"beacon/app/models"
 	"beacon/views/components"
 )
@@ -62,10 +65,15 @@ type notificationList struct {
 
 // writeList answers with ns as a notificationList; after is the cursor
 // when ns is empty.
+// Each is shown as the signed-in user may be told of its audience.
 func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after int64) error {
 	out := notificationList{Notifications: make([]json.RawMessage, 0, len(ns)), LastID: after}
+	v, err := ctl.viewer(c, ns)
+	if err != nil {
+		return err
+	}
 	for _, n := range ns {
-		p, err := components.NotificationJSON(c.Request().Context(), n)
+		p, err := components.NotificationJSON(c.Request().Context(), audience.ShownTo(n, v))
 		if err != nil {
 			return err
 		}
@@ -104,4 +112,18 @@ func roughly(d time.Duration) string {
 		return "1 minute"
 	}
 	return strconv.Itoa(m) + " minutes"
+}
+
+// viewer is the signed-in user as package audience knows them, with their
+// groups read only when one of ns is addressed to a list.
+func (ctl *Controller) viewer(c echo.Context, ns []models.Notification) (audience.Viewer, error) {
+	uid := auth.UserID(c)
+	if uid == 0 || !slices.ContainsFunc(ns, func(n models.Notification) bool { return n.AudienceID != nil }) {
+		return audience.User(uid), nil
+	}
+	groups, err := ctl.Store.GroupIDsOf(c.Request().Context(), uid)
+	if err != nil {
+		return audience.Viewer{}, err
+	}
+	return audience.Member(uid, groups), nil
 }

@@ -49,3 +49,19 @@ type Topic struct {
 	Group
 	Following bool // the user is a member
 }
+
+// AudienceMember is one entry of a notification's audience: a user or a
+// group (exactly one of the two).
+type AudienceMember struct {
+	AudienceID int64
+	UserID     *int64
+	GroupID    *int64
+	User       *User  `gorm:"foreignKey:UserID"`
+	Group      *Group `gorm:"foreignKey:GroupID"`
+}
+
+// AudienceGroupPrefix marks a group among a post's `to` entries.
+const AudienceGroupPrefix = "group:"
+
+// MaxAudience is how many entries one post's `to` may name.
+const MaxAudience = 1000

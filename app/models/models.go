@@ -72,9 +72,13 @@ type Notification struct {
 	Title       string
 	Body        string
 	Level       string
-	RecipientID *int64 // nil: for everyone, visitors included
+	RecipientID *int64 // nil: for everyone, visitors included, unless AudienceID
 	Recipient   *User  `gorm:"foreignKey:RecipientID"`
-	Deliveries  int64  // live deliveries made by the hubs
+	// AudienceID, when set (RecipientID then nil), is a mix of users and
+	// groups it is for; Addressees are its entries, where a query loads them.
+	AudienceID *int64
+	Addressees []AudienceMember `gorm:"foreignKey:AudienceID;references:AudienceID"`
+	Deliveries int64            // live deliveries made by the hubs
 	// DeliverAt is when it is (or was) due; nil when it was posted live.
 	DeliverAt *time.Time
 	// Scheduled is true until DeliverAt comes: only admins see it then.
@@ -84,6 +88,11 @@ type Notification struct {
 	UpdatedAt   time.Time
 	// ReadBy is how many users have read it; filled only for the admin list.
 	ReadBy int64 `gorm:"-"`
+	// To is its audience in full, as admins see it (emails and group:NAME);
+	// set only for them (package audience).
+	To []string `gorm:"-"`
+	// Groups are the groups one viewer sees it through; set per viewer.
+	Groups []string `gorm:"-"`
 }
 
 // Withdrawn reports whether it was withdrawn.

@@ -72,6 +72,11 @@ func (s *Store) createOrReplace(tx *gorm.DB, n *models.Notification, now time.Ti
 	} else {
 		q = q.Where("recipient_id = ?", *n.RecipientID)
 	}
+	if n.AudienceID == nil {
+		q = q.Where("audience_id IS NULL")
+	} else {
+		q = q.Where("audience_id = ?", *n.AudienceID)
+	}
 	if err := q.Take(&old).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 		return false, s.insertNotification(tx, n, now)
 	} else if err != nil {
@@ -95,12 +100,12 @@ func (s *Store) createOrReplace(tx *gorm.DB, n *models.Notification, now time.Ti
 	if err := tx.Model(&models.Notification{}).Where("id = ?", old.ID).Updates(set).Error; err != nil {
 		return false, err
 	}
-	recipient := n.Recipient
+	recipient, addressees := n.Recipient, n.Addressees
 	*n = models.Notification{}
 	if err := tx.Take(n, old.ID).Error; err != nil {
 		return false, err
 	}
-	n.Recipient = recipient
+	n.Recipient, n.Addressees = recipient, addressees
 	return true, nil
 }
 
@@ -141,7 +146,7 @@ func (s *Store) UpdateNotification(ctx context.Context, id int64, p Notification
 			return err
 		}
 		n = models.Notification{}
-		return tx.Preload("Recipient").Take(&n, id).Error
+		return tx.Scopes(withAudience).Take(&n, id).Error
 	})
 	if err != nil {
 		return models.Notification{}, fmt.Errorf("update notification %d: %w", id, err)
@@ -175,7 +180,7 @@ func (s *Store) WithdrawNotification(ctx context.Context, id int64) (models.Noti
 			return err
 		}
 		n = models.Notification{}
-		return tx.Preload("Recipient").Take(&n, id).Error
+		return tx.Scopes(withAudience).Take(&n, id).Error
 	})
 	if err != nil {
 		return models.Notification{}, fmt.Errorf("withdraw notification %d: %w", id, err)
@@ -202,7 +207,7 @@ func changedAfter(after int64) func(*gorm.DB) *gorm.DB {
 // against the client's own position.
 func (s *Store) ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), changedAfter(after)).
+	err := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleTo(userID), changedAfter(after)).
 		Order("position").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("changes after %d for user %d: %w", after, userID, err)
@@ -219,7 +224,7 @@ func (s *Store) ReplayAfter(ctx context.Context, userID, after int64, limit int)
 	var rows []models.Notification
 	// Withdrawals new to after are read, to count in Through, and left out.
 	// One row more than limit tells "more" from "exactly limit".
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID)).
+	err := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleTo(userID)).
 		Where("position > ? AND NOT scheduled", after).
 		Order("position").Limit(limit + 1).Find(&rows).Error
 	if err != nil {
@@ -246,7 +251,7 @@ func (s *Store) ReplayAfter(ctx context.Context, userID, after int64, limit int)
 // its client must hear that it is gone.
 func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Where("position > ? AND NOT scheduled", after).
+	err := s.db.WithContext(ctx).Scopes(withAudience).Where("position > ? AND NOT scheduled", after).
 		Order("position").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)

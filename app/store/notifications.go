@@ -28,7 +28,7 @@ func (s *Store) insertNotification(tx *gorm.DB, n *models.Notification, now time
 	}
 	prepareInsert(n, now)
 	placeAt(n, pos)
-	return tx.Omit("Recipient").Create(n).Error
+	return tx.Omit("Recipient", "Addressees").Create(n).Error
 }
 
 // prepareInsert fills in what n's new row holds besides its position.
@@ -102,6 +102,25 @@ func visibleTo(userID int64) func(*gorm.DB) *gorm.DB {
 	return func(db *gorm.DB) *gorm.DB { return db.Where(cond, args...) }
 }
 
+// withAudience loads who notifications are for, in full: their recipient,
+// or their audience's users and groups. For admins, and for the hub,
+// which decides per viewer.
+func withAudience(db *gorm.DB) *gorm.DB {
+	return db.Preload("Recipient").Preload("Addressees.User").Preload("Addressees.Group")
+}
+
+// withAudienceFor loads what user userID may be told of who notifications
+// are for: their recipient (only ever userID, by visibleTo), and of an
+// audience the entries that name userID or a group they are in
+// (audience.ShownTo), never the rest.
+func withAudienceFor(userID int64) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		return db.Preload("Recipient").
+			Preload("Addressees", "user_id = ? OR group_id IN (SELECT group_id FROM group_members WHERE user_id = ?)", userID, userID).
+			Preload("Addressees.User").Preload("Addressees.Group")
+	}
+}
+
 // timestamp is the time stored in the rows: UTC, in the microseconds both
 // databases keep.
 func timestamp() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
@@ -118,7 +137,7 @@ func live(db *gorm.DB) *gorm.DB {
 // comes before those posted while it waited.
 func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Scopes(visibleTo(userID), live).
+	err := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleTo(userID), live).
 		Order("first_position DESC").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("recent notifications for user %d: %w", userID, err)
@@ -131,7 +150,7 @@ func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int
 // withdrawn and scheduled ones included, their state fields filled.
 func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Order("id DESC").Limit(limit).Find(&ns).Error
+	err := s.db.WithContext(ctx).Scopes(withAudience).Order("id DESC").Limit(limit).Find(&ns).Error
 	if err != nil {
 		return nil, fmt.Errorf("latest notifications: %w", err)
 	}
@@ -146,7 +165,7 @@ func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.No
 // there is none. It only reads: the admin's edit form, say.
 func (s *Store) NotificationByID(ctx context.Context, id int64) (models.Notification, error) {
 	var n models.Notification
-	if err := s.db.WithContext(ctx).Preload("Recipient").Take(&n, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Scopes(withAudience).Take(&n, id).Error; err != nil {
 		return models.Notification{}, fmt.Errorf("notification %d: %w", id, notFound(err))
 	}
 	return n, nil

@@ -27,11 +27,11 @@ const insertNotificationsSQL = `WITH locked AS MATERIALIZED (%s),
 taken AS MATERIALIZED (
 	SELECT nextval(pg_get_serial_sequence('notifications', 'id')) AS pos FROM locked, generate_series(1, $2) WHERE locked.got),
 numbered AS (SELECT pos, row_number() OVER (ORDER BY pos) AS i FROM taken)
-INSERT INTO notifications (id, position, first_position, title, body, level, recipient_id, deliver_at, scheduled, created_at, updated_at)
+INSERT INTO notifications (id, position, first_position, title, body, level, recipient_id, audience_id, deliver_at, scheduled, created_at, updated_at)
 SELECT n.pos, n.pos, CASE WHEN t.scheduled THEN 0 ELSE n.pos END, t.title, t.body, t.level, t.recipient_id,
-	t.deliver_at, t.scheduled, t.created_at, t.created_at
-FROM numbered n JOIN unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::boolean[], $9::timestamptz[])
-	WITH ORDINALITY AS t(title, body, level, recipient_id, deliver_at, scheduled, created_at, i) USING (i)
+	t.audience_id, t.deliver_at, t.scheduled, t.created_at, t.created_at
+FROM numbered n JOIN unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::boolean[], $10::timestamptz[])
+	WITH ORDINALITY AS t(title, body, level, recipient_id, audience_id, deliver_at, scheduled, created_at, i) USING (i)
 RETURNING id`
 
 var (
@@ -55,7 +55,7 @@ func (s *Store) insertNotifications(ctx context.Context, q queryer, ns []*models
 // reports whether it stored ns: not when it only tried for a lock taken.
 func (s *Store) insertUnderLock(ctx context.Context, q queryer, ns []*models.Notification, statement string) (stored bool, err error) {
 	titles, bodies, levels := make([]string, len(ns)), make([]string, len(ns)), make([]string, len(ns))
-	recipients := make([]pgtype.Int8, len(ns))
+	recipients, audiences := make([]pgtype.Int8, len(ns)), make([]pgtype.Int8, len(ns))
 	due := make([]pgtype.Timestamptz, len(ns))
 	scheduled := make([]bool, len(ns))
 	created := make([]time.Time, len(ns))
@@ -64,6 +64,9 @@ func (s *Store) insertUnderLock(ctx context.Context, q queryer, ns []*models.Not
 		if n.RecipientID != nil {
 			recipients[i] = pgtype.Int8{Int64: *n.RecipientID, Valid: true}
 		}
+		if n.AudienceID != nil {
+			audiences[i] = pgtype.Int8{Int64: *n.AudienceID, Valid: true}
+		}
 		if n.DeliverAt != nil {
 			due[i] = pgtype.Timestamptz{Time: *n.DeliverAt, Valid: true}
 		}
@@ -71,7 +74,7 @@ func (s *Store) insertUnderLock(ctx context.Context, q queryer, ns []*models.Not
 	}
 	s.queries.n.Add(1)
 	rows, err := q.QueryContext(ctx, statement, int64(notificationsLock), len(ns),
-		titles, bodies, levels, recipients, due, scheduled, created)
+		titles, bodies, levels, recipients, audiences, due, scheduled, created)
 	if err != nil {
 		return false, err
 	}

@@ -31,7 +31,12 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 			return cursor, err
 		}
 		for _, n := range ns {
-			ems, err := h.encodeAfter(ctx, n, before)
+			to := audience.Of(n)
+			var each *variants
+			if n.AudienceID != nil {
+				each = newVariants(ctx, h, n, to, before)
+			}
+			ems, err := h.encodeAfter(ctx, shownToNobody(n), before)
 			if err != nil && ctx.Err() != nil {
 				// Shutting down: n is not passed over, whoever resumes
 				// elsewhere replays it.
@@ -42,8 +47,8 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
 			}
-			for _, em := range ems {
-				out = append(out, fanned{em, n.ID, audience.Of(n)})
+			for i, em := range ems {
+				out = append(out, fanned{em, n.ID, to, each, i})
 			}
 			cursor = n.Position
 		}
@@ -59,13 +64,17 @@ type fanned struct {
 	emission
 	id int64 // the notification's
 	to audience.Audience
+	// each, for one addressed to a list, renders the event per viewer: it
+	// is the i-th of the change's events.
+	each *variants
+	i    int
 }
 
 // fan offers the look's events in id order.
 func (h *Hub) fan(out []fanned) {
 	slices.SortStableFunc(out, func(a, b fanned) int { return cmp.Compare(a.ev.ID, b.ev.ID) })
 	for _, f := range out {
-		took := h.broadcast(f.ev, f.to, true)
+		took := h.broadcastEach(f.ev, f.each, f.i, f.to, true)
 		if f.kind == kindNotification && took > 0 {
 			// Written by writeCounts, so that the write never delays a
 			// fan-out or a post.
@@ -79,7 +88,13 @@ func (h *Hub) fan(out []fanned) {
 // it. A subscription whose queue is full is
 // dropped when evict is set; a heartbeat is simply skipped.
 func (h *Hub) broadcast(ev *Event, to audience.Audience, evict bool) int {
-	sent, behind := h.offerLocked(ev, to, evict)
+	return h.broadcastEach(ev, nil, 0, to, evict)
+}
+
+// broadcastEach is broadcast, with ev rendered per viewer by each when set
+// (its i-th event).
+func (h *Hub) broadcastEach(ev *Event, each *variants, i int, to audience.Audience, evict bool) int {
+	sent, behind := h.offerLocked(ev, each, i, to, evict)
 	for _, c := range behind {
 		c.close()
 		h.users.unwatch(c)
@@ -94,21 +109,28 @@ const pushBatch = 256
 // offerLocked is offer under h.mu, released however offer ends: a panic
 // must stop the process, not leave the hub locked for its deferred
 // shutdown to wait on forever.
-func (h *Hub) offerLocked(ev *Event, to audience.Audience, evict bool) (int, []*streamConn) {
+func (h *Hub) offerLocked(ev *Event, each *variants, i int, to audience.Audience, evict bool) (int, []*streamConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.offer(ev, to, evict)
+	return h.offer(ev, each, i, to, evict)
 }
 
 // offer is broadcast under h.mu; it returns the taken-over connections it
 // let go, for broadcast to close outside the lock.
-func (h *Hub) offer(ev *Event, to audience.Audience, evict bool) (sent int, behind []*streamConn) {
+func (h *Hub) offer(ev *Event, each *variants, i int, to audience.Audience, evict bool) (sent int, behind []*streamConn) {
 	ready := h.readyBuf[:0]
 	for c := range h.conns {
-		if !to.Sees(audience.User(c.userID)) {
+		v := audience.Member(c.userID, c.groups)
+		if !to.Sees(v) {
 			continue
 		}
-		e := ev.For(c.start)
+		e := ev
+		if each != nil {
+			if e = each.event(i, v); e == nil {
+				continue
+			}
+		}
+		e = e.For(c.start)
 		if e == nil {
 			continue
 		}
@@ -136,11 +158,18 @@ func (h *Hub) offer(ev *Event, to audience.Audience, evict bool) (sent int, behi
 	// A subscription still replaying picks from ev with Event.For itself,
 	// once it knows where its replay ended.
 	for s := range h.subs {
-		if !to.Sees(audience.User(s.userID)) {
+		v := s.viewer()
+		if !to.Sees(v) {
 			continue
 		}
+		e := ev
+		if each != nil {
+			if e = each.event(i, v); e == nil {
+				continue
+			}
+		}
 		select {
-		case s.queue <- ev:
+		case s.queue <- e:
 			sent++
 		default:
 			if evict {

@@ -30,6 +30,7 @@ type Source interface {
 	LastPosition(ctx context.Context) (int64, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
 	PrunedThrough(ctx context.Context) (int64, error)
+	GroupIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }
@@ -141,7 +142,7 @@ func NewHub(ctx context.Context, source Source, encode Encoder, b broker.Subscri
 		counts: newDeliveryCounts(source, opts.CountEvery, log),
 	}
 	h.writers = newConnWriters(opts.QueueSize, h.release)
-	h.users = newUserWatches(b, source, h.release, h.writers.schedule, log)
+	h.users = newUserWatches(b, source, h, h.release, h.writers.schedule, log)
 	h.sweep = newConnSweep(watch, h.release)
 	return h, nil
 }

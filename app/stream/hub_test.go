@@ -108,8 +108,8 @@ func next(t *testing.T, s *stream.Subscription) *stream.Event {
 // the others get every notification regardless.
 func TestStalledSubscriberIsDroppedOthersUnaffected(t *testing.T) {
 	r := newRig(t, stream.Options{QueueSize: 4, Heartbeat: time.Hour})
-	stalled := r.hub.Subscribe(0)
-	reader := r.hub.Subscribe(0)
+	stalled := r.hub.Subscribe(0, nil)
+	reader := r.hub.Subscribe(0, nil)
 	defer r.hub.Unsubscribe(stalled)
 	defer r.hub.Unsubscribe(reader)
 
@@ -137,7 +137,7 @@ func TestStalledSubscriberIsDroppedOthersUnaffected(t *testing.T) {
 // The hub renders a frame once and hands the same bytes to everyone.
 func TestFrameIsSharedNotCopied(t *testing.T) {
 	r := newRig(t, stream.Options{Heartbeat: time.Hour})
-	a, b := r.hub.Subscribe(0), r.hub.Subscribe(0)
+	a, b := r.hub.Subscribe(0, nil), r.hub.Subscribe(0, nil)
 	defer r.hub.Unsubscribe(a)
 	defer r.hub.Unsubscribe(b)
 	r.post(t, "shared")
@@ -148,7 +148,7 @@ func TestFrameIsSharedNotCopied(t *testing.T) {
 
 func TestShutdownDropsEverySubscription(t *testing.T) {
 	r := newRig(t, stream.Options{Heartbeat: time.Hour})
-	subs := []*stream.Subscription{r.hub.Subscribe(0), r.hub.Subscribe(7)}
+	subs := []*stream.Subscription{r.hub.Subscribe(0, nil), r.hub.Subscribe(7, nil)}
 	r.stop(t)
 	for _, s := range subs {
 		select {
@@ -157,7 +157,7 @@ func TestShutdownDropsEverySubscription(t *testing.T) {
 			t.Fatal("subscription outlived the hub")
 		}
 	}
-	late := r.hub.Subscribe(0)
+	late := r.hub.Subscribe(0, nil)
 	select {
 	case <-late.Done():
 	default:
@@ -177,7 +177,7 @@ func TestHubStoppedAtOnceReturnsNil(t *testing.T) {
 func TestFailedLoadIsRetried(t *testing.T) {
 	failed := make(chan struct{}, 1)
 	r := newRigLogging(t, stream.Options{Heartbeat: time.Hour}, logWatch{"notification hub: load", failed})
-	s := r.hub.Subscribe(0)
+	s := r.hub.Subscribe(0, nil)
 	defer r.hub.Unsubscribe(s)
 	n := &models.Notification{Title: "delayed", Level: "info"}
 	if _, err := r.store.CreateOrReplaceNotification(context.Background(), n); err != nil {

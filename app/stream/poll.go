@@ -15,7 +15,11 @@ import (
 func (h *Hub) Wait(ctx context.Context, userID, after int64, limit int, timeout time.Duration) ([]models.Notification, error) {
 	// Subscribe before the first query, so nothing committed between the
 	// query and the wait goes unnoticed.
-	sub := h.Subscribe(userID)
+	groups, err := h.source.GroupIDsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	sub := h.Subscribe(userID, groups)
 	defer h.Unsubscribe(sub)
 
 	ns, err := h.source.ChangesAfter(ctx, userID, after, limit)

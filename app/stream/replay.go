@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"beacon/app/audience"
 	"beacon/app/models"
 	"cmp"
 	"context"
@@ -25,7 +26,7 @@ const maxReplay = 1000
 // live events up to it would only repeat it.
 func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (int64, error) {
 	// A cursor the resume window covers is served from memory.
-	if evs, sent, ok := h.resume.replay(ctx, h, req.UserID, req.LastEventID); ok {
+	if evs, sent, ok := h.resume.replay(ctx, h, audience.Member(req.UserID, req.groups), req.LastEventID); ok {
 		for _, ev := range evs {
 			out.add(ev.FrameFor(req.Fields))
 		}
@@ -60,7 +61,7 @@ func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (int64
 	evs := make([]*Event, 0, len(r.Changes))
 	for _, n := range r.Changes {
 		// Against the client's own cursor: it decides what the client holds.
-		ev, err := h.encode(ctx, n, kindAfter(n, after))
+		ev, err := h.encode(ctx, audience.ShownTo(n, audience.Member(req.UserID, req.groups)), kindAfter(n, after))
 		if err != nil {
 			return 0, err
 		}

@@ -49,7 +49,8 @@ type resumeSlot struct {
 // Replays share them: neither changes once set.
 type resumeEntry struct {
 	n      models.Notification
-	frames [3]atomic.Pointer[Event] // by kindIndex
+	to     audience.Audience
+	frames [3]atomic.Pointer[Event] // by kindIndex; none for one addressed to a list
 }
 
 // newResumeWindow returns a window of size notifications (0 means
@@ -126,9 +127,11 @@ func (w *resumeWindow) put(n models.Notification, ems []emission) {
 		w.slots[i].e = nil
 		w.count--
 	}
-	e := &resumeEntry{n: n}
-	for _, em := range ems {
-		e.frames[kindIndex(em.kind)].Store(em.ev)
+	e := &resumeEntry{n: n, to: audience.Of(n)}
+	if n.AudienceID == nil { // else each viewer has a view of its own
+		for _, em := range ems {
+			e.frames[kindIndex(em.kind)].Store(em.ev)
+		}
 	}
 	w.slots = append(w.slots, resumeSlot{pos: n.Position, e: e})
 	w.live[n.ID] = n.Position
@@ -177,7 +180,7 @@ func (w *resumeWindow) compact() {
 // certain (no cursor, not a position, not covered, pruned, past what this
 // viewer may see, too far behind for a replay, a frame that would not
 // render): the database's replay then decides, and it says why.
-func (w *resumeWindow) replay(ctx context.Context, h *Hub, userID int64, lastEventID string) (evs []*Event, sent int64, ok bool) {
+func (w *resumeWindow) replay(ctx context.Context, h *Hub, v audience.Viewer, lastEventID string) (evs []*Event, sent int64, ok bool) {
 	if w == nil || lastEventID == "" {
 		return nil, 0, false
 	}
@@ -189,13 +192,13 @@ func (w *resumeWindow) replay(ctx context.Context, h *Hub, userID int64, lastEve
 	if err != nil || after < pruned {
 		return nil, 0, false
 	}
-	entries, top, ok := w.changesAfter(userID, after, pruned)
+	entries, top, ok := w.changesAfter(v, after, pruned)
 	if !ok {
 		return nil, 0, false
 	}
 	evs = make([]*Event, 0, len(entries))
 	for _, e := range entries {
-		ev, err := e.frame(ctx, h, kindAfter(e.n, after))
+		ev, err := e.frame(ctx, h, kindAfter(e.n, after), v)
 		if err != nil {
 			return nil, 0, false
 		}
@@ -216,7 +219,7 @@ func (w *resumeWindow) covers(after int64) bool {
 // change this viewer may see stands at or after it (else the database
 // tells whether it is one this viewer's stream could have sent), and the
 // replay is at most maxReplay events.
-func (w *resumeWindow) changesAfter(userID, after, pruned int64) (entries []*resumeEntry, top int64, ok bool) {
+func (w *resumeWindow) changesAfter(v audience.Viewer, after, pruned int64) (entries []*resumeEntry, top int64, ok bool) {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if after < w.floor || after > w.top {
@@ -226,7 +229,7 @@ func (w *resumeWindow) changesAfter(userID, after, pruned int64) (entries []*res
 	visible := after <= pruned
 	for _, s := range w.slots[i:] {
 		e := s.e
-		if e == nil || !audience.Of(e.n).Sees(audience.User(userID)) {
+		if e == nil || !e.to.Sees(v) {
 			continue
 		}
 		visible = true
@@ -243,8 +246,12 @@ func (w *resumeWindow) changesAfter(userID, after, pruned int64) (entries []*res
 	return entries, w.top, true
 }
 
-// frame is e's frame as kind, rendered the first time it is wanted.
-func (e *resumeEntry) frame(ctx context.Context, h *Hub, kind string) (*Event, error) {
+// frame is e's frame as kind, rendered the first time it is wanted; for
+// one addressed to a list, as viewer v is shown it, each time.
+func (e *resumeEntry) frame(ctx context.Context, h *Hub, kind string, v audience.Viewer) (*Event, error) {
+	if e.n.AudienceID != nil {
+		return h.encode(ctx, audience.ShownTo(e.n, v), kind)
+	}
 	slot := &e.frames[kindIndex(kind)]
 	if ev := slot.Load(); ev != nil {
 		return ev, nil

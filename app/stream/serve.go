@@ -36,6 +36,8 @@ type Request struct {
 	// returns is called once when that stream ends. It lets a per-request
 	// lease (a connection limit) last as long as the connection.
 	TakenOver func() (release func())
+
+	groups []int64 // the user's, as the stream began
 }
 
 // Stream serves the notification stream to w until ctx ends, the client
@@ -67,7 +69,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	}
 	w.WriteHeader(http.StatusOK)
 
-	sub := h.Subscribe(req.UserID)
+	sub := h.Subscribe(req.UserID, nil)
 	defer h.Unsubscribe(sub)
 	// Visitors have no read state: a nil channel never fires.
 	var reads <-chan struct{}
@@ -76,6 +78,19 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 		rs = h.broker.Subscribe(broker.UserTopic(req.UserID))
 		defer rs.Close()
 		reads = rs.C()
+	}
+	// The user's groups, read once the user's topic is followed: a change
+	// of membership is written before its wake-up, which userChange then
+	// compares with them. Until now sub was offered only what the user sees
+	// in no group: what it missed had committed, and the replay reads it.
+	var groups []int64
+	if req.UserID != 0 {
+		var err error
+		if groups, err = h.source.GroupIDsOf(ctx, req.UserID); err != nil {
+			return err
+		}
+		h.regroup(sub, nil, groups)
+		req.groups = groups
 	}
 
 	out := &streamWriter{w: w, rc: rc}
@@ -86,15 +101,21 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	}
 	// userChanged answers a wake-up on the user's topic (and the first
 	// look, after the replay): it ends the stream, or queues what changed.
-	userChanged := func(signedIn func() bool) (end bool, err error) {
-		end, frames, err := userChange(ctx, h.source, signedIn, req.UserID, sent)
-		for _, f := range frames {
-			out.add(f)
+	userChanged := func(signedIn func() bool, regroup bool) (end bool, err error) {
+		st, err := userChange(ctx, h.source, signedIn, req.UserID, groups, regroup, sent)
+		if st.end || err != nil {
+			return st.end, err
 		}
-		return end, err
+		if st.regrouped {
+			h.regroup(sub, nil, st.groups)
+			groups = st.groups
+			out.add(regroupedFrame(sent))
+		}
+		out.add(st.unread)
+		return false, nil
 	}
 	if req.UserID != 0 {
-		if _, err := userChanged(nil); err != nil {
+		if _, err := userChanged(nil, false); err != nil {
 			return err
 		}
 	}
@@ -117,7 +138,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 		case <-sub.Done():
 			return nil
 		case <-reads:
-			if end, err := userChanged(req.SignedIn); end || err != nil {
+			if end, err := userChanged(req.SignedIn, true); end || err != nil {
 				return err
 			}
 			if err := out.flush(); err != nil {
@@ -128,7 +149,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 			// at random, and nothing must be written after one.
 			select {
 			case <-reads:
-				if end, err := userChanged(req.SignedIn); end || err != nil {
+				if end, err := userChanged(req.SignedIn, true); end || err != nil {
 					return err
 				}
 			default:

@@ -1,11 +1,16 @@
 package stream
 
-import "sync"
+import (
+	"sync"
+
+	"beacon/app/audience"
+)
 
 // Subscription is one stream or long poll: a bounded queue that the hub
 // fills without ever blocking, and a signal for when the hub has let it go.
 type Subscription struct {
 	userID int64
+	groups []int64 // the user's groups, under the hub's mu (see regroup)
 	queue  chan *Event
 	done   chan struct{}
 	once   sync.Once
@@ -20,10 +25,11 @@ func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 func (s *Subscription) drop() { s.once.Do(func() { close(s.done) }) }
 
-// Subscribe registers a subscription for user userID (0: a visitor). It
-// receives every change delivered from now on that the user may see.
-func (h *Hub) Subscribe(userID int64) *Subscription {
-	s := &Subscription{userID: userID, queue: make(chan *Event, h.opts.QueueSize), done: make(chan struct{})}
+// Subscribe registers a subscription for user userID (0: a visitor), in
+// groups (sorted). It receives every change delivered from now on that the
+// user may see.
+func (h *Hub) Subscribe(userID int64, groups []int64) *Subscription {
+	s := &Subscription{userID: userID, groups: groups, queue: make(chan *Event, h.opts.QueueSize), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -47,4 +53,29 @@ func (h *Hub) Subscribers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.subs) + len(h.conns)
+}
+
+// viewer is who s's user is now.
+// Called with h.mu held.
+func (s *Subscription) viewer() audience.Viewer { return audience.Member(s.userID, s.groups) }
+
+// regroup records that the user of sub (while the handler serves it) or c
+// (once taken over) is now in groups: what the hub sends it from now on
+// follows them.
+func (h *Hub) regroup(sub *Subscription, c *streamConn, groups []int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if sub != nil {
+		sub.groups = groups
+	}
+	if c != nil {
+		c.groups = groups
+	}
+}
+
+// connGroups is c's groups, as regroup left them.
+func (h *Hub) connGroups(c *streamConn) []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return c.groups
 }

@@ -58,6 +58,7 @@ func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent int64, req Request, r
 		return
 	}
 	delete(h.subs, sub)
+	c.groups = sub.groups // as regroup left them
 	push := false
 	for more := true; more; {
 		select {

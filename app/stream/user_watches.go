@@ -25,8 +25,9 @@ type userWatch struct {
 // the users' topics for the streams the hub took over, by userChange.
 type userWatches struct {
 	broker   broker.Subscriber
-	source   unreadCounter
+	source   userSource
 	release  func(*streamConn) // the hub's, for a stream that ends
+	groups   connGroups        // the hub's record of each stream's groups
 	schedule func(*streamConn) // the writers', once a user's streams are answered
 	log      *slog.Logger
 
@@ -38,9 +39,16 @@ type userWatches struct {
 	woke    chan struct{}
 }
 
-func newUserWatches(b broker.Subscriber, source unreadCounter, release, schedule func(*streamConn), log *slog.Logger) *userWatches {
+// connGroups reads and sets a taken-over stream's groups, which the hub
+// keeps under its lock.
+type connGroups interface {
+	connGroups(c *streamConn) []int64
+	regroup(sub *Subscription, c *streamConn, groups []int64)
+}
+
+func newUserWatches(b broker.Subscriber, source userSource, groups connGroups, release, schedule func(*streamConn), log *slog.Logger) *userWatches {
 	return &userWatches{
-		broker: b, source: source, release: release, schedule: schedule, log: log,
+		broker: b, source: source, groups: groups, release: release, schedule: schedule, log: log,
 		users: make(map[int64]*userWatch), woke: make(chan struct{}, 1),
 	}
 }
@@ -145,6 +153,7 @@ func (u *userWatches) answer(ctx context.Context, w *userWatch) {
 // position queued before it, as the handler's stream counts through the
 // last it sent.
 func (u *userWatches) queueChange(ctx context.Context, c *streamConn) (end bool, err error) {
+	regrouped := false // by any try: the reset goes with the count that is queued
 	for try := 0; ; try++ {
 		c.mu.Lock()
 		through, closed := c.last, c.closed
@@ -152,18 +161,23 @@ func (u *userWatches) queueChange(ctx context.Context, c *streamConn) (end bool,
 		if closed {
 			return false, nil
 		}
-		end, frames, err := userChange(ctx, u.source, c.signedIn, c.userID, through)
-		if end || err != nil {
-			return end, err
+		st, err := userChange(ctx, u.source, c.signedIn, c.userID, u.groups.connGroups(c), true, through)
+		if st.end || err != nil {
+			return st.end, err
+		}
+		if st.regrouped {
+			u.groups.regroup(nil, c, st.groups)
+			regrouped = true
 		}
 		c.mu.Lock()
 		// A notification queued during the count: count again, a few times
 		// at most; the next wake-up corrects a count that stays behind.
 		if c.last == through || try == 2 {
 			if !c.closed {
-				for _, f := range frames {
-					c.pending = append(c.pending, &Event{Frame: f})
+				if regrouped {
+					c.pending = append(c.pending, &Event{Frame: regroupedFrame(through)})
 				}
+				c.pending = append(c.pending, &Event{Frame: st.unread})
 			}
 			c.mu.Unlock()
 			return false, nil

@@ -23,6 +23,11 @@ type notificationJSON struct {
 	Position  int64     `json:"position"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Key       *string   `json:"key"`
+	// Groups, for one addressed to a list: the groups the viewer sees it
+	// through (audience.ShownTo).
+	Groups []string `json:"groups,omitempty"`
+	// To, for admins only: its whole audience (audience.ShownToAdmin).
+	To *[]string `json:"to,omitempty"`
 }
 
 // withdrawnJSON is what the list API and the long poll send for a
@@ -55,6 +60,10 @@ func NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error
 	}
 	if email := n.RecipientEmail(); email != "" {
 		p.Recipient = &email
+	}
+	p.Groups = n.Groups
+	if n.To != nil {
+		p.To = &n.To
 	}
 	b, err := json.Marshal(p)
 	if err != nil {

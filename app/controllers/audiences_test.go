@@ -1,0 +1,227 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"beacon/app/apptest"
+)
+
+// A post to a list of users and groups (INTERFACE.md, "Audiences"): one
+// notification, seen by the users it names and the members of its groups,
+// live and in replays, each told only their own part of its audience; a
+// user who leaves a group has their streams reset and stops seeing it.
+func TestAPostToGroupsAndUsersReachesItsAudienceAlone(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		opts apptest.Options
+	}{
+		{"taken-over streams, replay from memory", apptest.Options{}},
+		{"streams in their handler, replay from the database", apptest.Options{TLS: true, ResumeWindow: -1}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+				opts.TLS, opts.ResumeWindow = mode.opts.TLS, mode.opts.ResumeWindow
+				testAudience(t, opts)
+			})
+		})
+	}
+}
+
+type audienceViewer struct {
+	name   string
+	client *apptest.Client
+	live   *apptest.Stream
+}
+
+func testAudience(t *testing.T, opts apptest.Options) {
+	ctx := context.Background()
+	app, _, token := apptest.WithAdmin(t, opts)
+	if _, err := app.Store.CreateGroup(ctx, "ops", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Store.CreateGroup(ctx, "dev", false); err != nil {
+		t.Fatal(err)
+	}
+	viewers := map[string]*audienceViewer{}
+	for _, name := range []string{"ann", "bob", "cat", "dan"} {
+		app.CreateUser(t, name, name+"@example.com", "password "+name, false)
+		c := app.Client(t)
+		c.Login(t, name+"@example.com", "password "+name)
+		viewers[name] = &audienceViewer{name: name, client: c}
+	}
+	if _, err := app.Store.AddGroupMembers(ctx, "ops", []string{"ann@example.com", "bob@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Store.AddGroupMembers(ctx, "dev", []string{"bob@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	viewers["visitor"] = &audienceViewer{name: "visitor", client: app.Client(t)}
+	for _, v := range viewers {
+		v.live = v.client.OpenStream(t, "")
+	}
+	start := app.Notify(t, token, map[string]string{"title": "start"})
+	for _, v := range viewers {
+		readUntil(t, v.live, start)
+	}
+
+	resp, body := app.PostAPI(t, token, map[string]any{"title": "deploy", "to": []string{"group:ops", "cat@example.com"}})
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(body, `"to":["cat@example.com","group:ops"]`) {
+		t.Fatalf("post to ops and cat: %d %s; want 201 with to in full", resp.StatusCode, body)
+	}
+	marker := app.Notify(t, token, map[string]string{"title": "marker"})
+
+	// What each is told of the audience: their own email if named, the
+	// groups of it they are in; never the others.
+	want := map[string]string{
+		"ann": `"recipient":null,.*"groups":["ops"]`,
+		"bob": `"recipient":null,.*"groups":["ops"]`,
+		"cat": `"recipient":"cat@example.com",`,
+	}
+	check := func(what string, got map[string][]apptest.Event) {
+		t.Helper()
+		for name, evs := range got {
+			var deploy []apptest.Event
+			for _, ev := range evs {
+				if strings.Contains(ev.Data, `"title":"deploy"`) {
+					deploy = append(deploy, ev)
+				}
+			}
+			pattern, sees := want[name]
+			switch {
+			case !sees && len(deploy) > 0:
+				t.Errorf("%s: %s got the post for ops and cat: %+v", what, name, deploy)
+			case sees && (len(deploy) != 1 || deploy[0].Event != "notification"):
+				t.Errorf("%s: %s got %+v, want one notification", what, name, deploy)
+			case sees && !matches(pattern, deploy[0].Data):
+				t.Errorf("%s: %s was told %s, want %s", what, name, deploy[0].Data, pattern)
+			}
+			// Never another's email, nor a group they are not in.
+			for _, ev := range deploy {
+				for _, other := range []string{"ann", "bob", "cat", "dan"} {
+					if other != name && strings.Contains(ev.Data, other+"@example.com") {
+						t.Errorf("%s: %s was told that %s is in the audience: %s", what, name, other, ev.Data)
+					}
+				}
+				if name == "cat" && strings.Contains(ev.Data, "ops") || strings.Contains(ev.Data, "dev") {
+					t.Errorf("%s: %s was told of a group they are not in: %s", what, name, ev.Data)
+				}
+			}
+		}
+	}
+	live := map[string][]apptest.Event{}
+	for name, v := range viewers {
+		live[name] = readUntil(t, v.live, marker)
+	}
+	check("live", live)
+	replayed := map[string][]apptest.Event{}
+	for name, v := range viewers {
+		s := v.client.OpenStream(t, fmt.Sprint(start))
+		replayed[name] = readUntil(t, s, marker)
+		s.Close()
+	}
+	check("replay", replayed)
+
+	// Bob leaves ops (a topic): his stream is reset, and from then on he
+	// sees nothing of ops, before or after.
+	bob := viewers["bob"]
+	resp, body = bob.client.PostForm(t, "/topics/ops/leave", url.Values{"_csrf": {bob.client.CSRF(t)}})
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob leaves ops: %d %s", resp.StatusCode, body)
+	}
+	for {
+		ev := bob.live.NextEvent(t, 5*time.Second)
+		if ev.Event == "reset" {
+			break
+		}
+		if ev.Event == "notification" {
+			t.Fatalf("bob, leaving ops: %+v before his reset", ev)
+		}
+	}
+	app.PostAPI(t, token, map[string]any{"title": "deploy", "to": []string{"group:ops"}})
+	marker = app.Notify(t, token, map[string]string{"title": "marker 2"})
+	delete(want, "bob")
+	live = map[string][]apptest.Event{}
+	for _, name := range []string{"ann", "bob", "dan"} {
+		live[name] = readUntil(t, viewers[name].live, marker)
+	}
+	want["ann"] = `"recipient":null,.*"groups":["ops"]`
+	check("live, after bob left", live)
+	s := bob.client.OpenStream(t, fmt.Sprint(start))
+	check("bob's replay, after he left", map[string][]apptest.Event{"bob": readUntil(t, s, marker)})
+	s.Close()
+	_, page := bob.client.Get(t, "/")
+	if strings.Contains(page, "deploy") {
+		t.Error("bob's feed page, after he left ops, shows its notifications")
+	}
+	_, page = viewers["ann"].client.Get(t, "/")
+	if strings.Count(page, ">deploy<") != 2 {
+		t.Errorf("ann's feed page shows %d of ops's two notifications", strings.Count(page, ">deploy<"))
+	}
+}
+
+// readUntil reads s up to the event at position id and returns what it read.
+func readUntil(t *testing.T, s *apptest.Stream, id int64) []apptest.Event {
+	t.Helper()
+	var evs []apptest.Event
+	for {
+		ev := s.NextEvent(t, 5*time.Second)
+		evs = append(evs, ev)
+		if ev.ID == fmt.Sprint(id) {
+			return evs
+		}
+	}
+}
+
+func matches(pattern, s string) bool {
+	parts := strings.Split(pattern, ".*")
+	for _, p := range parts {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return true
+}
+
+// Bad audiences are refused with the entry named, and nothing is stored.
+func TestABadAudienceIsRefusedAndStoresNothing(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app, _, token := apptest.WithAdmin(t, opts)
+		app.CreateUser(t, "ann", "ann@example.com", "password ann", false)
+		if _, err := app.Store.CreateGroup(context.Background(), "ops", false); err != nil {
+			t.Fatal(err)
+		}
+		thousandAndOne := make([]string, 1001)
+		for i := range thousandAndOne {
+			thousandAndOne[i] = "ann@example.com"
+		}
+		for _, c := range []struct {
+			body map[string]any
+			want string
+		}{
+			{map[string]any{"title": "x", "to": []string{"ann@example.com", "nobody@example.com", "group:nope"}}, `"to":"unknown user or group: nobody@example.com, group:nope"`},
+			{map[string]any{"title": "x", "recipient": "ann@example.com", "to": []string{"group:ops"}}, `"to":"give recipient or to, not both"`},
+			{map[string]any{"title": "x", "to": thousandAndOne}, `"to":"at most 1000 entries"`},
+			{map[string]any{"title": "", "to": []string{"group:nope"}}, `"to":"unknown user or group: group:nope"`},
+		} {
+			resp, body := app.PostAPI(t, token, c.body)
+			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) {
+				t.Errorf("%v: %d %s; want 422 with %s", c.body["to"], resp.StatusCode, body, c.want)
+			}
+		}
+		if n := countNotifications(t, app); n != 0 {
+			t.Fatalf("%d notifications stored", n)
+		}
+		var audiences int64
+		if err := app.Store.SQL().QueryRow("SELECT COUNT(*) FROM audiences").Scan(&audiences); err != nil || audiences != 0 {
+			t.Fatalf("%d audiences stored (%v)", audiences, err)
+		}
+	})
+}
