@@ -77,7 +77,12 @@ func startClusterWith(t *testing.T, n int, params string) *cluster {
 // post publishes a notification for everyone through the node's API. It
 // does not fail the test, so posters may run on their own goroutines.
 func (c *cluster) post(nd *node, title string) (int64, error) {
-	body, _ := json.Marshal(map[string]string{"title": title, "level": "info"})
+	return c.postFields(nd, map[string]any{"title": title, "level": "info"})
+}
+
+// postFields is post with the request's fields as given.
+func (c *cluster) postFields(nd *node, fields map[string]any) (int64, error) {
+	body, _ := json.Marshal(fields)
 	req, _ := http.NewRequest(http.MethodPost, nd.base+"/api/notifications", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")

@@ -124,3 +124,72 @@ func benchUnreadCount(b *testing.B, s *Store) {
 		b.ReportMetric(float64(n), "unread")
 	})
 }
+
+// BenchmarkUnreadCountInGroups is BenchmarkUnreadCount with audiences: of
+// the 100,000 notifications three in ten are addressed to one of 40
+// groups, and the user counted is in 20 of them (so about 15,000 reach
+// them through a group):
+//
+//	go test ./app/store -run '^$' -bench UnreadCountInGroups -benchtime 3s -v
+func BenchmarkUnreadCountInGroups(b *testing.B) {
+	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
+	if url := pgtest.URL(b); url != "" {
+		dbs["postgres"] = url
+	}
+	const groups = 40
+	for name, url := range dbs {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			s := open(b, url)
+			seedBench(b, s)
+			g := strconv.Itoa(groups)
+			for _, q := range []string{
+				`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ` + g + `)
+				 INSERT INTO groups (name, open, created_at) SELECT 'g' || i, false, CURRENT_TIMESTAMP FROM seq`,
+				// Every user in two groups; users 1 and 3 in the first 20.
+				`INSERT INTO group_members (group_id, user_id, created_at)
+				 SELECT g.id, u.id, CURRENT_TIMESTAMP FROM users u JOIN groups g
+				   ON g.id = u.id % ` + g + ` + 1 OR g.id = (u.id * 7) % ` + g + ` + 1
+				 WHERE u.id NOT IN (1, 3)`,
+				`INSERT INTO group_members (group_id, user_id, created_at)
+				 SELECT g.id, u.id, CURRENT_TIMESTAMP FROM users u JOIN groups g ON g.id <= 20 WHERE u.id IN (1, 3)`,
+				`INSERT INTO audiences (digest, created_at) SELECT 'bench ' || id, CURRENT_TIMESTAMP FROM groups`,
+				`INSERT INTO audience_members (audience_id, group_id) SELECT a.id, g.id FROM audiences a JOIN groups g ON a.digest = 'bench ' || g.id`,
+				`UPDATE notifications SET audience_id = (id * 7) % ` + g + ` + 1 WHERE id % 10 IN (1, 2, 3)`,
+			} {
+				if err := s.db.Exec(q).Error; err != nil {
+					b.Fatal(err)
+				}
+			}
+			if s.dialect == migrations.Postgres {
+				if err := s.db.Exec("VACUUM ANALYZE users, notifications, notification_reads, group_members, audiences, audience_members").Error; err != nil {
+					b.Fatal(err)
+				}
+			} else if err := s.db.Exec("ANALYZE").Error; err != nil {
+				b.Fatal(err)
+			}
+			plan, err := s.ExplainUnreadCount(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("EXPLAIN:\n%s", strings.Join(plan, "\n"))
+			if err := s.db.Exec("UPDATE users SET read_through_id = ? WHERE id = 3", benchNotifications-100).Error; err != nil {
+				b.Fatal(err)
+			}
+			for _, c := range []struct {
+				name string
+				user int64
+			}{{"user who never read", 1}, {"caught-up user", 3}} {
+				b.Run(c.name, func(b *testing.B) {
+					var n int64
+					for b.Loop() {
+						if n, err = s.UnreadCount(ctx, c.user, NoLimit); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(n), "unread")
+				})
+			}
+		})
+	}
+}
