@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,19 +184,33 @@ func audienceDigest(users []models.User, groups []models.Group) string {
 }
 
 // usersByEmail returns the users with these emails, in any letter case,
-// each once; emails that match nobody are an *UnknownError naming them.
+// each once, with their id, name and email alone; emails that match
+// nobody are an *UnknownError naming them as given.
 func usersByEmail(db *gorm.DB, emails []string) ([]models.User, error) {
-	ids, err := userIDsByEmail(db, emails)
-	if err != nil {
-		return nil, err
+	normal := make([]string, len(emails))
+	for i, e := range emails {
+		normal[i] = NormalizeEmail(e)
 	}
-	users := make([]models.User, 0, len(ids))
-	for chunk := range slices.Chunk(ids, lookupChunk) {
+	found := make(map[string]models.User, len(emails))
+	for chunk := range slices.Chunk(uniq(normal), lookupChunk) {
 		var us []models.User
-		if err := db.Where("id IN ?", chunk).Order("id").Find(&us).Error; err != nil {
+		if err := db.Select("id", "name", "email").Where("lower(email) IN ?", chunk).Find(&us).Error; err != nil {
 			return nil, err
 		}
-		users = append(users, us...)
+		for _, u := range us {
+			found[NormalizeEmail(u.Email)] = u
+		}
 	}
+	var unknown []string
+	for i, e := range normal {
+		if _, ok := found[e]; !ok {
+			unknown = append(unknown, strings.TrimSpace(emails[i]))
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, &UnknownError{Kind: "user", Names: uniq(unknown)}
+	}
+	users := slices.Collect(maps.Values(found))
+	slices.SortFunc(users, func(a, b models.User) int { return cmp.Compare(a.ID, b.ID) })
 	return users, nil
 }

@@ -244,16 +244,20 @@ func (s *Store) ReplayAfter(ctx context.Context, userID, after int64, limit int)
 	return r, nil
 }
 
-// AllChangesAndWithdrawalsAfter is ChangesAfter for every recipient, with
+// AllChangesAndWithdrawalsAfter is ChangesAfter for every recipient (each
+// with its whole audience, which the hub decides by per viewer), with
 // the withdrawals of notifications new to after kept: the hub loads each
 // change once and decides per subscriber, and fans those withdrawals out
 // too, since a stream's replay may have read one before the hub did, and
 // its client must hear that it is gone.
 func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Scopes(withAudience).Where("position > ? AND NOT scheduled", after).
+	err := s.db.WithContext(ctx).Preload("Recipient").Where("position > ? AND NOT scheduled", after).
 		Order("position").Limit(limit).Find(&ns).Error
 	if err != nil {
+		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
+	}
+	if err := s.fillAddressees(ctx, ns); err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
 	return ns, nil

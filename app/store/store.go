@@ -62,6 +62,8 @@ type Store struct {
 	writer chan struct{}
 	group  group // transactions waiting to take positions (and SQLite's writer): see groupTx
 	tokens tokenCache
+	// audiences are the audiences the change feed met (fillAddressees).
+	audiences audienceCache
 }
 
 // IsPostgres reports whether url names a PostgreSQL database rather than a
