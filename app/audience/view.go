@@ -79,9 +79,18 @@ type ViewKey struct {
 // ViewKey is v's key for this audience, which v must see. Any viewer of a
 // notification not addressed to a list has the zero key.
 func (a Audience) ViewKey(v Viewer) ViewKey {
+	k, _ := a.View(v)
+	return k
+}
+
+// View is Sees and ViewKey in one look, for the hub's loop over streams.
+func (a Audience) View(v Viewer) (ViewKey, bool) {
 	var k ViewKey
 	if a.list == nil {
-		return k
+		return k, a.Sees(v)
+	}
+	if v.UserID == 0 {
+		return k, false
 	}
 	_, k.Named = a.list.users[v.UserID]
 	n := 0
@@ -96,5 +105,5 @@ func (a Audience) ViewKey(v Viewer) ViewKey {
 		}
 		n++
 	}
-	return k
+	return k, k.Named || n > 0
 }

@@ -43,6 +43,16 @@ func TestViewKeyTellsApartWhatViewersAreShown(t *testing.T) {
 			}
 		}
 	}
+	for _, v := range append(viewers, audience.Member(6, []int64{12}), audience.User(0), audience.User(7)) {
+		if _, sees := to.View(v); sees != to.Sees(v) {
+			t.Errorf("%+v: View says sees %v, Sees %v", v, sees, to.Sees(v))
+		}
+	}
+	for _, v := range []audience.Viewer{audience.User(0), audience.Member(1, []int64{10})} {
+		if _, sees := audience.Everyone.View(v); !sees {
+			t.Errorf("%+v does not see a broadcast by View", v)
+		}
+	}
 	if got := shown(viewers[4]); got != " [dev ops] 0" {
 		t.Errorf("one in ops and dev is shown %q, want no recipient, [dev ops], no entries", got)
 	}

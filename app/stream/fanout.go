@@ -120,15 +120,13 @@ func (h *Hub) offerLocked(ev *Event, each *variants, i int, to audience.Audience
 func (h *Hub) offer(ev *Event, each *variants, i int, to audience.Audience, evict bool) (sent int, behind []*streamConn) {
 	ready := h.readyBuf[:0]
 	for c := range h.conns {
-		v := audience.Member(c.userID, c.groups)
-		if !to.Sees(v) {
-			continue
-		}
 		e := ev
-		if each != nil {
-			if e = each.event(i, v); e == nil {
+		if each == nil {
+			if !to.Sees(audience.Member(c.userID, c.groups)) {
 				continue
 			}
+		} else if e = each.eventFor(i, to, audience.Member(c.userID, c.groups)); e == nil {
+			continue
 		}
 		e = e.For(c.start)
 		if e == nil {
@@ -158,15 +156,13 @@ func (h *Hub) offer(ev *Event, each *variants, i int, to audience.Audience, evic
 	// A subscription still replaying picks from ev with Event.For itself,
 	// once it knows where its replay ended.
 	for s := range h.subs {
-		v := s.viewer()
-		if !to.Sees(v) {
-			continue
-		}
 		e := ev
-		if each != nil {
-			if e = each.event(i, v); e == nil {
+		if each == nil {
+			if !to.Sees(s.viewer()) {
 				continue
 			}
+		} else if e = each.eventFor(i, to, s.viewer()); e == nil {
+			continue
 		}
 		select {
 		case s.queue <- e:

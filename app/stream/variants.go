@@ -26,9 +26,9 @@ func newVariants(ctx context.Context, h *Hub, n models.Notification, to audience
 }
 
 // event is the i-th of the change's events (as encodeAfter orders them) as
-// viewer v is shown it, or nil when it would not render.
-func (vs *variants) event(i int, v audience.Viewer) *Event {
-	key := vs.to.ViewKey(v)
+// viewer v, whose key for the audience is key, is shown it; nil when it
+// would not render.
+func (vs *variants) event(i int, key audience.ViewKey, v audience.Viewer) *Event {
 	ems, ok := vs.views[key]
 	if !ok {
 		var err error
@@ -41,6 +41,16 @@ func (vs *variants) event(i int, v audience.Viewer) *Event {
 		return nil
 	}
 	return ems[i].ev
+}
+
+// eventFor is event for a viewer v of the audience to; nil when v does not
+// see it.
+func (vs *variants) eventFor(i int, to audience.Audience, v audience.Viewer) *Event {
+	key, sees := to.View(v)
+	if !sees {
+		return nil
+	}
+	return vs.event(i, key, v)
 }
 
 // shownToNobody is n as no viewer in particular is shown it: for the
