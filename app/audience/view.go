@@ -66,12 +66,13 @@ func inSorted(ids []int64, id int64) bool {
 }
 
 // ViewKey tells apart what viewers who see a notification are shown of its
-// audience (ShownTo): whether it names them, and the groups of it they are
-// in. Viewers with equal keys are shown the same, so a hub renders one
-// view per key; it is comparable, and for up to four groups built without
-// allocating, since the hub asks for it once per stream.
+// audience (ShownTo): the viewer when it names them (each is shown their
+// own email), and the groups of it they are in. Viewers with equal keys
+// are shown the same, so a hub renders one view per key; it is
+// comparable, and for up to four groups built without allocating, since
+// the hub asks for it once per stream.
 type ViewKey struct {
-	Named  bool
+	Named  int64    // the viewer's user id when the audience names them, else 0
 	Groups [4]int64 // the first four groups of the audience the viewer is in, ascending
 	More   string   // the rest, when there are more
 }
@@ -92,7 +93,9 @@ func (a Audience) View(v Viewer) (ViewKey, bool) {
 	if v.UserID == 0 {
 		return k, false
 	}
-	_, k.Named = a.list.users[v.UserID]
+	if _, named := a.list.users[v.UserID]; named {
+		k.Named = v.UserID
+	}
 	n := 0
 	for _, g := range v.Groups { // ascending
 		if _, ok := a.list.groups[g]; !ok {
@@ -105,5 +108,5 @@ func (a Audience) View(v Viewer) (ViewKey, bool) {
 		}
 		n++
 	}
-	return k, k.Named || n > 0
+	return k, k.Named != 0 || n > 0
 }

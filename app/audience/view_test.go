@@ -16,12 +16,14 @@ func TestViewKeyTellsApartWhatViewersAreShown(t *testing.T) {
 	ann := &models.User{ID: 1, Email: "ann@example.com"}
 	n := models.Notification{ID: 5, Title: "t", AudienceID: aid, Addressees: []models.AudienceMember{
 		{AudienceID: 9, UserID: id(1), User: ann},
+		{AudienceID: 9, UserID: id(8), User: &models.User{ID: 8, Email: "hal@example.com"}},
 		{AudienceID: 9, GroupID: id(10), Group: &models.Group{ID: 10, Name: "ops"}},
 		{AudienceID: 9, GroupID: id(11), Group: &models.Group{ID: 11, Name: "dev"}},
 	}}
 	to := audience.Of(n)
 	viewers := []audience.Viewer{
 		audience.Member(1, nil),             // named alone
+		audience.Member(8, nil),             // named alone, another
 		audience.Member(1, []int64{10}),     // named, and in ops
 		audience.Member(2, []int64{10}),     // in ops
 		audience.Member(3, []int64{10, 12}), // in ops, and in a group not addressed: as 2
@@ -53,10 +55,10 @@ func TestViewKeyTellsApartWhatViewersAreShown(t *testing.T) {
 			t.Errorf("%+v does not see a broadcast by View", v)
 		}
 	}
-	if got := shown(viewers[4]); got != " [dev ops] 0" {
+	if got := shown(viewers[5]); got != " [dev ops] 0" {
 		t.Errorf("one in ops and dev is shown %q, want no recipient, [dev ops], no entries", got)
 	}
-	if got := shown(viewers[1]); got != "ann@example.com [ops] 0" {
+	if got := shown(viewers[2]); got != "ann@example.com [ops] 0" {
 		t.Errorf("ann, named and in ops, is shown %q", got)
 	}
 }

@@ -39,7 +39,12 @@ type client struct {
 	// unknownWithdrawals are `withdraw`s of ids the client never had:
 	// failures unless the connection's cursor covers their first position.
 	unknownWithdrawals []failure
-	connLog            []string // how each connection went, for reports
+	// listsSeen and groupsSeen are the posts to a list (by their secret's
+	// number) and the group names its streams carried: world.listLeaks
+	// judges them once the run is over.
+	listsSeen  map[int]bool
+	groupsSeen map[string]bool
+	connLog    []string // how each connection went, for reports
 	// counts for the log
 	events, conns, resets, serverEnds int
 }
@@ -52,7 +57,8 @@ type card struct {
 
 func newClient(w *world, name string, u *user, web *apptest.Client) *client {
 	return &client{name: name, user: u, web: web, w: w, cursor: "0",
-		view: map[int64]card{}, known: map[int64]bool{}, gone: map[int64]bool{}, trace: map[int64][]string{}}
+		view: map[int64]card{}, known: map[int64]bool{}, gone: map[int64]bool{}, trace: map[int64][]string{},
+		listsSeen: map[int]bool{}, groupsSeen: map[string]bool{}}
 }
 
 // failures is what the client saw that breaks the contract.

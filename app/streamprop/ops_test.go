@@ -45,13 +45,15 @@ func (w *world) plan(touched map[int64]bool) op {
 		if n := w.pickLive(touched, nil); n != nil {
 			return w.planEdit(n)
 		}
-	case r < 88:
+	case r < 86:
 		if n := w.pickLive(touched, nil); n != nil {
 			return w.planWithdraw(n)
 		}
+	case r < 93:
+		return w.planPostToList(w.pickList())
 	default:
 		u := w.users[w.rng.IntN(len(w.users))]
-		readable := func(n *note) bool { return !n.scheduled && (n.to == nil || n.to == u) }
+		readable := func(n *note) bool { return !n.scheduled && !n.listed && (n.to == nil || n.to == u) }
 		if n := w.pickLive(touched, readable); n != nil {
 			return w.planRead(u, n)
 		}
@@ -282,4 +284,65 @@ func (w *world) withdraw(ctx context.Context, app *apptest.App, id int64) error 
 	w.withdrawn[id] = true
 	w.mu.Unlock()
 	return nil
+}
+
+// pickList is one to three entries of users and groups.
+func (w *world) pickList() audienceSpec {
+	var a audienceSpec
+	for range 1 + w.rng.IntN(3) {
+		switch w.rng.IntN(3) {
+		case 0:
+			a.groups = append(a.groups, topicGroup)
+		case 1:
+			a.groups = append(a.groups, closedGroup)
+		default:
+			a.users = append(a.users, w.users[w.rng.IntN(len(w.users))])
+		}
+	}
+	return a
+}
+
+// planPostToList posts to a list: its body carries a secret numbered for
+// its audience, which only a stream of a user in it (by name, or ever in
+// one of its groups) may carry.
+func (w *world) planPostToList(a audienceSpec) op {
+	w.seq++
+	seq := w.seq
+	w.mu.Lock()
+	w.audiences[seq] = a
+	w.mu.Unlock()
+	var to []string
+	for _, u := range a.users {
+		to = append(to, u.email)
+	}
+	for _, g := range a.groups {
+		to = append(to, "group:"+g)
+	}
+	f := map[string]any{
+		"title": fmt.Sprintf("n%d", seq),
+		"body":  fmt.Sprintf("body %d: secret-list-%d", seq, seq),
+		"level": levels[w.rng.IntN(len(levels))],
+		"to":    to,
+	}
+	app := w.pickApp()
+	return func(ctx context.Context) error {
+		status, out, err := w.call(ctx, app, http.MethodPost, "/api/notifications", f)
+		if err != nil {
+			return err
+		}
+		var ans answer
+		if status != http.StatusCreated || json.Unmarshal(out, &ans) != nil || ans.ID == 0 {
+			return fmt.Errorf("POST %v on %s: %d %s", f, w.instance(app), status, out)
+		}
+		w.record(ans.ID, "posted to %v (%s) on %s at position %d", to, f["title"], w.instance(app), ans.Position)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.stats["posts to a list"]++
+		if len(a.groups) == 0 && len(a.users) == 1 {
+			w.notes[ans.ID] = &note{id: ans.ID, to: a.users[0]}
+		} else {
+			w.notes[ans.ID] = &note{id: ans.ID, listed: true}
+		}
+		return nil
+	}
 }

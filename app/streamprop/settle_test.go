@@ -3,6 +3,7 @@ package streamprop
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func (w *world) settle() {
 func (w *world) verify() {
 	reported := map[string]int{}
 	for _, c := range w.clients {
-		for _, f := range append(c.failures(), w.owedNothing(c)...) {
+		for _, f := range append(append(c.failures(), w.owedNothing(c)...), w.listLeaks(c)...) {
 			f = w.classify(f)
 			if reported[f.kind]++; reported[f.kind] <= 3 {
 				w.t.Errorf("%s\n%s", f, w.explain(c, f.id))
@@ -162,4 +163,37 @@ func (w *world) explain(c *client, id int64) string {
 	fmt.Fprintf(&b, "  %s got: %s\n", c.name, strings.Join(c.traceOf(id), "; "))
 	fmt.Fprintf(&b, "  %s's connections: %s", c.name, strings.Join(c.connections(), "; "))
 	return b.String()
+}
+
+// listLeaks is what c's streams carried of posts to a list, and of group
+// names, that its user was never allowed: not named, and never in one of
+// the groups. A visitor is allowed none.
+func (w *world) listLeaks(c *client) []failure {
+	c.mu.Lock()
+	lists, groups := maps.Clone(c.listsSeen), maps.Clone(c.groupsSeen)
+	c.mu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []failure
+	ever := func(g string) bool { return c.user != nil && w.everIn[g][c.user.id] }
+	for n := range lists {
+		a, allowed := w.audiences[n], false
+		for _, u := range a.users {
+			allowed = allowed || u == c.user
+		}
+		for _, g := range a.groups {
+			allowed = allowed || ever(g)
+		}
+		if !allowed {
+			out = append(out, failure{kind: "leak", client: c.name,
+				detail: fmt.Sprintf("secret-list-%d, for %d users and groups %v", n, len(a.users), a.groups)})
+		}
+	}
+	for g := range groups {
+		if !ever(g) {
+			out = append(out, failure{kind: "leak", client: c.name, detail: "the name of group " + g})
+		}
+	}
+	w.stats["posts to a list seen by a client"] += len(lists)
+	return out
 }

@@ -193,6 +193,10 @@ func (e *seen) card() card {
 var (
 	secretPattern = regexp.MustCompile(`secret-for-(\d+)-\d+`)
 	emailPattern  = regexp.MustCompile(`[a-z0-9.]+@example\.com`)
+	// A post to a list: who may see it depends on membership over time,
+	// so what each client saw is judged at the end (world.listLeaks).
+	listPattern  = regexp.MustCompile(`secret-list-(\d+)`)
+	groupPattern = regexp.MustCompile(`team-[ab]`)
 )
 
 // scanForLeaks looks through one raw line of a stream for what only
@@ -210,13 +214,23 @@ func (c *client) scanForLeaks(k *connection, line string) {
 			leaks = append(leaks, email)
 		}
 	}
-	if len(leaks) == 0 {
+	lists, groups := listPattern.FindAllStringSubmatch(line, -1), groupPattern.FindAllString(line, -1)
+	if len(leaks) == 0 && len(lists) == 0 && len(groups) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.fails = append(c.fails, failure{kind: "leak", client: c.name, conn: k.String(),
-		detail: fmt.Sprintf("%v in %.300s", leaks, line)})
+	for _, m := range lists {
+		n, _ := strconv.Atoi(m[1])
+		c.listsSeen[n] = true
+	}
+	for _, g := range groups {
+		c.groupsSeen[g] = true
+	}
+	if len(leaks) > 0 {
+		c.fails = append(c.fails, failure{kind: "leak", client: c.name, conn: k.String(),
+			detail: fmt.Sprintf("%v in %.300s", leaks, line)})
+	}
 }
 
 // difference is one way a view differs from the list API.

@@ -34,21 +34,31 @@ const (
 // goroutine draws from rng and plans; operations run on their own
 // goroutines and share notes, history and stats under mu.
 type world struct {
-	t       *testing.T
-	rng     *rand.Rand
-	apps    []*apptest.App
-	api     *http.Client
-	token   string
-	users   []*user
-	clients []*client
-	rounds  int
-	seq     int  // numbers titles and secrets
-	shared  bool // the instances share PostgreSQL, and LISTEN
+	t         *testing.T
+	rng       *rand.Rand
+	apps      []*apptest.App
+	api       *http.Client
+	token     string
+	admin     *apptest.Client // signed in on the first instance, for /admin/groups
+	adminCSRF string
+	users     []*user
+	clients   []*client
+	rounds    int
+	seq       int  // numbers titles and secrets
+	shared    bool // the instances share PostgreSQL, and LISTEN
 
 	// apiErrors counts unexpected answers, reported as they come.
 	apiErrors int
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// everIn is who was ever in each group (by name, then user id): who
+	// may see a post to it. Membership stays as set at the start here:
+	// changing it under clients that are away is the next step (a stream
+	// resuming from before a change is not reset yet; see issue 22's note).
+	everIn map[string]map[int64]bool
+	// audiences are the audiences of posts to a list, by their secret's
+	// number: the users named and the groups.
+	audiences map[int]audienceSpec
 	notes     map[int64]*note // live (not withdrawn) notifications by id
 	withdrawn map[int64]bool
 	history   map[int64][]string // what the test did to each notification
@@ -67,9 +77,23 @@ type user struct {
 // note is what the test knows of a live notification it posted.
 type note struct {
 	id        int64
-	to        *user // nil: everyone
+	to        *user // nil: everyone, unless listed
+	listed    bool  // posted to a list of users and groups (audienceSpec)
 	scheduled bool  // posted to wait; mark-read leaves it alone
 }
+
+// audienceSpec is a post's list: users and groups.
+type audienceSpec struct {
+	users  []*user
+	groups []string
+}
+
+// The groups: an open one, which users follow and leave themselves, and
+// a closed one, whose members an admin changes.
+const (
+	topicGroup  = "team-a"
+	closedGroup = "team-b"
+)
 
 func newWorld(t *testing.T, s settings, variant uint64, shared bool, apps []*apptest.App) *world {
 	t.Helper()
@@ -78,6 +102,7 @@ func newWorld(t *testing.T, s settings, variant uint64, shared bool, apps []*app
 		api:    &http.Client{Timeout: 30 * time.Second},
 		rounds: roundsPerScale * s.scale,
 		notes:  map[int64]*note{}, withdrawn: map[int64]bool{}, history: map[int64][]string{}, stats: map[string]int{},
+		everIn: map[string]map[int64]bool{topicGroup: {}, closedGroup: {}}, audiences: map[int]audienceSpec{},
 	}
 	admin := apps[0].CreateUser(t, "Ada", apptest.AdminEmail, apptest.AdminPassword, true)
 	w.token = apps[0].Token(t, admin)
@@ -87,6 +112,19 @@ func newWorld(t *testing.T, s settings, variant uint64, shared bool, apps []*app
 		web := apps[i%len(apps)].Client(t)
 		web.Login(t, u.Email, userPassword)
 		w.users = append(w.users, &user{id: u.ID, name: name, email: u.Email, web: web, csrf: web.CSRF(t)})
+	}
+	for _, g := range []string{topicGroup, closedGroup} {
+		if _, err := apps[0].Store.CreateGroup(t.Context(), g, g == topicGroup); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Half the users in each group to begin with.
+	for i, u := range w.users {
+		g := []string{topicGroup, closedGroup}[i%2]
+		if _, err := apps[0].Store.AddGroupMembers(t.Context(), g, []string{u.email}); err != nil {
+			t.Fatal(err)
+		}
+		w.everIn[g][u.id] = true
 	}
 	tabs, visitors := 2+min(s.scale/4, 2), 2+min(s.scale/4, 2)
 	for _, u := range w.users {
