@@ -22,7 +22,9 @@ import (
 // to everyone, to the 20 groups, or to the 1,000 users by name: each
 // stream sees every post, so the three differ only in the audience rule
 // and in what each viewer is told of the audience (one view for everyone,
-// one per group, one per user). It reports the fan-out latency (publish
+// one per group, one per user; half the streams ask for every field, half
+// for the feed page's {"id","html"}, which is the same in every view). It
+// reports the fan-out latency (publish
 // after commit → frame written) at p50 and p99, and frames lost.
 //
 //	go test -run '^$' -bench FanoutAudience -benchtime 20x ./app/stream/
@@ -76,7 +78,9 @@ func BenchmarkFanoutAudience(b *testing.B) {
 		w := &fanoutWriter{header: http.Header{}, want: &want, published: &published, done: done}
 		writers[i] = w
 		uid := ids[i%users]
-		streams.Go(func() { _ = r.hub.Stream(sctx, w, stream.Request{UserID: uid}) })
+		// Half ask for every field, half for {"id","html"} as the feed page does.
+		fields := []stream.Fields{stream.AllFields, stream.HTMLFields}[i%2]
+		streams.Go(func() { _ = r.hub.Stream(sctx, w, stream.Request{UserID: uid, Fields: fields}) })
 	}
 	for r.hub.Subscribers() < n {
 		time.Sleep(time.Millisecond)

@@ -47,6 +47,9 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 			if err != nil {
 				h.log.Error("notification hub: render", "id", n.ID, "position", n.Position, "err", err)
 			}
+			if each != nil {
+				each.common = ems
+			}
 			for i, em := range ems {
 				out = append(out, fanned{em, n.ID, to, each, i})
 			}
@@ -125,7 +128,7 @@ func (h *Hub) offer(ev *Event, each *variants, i int, to audience.Audience, evic
 			if !to.Sees(audience.Member(c.userID, c.groups)) {
 				continue
 			}
-		} else if e = each.eventFor(i, to, audience.Member(c.userID, c.groups)); e == nil {
+		} else if e = each.eventFor(i, to, audience.Member(c.userID, c.groups), c.fields); e == nil {
 			continue
 		}
 		e = e.For(c.start)
@@ -161,7 +164,7 @@ func (h *Hub) offer(ev *Event, each *variants, i int, to audience.Audience, evic
 			if !to.Sees(s.viewer()) {
 				continue
 			}
-		} else if e = each.eventFor(i, to, s.viewer()); e == nil {
+		} else if e = each.eventFor(i, to, s.viewer(), s.fields); e == nil {
 			continue
 		}
 		select {

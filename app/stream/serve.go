@@ -69,7 +69,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	}
 	w.WriteHeader(http.StatusOK)
 
-	sub := h.Subscribe(req.UserID, nil)
+	sub := h.subscribe(req.UserID, nil, req.Fields)
 	defer h.Unsubscribe(sub)
 	// Visitors have no read state: a nil channel never fires.
 	var reads <-chan struct{}

@@ -11,6 +11,7 @@ import (
 type Subscription struct {
 	userID int64
 	groups []int64 // the user's groups, under the hub's mu (see regroup)
+	fields Fields  // what its stream asked for; AllFields for a long poll
 	queue  chan *Event
 	done   chan struct{}
 	once   sync.Once
@@ -29,7 +30,12 @@ func (s *Subscription) drop() { s.once.Do(func() { close(s.done) }) }
 // groups (sorted). It receives every change delivered from now on that the
 // user may see.
 func (h *Hub) Subscribe(userID int64, groups []int64) *Subscription {
-	s := &Subscription{userID: userID, groups: groups, queue: make(chan *Event, h.opts.QueueSize), done: make(chan struct{})}
+	return h.subscribe(userID, groups, AllFields)
+}
+
+// subscribe is Subscribe for a stream that asked for fields.
+func (h *Hub) subscribe(userID int64, groups []int64, fields Fields) *Subscription {
+	s := &Subscription{userID: userID, groups: groups, fields: fields, queue: make(chan *Event, h.opts.QueueSize), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {

@@ -19,6 +19,10 @@ type variants struct {
 	to     audience.Audience
 	before int64                           // the hub's cursor before the look (encodeAfter)
 	views  map[audience.ViewKey][]emission // shared by the change's events
+	// common are the events as no viewer in particular is shown them
+	// (shownToNobody): what a stream that asked for HTMLFields gets, whose
+	// data ({"id","html"}) says nothing of the audience.
+	common []emission
 }
 
 func newVariants(ctx context.Context, h *Hub, n models.Notification, to audience.Audience, before int64) *variants {
@@ -43,12 +47,15 @@ func (vs *variants) event(i int, key audience.ViewKey, v audience.Viewer) *Event
 	return ems[i].ev
 }
 
-// eventFor is event for a viewer v of the audience to; nil when v does not
-// see it.
-func (vs *variants) eventFor(i int, to audience.Audience, v audience.Viewer) *Event {
+// eventFor is event for a viewer v of the audience to, whose stream asked
+// for fields; nil when v does not see it.
+func (vs *variants) eventFor(i int, to audience.Audience, v audience.Viewer, fields Fields) *Event {
 	key, sees := to.View(v)
-	if !sees {
+	switch {
+	case !sees:
 		return nil
+	case fields == HTMLFields && i < len(vs.common):
+		return vs.common[i].ev
 	}
 	return vs.event(i, key, v)
 }

@@ -8,9 +8,8 @@
 // must equal what the list API answers for that client, no stream byte
 // may carry another user's notification (nor a post to a list the user is
 // not on, nor the name of a group they are not in), and no connection
-// may send a
-// notification's `notification` twice or an `update` or `withdraw` for one
-// it never had. It holds tests only.
+// may send a notification's `notification` twice or an `update` or
+// `withdraw` for one it never had. It holds tests only.
 //
 //	go test -race ./app/streamprop/                          # about 5 s on 2 cores
 //	BEACON_PROPERTY_SEED=N go test -race ./app/streamprop/   # the same operations as run N
