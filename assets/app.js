@@ -136,6 +136,11 @@
     }).then(function (data) {
       if (single) {
         var item = form.closest(".notification");
+        // An edit that arrived meanwhile replaced the item the form was
+        // in: the one shown now is the one to mark.
+        if (item && item.dataset.id && !item.isConnected) {
+          item = document.getElementById("notification-" + item.dataset.id) || item;
+        }
         // The button that had focus is gone: keep keyboard users in place.
         if (item) {
           markItemRead(item);
