@@ -62,5 +62,11 @@ func TestFollowAndLeaveATopicWithTheFeedOpen(t *testing.T) {
 	if n := eval[int](t, user, fmt.Sprintf(`document.querySelectorAll("#notification-%d").length`, id)); n != 0 {
 		t.Fatalf("after leaving, the feed shows the topic's post")
 	}
+	// Reloaded once: the new page's stream is not reset again.
+	do(t, user, "mark the page", chromedp.Evaluate[chromedp.Void](`window.__beaconSamePage = true`))
+	time.Sleep(time.Second)
+	if !eval[bool](t, user, `window.__beaconSamePage === true && document.getElementById("connection").dataset.state === "live"`) {
+		t.Fatal("after leaving, the feed reloaded again, or is not live")
+	}
 	console.noProblems(t, "following and leaving a topic")
 }

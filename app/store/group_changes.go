@@ -3,16 +3,20 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
 
 	"beacon/app/models"
+	"beacon/migrations"
 )
 
 // logGroupChanges records, in tx (which holds groupsLock), that the
-// membership of each of userIDs changed, for every instance's poller.
-func logGroupChanges(tx *gorm.DB, userIDs []int64) error {
+// membership of each of userIDs changed, for every instance's poller, and
+// marks the change in the stream (users.membership_position, see
+// Membership).
+func (s *Store) logGroupChanges(tx *gorm.DB, userIDs []int64) error {
 	if len(userIDs) == 0 {
 		return nil
 	}
@@ -21,7 +25,58 @@ func logGroupChanges(tx *gorm.DB, userIDs []int64) error {
 	for i, id := range userIDs {
 		rows[i] = models.GroupChange{UserID: id, CreatedAt: now}
 	}
-	return tx.CreateInBatches(rows, lookupChunk).Error
+	if err := tx.CreateInBatches(rows, lookupChunk).Error; err != nil {
+		return err
+	}
+	pos, err := s.reservePosition(tx)
+	if err != nil || pos == 0 {
+		return err
+	}
+	for chunk := range slices.Chunk(userIDs, lookupChunk) {
+		if err := tx.Exec("UPDATE users SET membership_position = ? WHERE id IN ?", pos, chunk).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reservePosition takes a stream position that no change will have, inside
+// a transaction, once every position before it has committed: on
+// PostgreSQL it waits for notificationsLock, which every write that takes
+// positions holds until it commits; SQLite's writer is one. 0 while no
+// notification was ever stored (nothing to tell apart).
+func (s *Store) reservePosition(tx *gorm.DB) (int64, error) {
+	if s.dialect == migrations.Postgres {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(notificationsLock)).Error; err != nil {
+			return 0, err
+		}
+		return s.nextPosition(tx)
+	}
+	var pos int64
+	res := tx.Raw("UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'notifications' RETURNING seq").Scan(&pos)
+	return pos, res.Error // no row: no notification yet, pos 0
+}
+
+// Membership is the user's groups (ascending) and the stream position
+// reserved when they last changed (0: never). A client resuming from a
+// cursor below it holds what the old groups chose.
+func (s *Store) Membership(ctx context.Context, userID int64) (groups []int64, since int64, err error) {
+	var rows []struct {
+		MembershipPosition int64
+		GroupID            *int64
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT u.membership_position, gm.group_id FROM users u
+		LEFT JOIN group_members gm ON gm.user_id = u.id WHERE u.id = ? ORDER BY gm.group_id`, userID).Scan(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("membership of user %d: %w", userID, err)
+	}
+	for _, r := range rows {
+		since = r.MembershipPosition
+		if r.GroupID != nil {
+			groups = append(groups, *r.GroupID)
+		}
+	}
+	return groups, since, nil
 }
 
 // GroupChangesAfter returns up to limit membership changes with an id

@@ -36,7 +36,7 @@ func (s *Store) AddGroupMembers(ctx context.Context, name string, emails []strin
 				return err
 			}
 		}
-		return logGroupChanges(tx, added)
+		return s.logGroupChanges(tx, added)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add members to group %s: %w", name, err)
@@ -64,7 +64,7 @@ func (s *Store) RemoveGroupMembers(ctx context.Context, name string, emails []st
 				return err
 			}
 		}
-		return logGroupChanges(tx, removed)
+		return s.logGroupChanges(tx, removed)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("remove members from group %s: %w", name, err)
@@ -199,7 +199,7 @@ func (s *Store) followOrLeave(ctx context.Context, userID int64, name string, fo
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		return logGroupChanges(tx, []int64{userID})
+		return s.logGroupChanges(tx, []int64{userID})
 	})
 	if err != nil {
 		verb := "leave"

@@ -75,7 +75,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) (members []int64, 
 		if err := tx.Delete(&g).Error; err != nil {
 			return err
 		}
-		return logGroupChanges(tx, members)
+		return s.logGroupChanges(tx, members)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("delete group %s: %w", name, err)

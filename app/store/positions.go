@@ -53,14 +53,24 @@ func (s *Store) LastPosition(ctx context.Context) (int64, error) {
 }
 
 // LastVisiblePosition is the greatest position of a change user userID (0:
-// a visitor) may have received, withdrawals included, or 0. A cursor past
-// it cannot have come from this viewer's stream.
+// a visitor) may have received, withdrawals included, or the position
+// reserved when their groups last changed if that is greater (see
+// Membership), or 0. A cursor past it cannot have come from this viewer's
+// stream.
 func (s *Store) LastVisiblePosition(ctx context.Context, userID int64) (int64, error) {
 	var pos int64
 	err := s.db.WithContext(ctx).Model(&models.Notification{}).Scopes(visibleTo(userID)).
 		Where("NOT scheduled").Select("COALESCE(MAX(position), 0)").Scan(&pos).Error
 	if err != nil {
 		return 0, fmt.Errorf("last position for user %d: %w", userID, err)
+	}
+	if userID != 0 {
+		var since int64
+		err := s.db.WithContext(ctx).Model(&models.User{}).Select("membership_position").Where("id = ?", userID).Scan(&since).Error
+		if err != nil {
+			return 0, fmt.Errorf("last position for user %d: %w", userID, err)
+		}
+		pos = max(pos, since)
 	}
 	return pos, nil
 }

@@ -31,6 +31,7 @@ type Source interface {
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
 	PrunedThrough(ctx context.Context) (int64, error)
 	GroupIDsOf(ctx context.Context, userID int64) ([]int64, error)
+	Membership(ctx context.Context, userID int64) (groups []int64, since int64, err error)
 	AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }

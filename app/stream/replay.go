@@ -25,6 +25,16 @@ const maxReplay = 1000
 // change up to it had committed, so the replay sent its latest state, and
 // live events up to it would only repeat it.
 func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (int64, error) {
+	if after, ok := parseID(req.LastEventID); ok && after < req.regroupedAt {
+		// What the client holds was chosen by the user's old groups. The
+		// reset's id is at least regroupedAt (LastVisiblePosition), so the
+		// client resumes from past it.
+		last, err := h.source.LastPosition(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return h.reset(ctx, out, req.UserID, last)
+	}
 	// A cursor the resume window covers is served from memory.
 	if evs, sent, ok := h.resume.replay(ctx, h, audience.Member(req.UserID, req.groups), req.LastEventID); ok {
 		for _, ev := range evs {

@@ -38,6 +38,9 @@ type Request struct {
 	TakenOver func() (release func())
 
 	groups []int64 // the user's, as the stream began
+	// regroupedAt is the position reserved when the user's groups last
+	// changed: a cursor before it holds what other groups chose (replay).
+	regroupedAt int64
 }
 
 // Stream serves the notification stream to w until ctx ends, the client
@@ -86,7 +89,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	var groups []int64
 	if req.UserID != 0 {
 		var err error
-		if groups, err = h.source.GroupIDsOf(ctx, req.UserID); err != nil {
+		if groups, req.regroupedAt, err = h.source.Membership(ctx, req.UserID); err != nil {
 			return err
 		}
 		h.regroup(sub, nil, groups)

@@ -1,9 +1,10 @@
 // Package streamprop is a property test of the notification stream as a
 // whole, at the HTTP level and with only real parts: random posts, edits,
 // replacements by key, schedules, withdrawals and reads through the JSON
-// API, posts to lists of users and groups, some at once, while browsers
-// drop and resume with Last-Event-ID and instances restart, on one SQLite
-// instance and on two instances sharing one PostgreSQL.
+// API, posts to lists of users and groups, changes of membership, some at
+// once, while browsers drop and resume with Last-Event-ID and instances
+// restart, on one SQLite instance and on two instances sharing one
+// PostgreSQL.
 // Every client keeps a view as the feed page does; at the end each view
 // must equal what the list API answers for that client, no stream byte
 // may carry another user's notification (nor a post to a list the user is

@@ -49,8 +49,10 @@ func (w *world) plan(touched map[int64]bool) op {
 		if n := w.pickLive(touched, nil); n != nil {
 			return w.planWithdraw(n)
 		}
-	case r < 93:
+	case r < 91:
 		return w.planPostToList(w.pickList())
+	case r < 94:
+		return w.planMembership(w.users[w.rng.IntN(len(w.users))])
 	default:
 		u := w.users[w.rng.IntN(len(w.users))]
 		readable := func(n *note) bool { return !n.scheduled && !n.listed && (n.to == nil || n.to == u) }
@@ -343,6 +345,50 @@ func (w *world) planPostToList(a audienceSpec) op {
 		} else {
 			w.notes[ans.ID] = &note{id: ans.ID, listed: true}
 		}
+		return nil
+	}
+}
+
+// planMembership changes u's groups: u follows or leaves the topic, or an
+// admin adds u to or removes u from the closed group, each with the form
+// a browser sends.
+func (w *world) planMembership(u *user) op {
+	app := w.pickApp()
+	topic, join := w.rng.IntN(2) == 0, w.rng.IntN(2) == 0
+	group := map[bool]string{true: topicGroup, false: closedGroup}[topic]
+	if join {
+		// Counted before it may take effect: a stream may carry the
+		// group's posts from the moment it commits.
+		w.mu.Lock()
+		w.everIn[group][u.id] = true
+		w.mu.Unlock()
+	}
+	return func(ctx context.Context) error {
+		if topic {
+			action := map[bool]string{true: "follow", false: "leave"}[join]
+			form := url.Values{"_csrf": {u.csrf}}
+			resp, err := u.web.Client.PostForm(app.URL+"/topics/"+topicGroup+"/"+action, form)
+			if err != nil {
+				return fmt.Errorf("%s %s as %s on %s: %w", action, topicGroup, u.email, w.instance(app), err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				return fmt.Errorf("%s %s as %s on %s: %d, want 303", action, topicGroup, u.email, w.instance(app), resp.StatusCode)
+			}
+			w.count("topic " + action + "s")
+			return nil
+		}
+		action := map[bool]string{true: "add", false: "remove"}[join]
+		form := url.Values{"_csrf": {w.adminCSRF}, "email": {u.email}}
+		resp, err := w.admin.Client.PostForm(w.apps[0].URL+"/admin/groups/"+closedGroup+"/"+action, form)
+		if err != nil {
+			return fmt.Errorf("%s %s in %s: %w", action, u.email, closedGroup, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("%s %s in %s: %d, want 303", action, u.email, closedGroup, resp.StatusCode)
+		}
+		w.count(map[bool]string{true: "added to the closed group", false: "removed from the closed group"}[join])
 		return nil
 	}
 }

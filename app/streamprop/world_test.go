@@ -51,10 +51,9 @@ type world struct {
 	apiErrors int
 
 	mu sync.Mutex
-	// everIn is who was ever in each group (by name, then user id): who
-	// may see a post to it. Membership stays as set at the start here:
-	// changing it under clients that are away is the next step (a stream
-	// resuming from before a change is not reset yet; see issue 22's note).
+	// everIn is who was ever in each group (by name, then user id); a
+	// post to a group may reach its members of any time, since a stream
+	// sends what the membership was when it looked.
 	everIn map[string]map[int64]bool
 	// audiences are the audiences of posts to a list, by their secret's
 	// number: the users named and the groups.
@@ -106,6 +105,9 @@ func newWorld(t *testing.T, s settings, variant uint64, shared bool, apps []*app
 	}
 	admin := apps[0].CreateUser(t, "Ada", apptest.AdminEmail, apptest.AdminPassword, true)
 	w.token = apps[0].Token(t, admin)
+	w.admin = apps[0].Client(t)
+	w.admin.Login(t, apptest.AdminEmail, apptest.AdminPassword)
+	w.adminCSRF = w.admin.CSRF(t)
 	for i := range users {
 		name := fmt.Sprintf("person%d", i+1)
 		u := apps[0].CreateUser(t, name, name+"@example.com", userPassword, false)
