@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -102,34 +100,14 @@ func membersToChange(tx *gorm.DB, name string, emails []string) (models.Group, [
 // letter case, ascending and each once; emails that match nobody are an
 // *UnknownError naming them as given.
 func userIDsByEmail(tx *gorm.DB, emails []string) ([]int64, error) {
-	normal := make([]string, len(emails))
-	for i, e := range emails {
-		normal[i] = NormalizeEmail(e)
+	users, err := usersByEmail(tx, emails)
+	if err != nil {
+		return nil, err
 	}
-	found := make(map[string]int64, len(emails))
-	for chunk := range slices.Chunk(uniq(normal), lookupChunk) {
-		var rows []struct {
-			ID    int64
-			Email string
-		}
-		if err := tx.Model(&models.User{}).Select("id, lower(email) AS email").Where("lower(email) IN ?", chunk).Scan(&rows).Error; err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			found[r.Email] = r.ID
-		}
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
 	}
-	var unknown []string
-	for i, e := range normal {
-		if _, ok := found[e]; !ok {
-			unknown = append(unknown, strings.TrimSpace(emails[i]))
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, &UnknownError{Kind: "user", Names: uniq(unknown)}
-	}
-	ids := slices.Collect(maps.Values(found))
-	slices.Sort(ids)
 	return ids, nil
 }
 

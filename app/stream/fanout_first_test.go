@@ -141,6 +141,12 @@ func newRigOn(t testing.TB, url string, opts stream.Options) *rig {
 // real store, with a step of the test's between reads.
 func newRigReading(t testing.TB, url string, opts stream.Options, source func(*store.Store) stream.Source) *rig {
 	t.Helper()
+	return newRigRendering(t, url, opts, source, components.NotificationJSON)
+}
+
+// newRigRendering is newRigReading with the hub rendering by encode.
+func newRigRendering(t testing.TB, url string, opts stream.Options, source func(*store.Store) stream.Source, encode stream.Encoder) *rig {
+	t.Helper()
 	st, err := store.Open(url)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +155,7 @@ func newRigReading(t testing.TB, url string, opts stream.Options, source func(*s
 		t.Fatal(err)
 	}
 	b := broker.NewMemory()
-	hub, err := stream.NewHub(context.Background(), source(st), components.NotificationJSON, b, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	hub, err := stream.NewHub(context.Background(), source(st), encode, b, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package stream_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/pgtest"
 	"beacon/app/store"
@@ -84,14 +81,6 @@ func TestWithdrawalBetweenTheReplaysReadsIsNotSentLive(t *testing.T) {
 // A hub stopped while it renders a change stops, with a stream open: the
 // change it could not render is not offered to the stream as nothing.
 func TestHubStoppedWhileRenderingStops(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "beacon.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
 	rendering := make(chan struct{}, 1)
 	encode := func(ctx context.Context, n models.Notification) ([]byte, error) {
 		if n.Title == "slow" {
@@ -101,14 +90,8 @@ func TestHubStoppedWhileRenderingStops(t *testing.T) {
 		}
 		return components.NotificationJSON(ctx, n)
 	}
-	b := broker.NewMemory()
-	hub, err := stream.NewHub(context.Background(), st, encode, b, slog.New(slog.NewTextHandler(io.Discard, nil)), stream.Options{Heartbeat: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{store: st, broker: b, hub: hub, done: make(chan error, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { r.done <- hub.Run(ctx) }()
+	r := newRigRendering(t, filepath.Join(t.TempDir(), "beacon.db"), stream.Options{Heartbeat: time.Hour},
+		func(st *store.Store) stream.Source { return st }, encode)
 	srv := serveStreams(t, r, nil, nil)
 	open := openEvents(t, srv.URL, "")
 	first := r.post(t, "first")
@@ -117,12 +100,13 @@ func TestHubStoppedWhileRenderingStops(t *testing.T) {
 	}
 	// An edit: the change of one the hub fanned out already.
 	slow := "slow"
-	if _, err := st.UpdateNotification(context.Background(), first, store.NotificationPatch{Title: &slow}); err != nil {
+	if _, err := r.store.UpdateNotification(context.Background(), first, store.NotificationPatch{Title: &slow}); err != nil {
 		t.Fatal(err)
 	}
 	r.publish(t)
 	<-rendering
-	cancel()
+	r.cancel()
+	r.cancel = nil // stopped here, not by the cleanup
 	select {
 	case err := <-r.done:
 		if err != nil {
