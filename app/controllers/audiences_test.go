@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -127,6 +128,15 @@ func testAudience(t *testing.T, opts apptest.Options) {
 		s.Close()
 	}
 	check("replay", replayed)
+	// The list and the long poll tell the same.
+	for _, path := range []string{"/api/notifications?after=", "/api/notifications/poll?timeout=0&after="} {
+		listed := map[string][]apptest.Event{}
+		for name, v := range viewers {
+			_, body := v.client.Get(t, path+fmt.Sprint(start))
+			listed[name] = listEvents(t, body)
+		}
+		check(path, listed)
+	}
 
 	// Bob leaves ops (a topic): his stream is reset, and from then on he
 	// sees nothing of ops, before or after.
@@ -204,6 +214,38 @@ func testAudience(t *testing.T, opts apptest.Options) {
 	if strings.Count(page, ">deploy<") != 2 {
 		t.Errorf("ann's feed page shows %d of ops's two notifications", strings.Count(page, ">deploy<"))
 	}
+
+	// A long poll waiting for ann hears a post to ops.
+	after, subscribed := app.LastNotificationID(t), app.Subscribers()
+	waiting := make(chan []apptest.Event, 1)
+	go func() {
+		_, body := viewers["ann"].client.Get(t, fmt.Sprintf("/api/notifications/poll?timeout=10&after=%d", after))
+		waiting <- listEvents(t, body)
+	}()
+	for deadline := time.Now().Add(5 * time.Second); app.Subscribers() == subscribed; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("ann's long poll did not start waiting within 5s")
+		}
+	}
+	app.PostAPI(t, token, map[string]any{"title": "deploy 3", "to": []string{"group:ops"}})
+	if got := <-waiting; len(got) != 1 || !matches(`"title":"deploy 3"`+`.*"groups":["ops"]`, got[0].Data) {
+		t.Errorf("ann's waiting long poll answered %+v, want the post to ops", got)
+	}
+}
+
+// listEvents is a list API answer's notifications as `notification`
+// events, for check.
+func listEvents(t *testing.T, body string) []apptest.Event {
+	t.Helper()
+	var list struct{ Notifications []json.RawMessage }
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatalf("list answer %q: %v", body, err)
+	}
+	var evs []apptest.Event
+	for _, n := range list.Notifications {
+		evs = append(evs, apptest.Event{Event: "notification", Data: string(n)})
+	}
+	return evs
 }
 
 // readUntil reads s up to the event at position id and returns what it read.
@@ -256,6 +298,10 @@ func TestABadAudienceIsRefusedAndStoresNothing(t *testing.T) {
 			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, c.want) {
 				t.Errorf("%v: %d %s; want 422 with %s", c.body["to"], resp.StatusCode, body, c.want)
 			}
+		}
+		// Not a list of strings: the body is refused as it is.
+		if resp, body := app.PostAPI(t, token, map[string]any{"title": "x", "to": "group:ops"}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "to") {
+			t.Errorf("to as a string: %d %s; want 400 naming to", resp.StatusCode, body)
 		}
 		if n := countNotifications(t, app); n != 0 {
 			t.Fatalf("%d notifications stored", n)
