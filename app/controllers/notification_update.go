@@ -1,8 +1,6 @@
 package controllers
 
 import (
-	"beacon/app/audience"
-
 	"context"
 	"errors"
 	"net/http"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"beacon/app/audience"
 	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"

@@ -1,12 +1,11 @@
 package controllers
 
 import (
-	"beacon/app/audience"
-
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"beacon/app/audience"
 	"beacon/views/pages"
 )
 
