@@ -15,17 +15,27 @@ import (
 // the cache starts afresh.
 const audienceCacheSize = 4096
 
-// audienceCache keeps the entries of the audiences the change feed met,
-// by id: an audience never changes once stored, so the hub loads a
-// thousand entries once per audience, not once per change to each of its
-// notifications (that load was a quarter of the CPU of posting to a
+// audienceCache keeps the entries of the audiences the change feed and the
+// admin list met, by id: an audience never changes once stored, so the hub
+// loads a thousand entries once per audience, not once per change to each
+// of its notifications (that load was a quarter of the CPU of posting to a
 // thousand users by name). The one change an audience sees is the cascade
-// when a user or group is deleted; an entry kept past it names a group no
-// one is in any longer, or a user with no streams, and so shows no one
-// anything: the rule goes by the viewer's groups, which are read afresh.
+// when a user or group is deleted: a deletion here forgets every entry;
+// one made by another process (the CLI) leaves entries naming a group no
+// one is in any longer, which show no one anything (the rule goes by the
+// viewer's groups, read afresh) but stay in the admin list's "To" until
+// the cache starts afresh.
 type audienceCache struct {
 	mu      sync.Mutex
 	entries map[int64][]models.AudienceMember
+}
+
+// forget empties the cache: after a deletion here that took entries with
+// it, so that the admin list does not name a group that is gone.
+func (c *audienceCache) forget() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
 }
 
 // fillAddressees sets the Addressees of every one of ns addressed to a

@@ -109,3 +109,56 @@ func TestAddressAThousand(t *testing.T) {
 		})
 	}
 }
+
+// The admin list names an audience's groups until the group is deleted.
+func TestAdminListForgetsADeletedGroup(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			user(t, s, "ann@example.com")
+			if _, err := s.CreateGroup(ctx, "ops", false); err != nil {
+				t.Fatal(err)
+			}
+			a, err := s.Address(ctx, []string{"ann@example.com", "group:ops"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := models.Notification{Title: "t", Level: "info"}
+			a.Apply(&n)
+			if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
+				t.Fatal(err)
+			}
+			to := func() []string {
+				ns, err := s.LatestNotifications(ctx, 10)
+				if err != nil || len(ns) != 1 {
+					t.Fatalf("latest: %v, %v", ns, err)
+				}
+				return audienceTo(ns[0])
+			}
+			if got := to(); !slices.Equal(got, []string{"ann@example.com", "group:ops"}) {
+				t.Fatalf("admin list's To: %q", got)
+			}
+			if _, err := s.DeleteGroup(ctx, "ops"); err != nil {
+				t.Fatal(err)
+			}
+			if got := to(); !slices.Equal(got, []string{"ann@example.com"}) {
+				t.Fatalf("admin list's To after ops was deleted: %q", got)
+			}
+		})
+	}
+}
+
+// audienceTo is n's audience entries as admins see them.
+func audienceTo(n models.Notification) []string {
+	var to []string
+	for _, m := range n.Addressees {
+		switch {
+		case m.User != nil:
+			to = append(to, m.User.Email)
+		case m.Group != nil:
+			to = append(to, models.AudienceGroupPrefix+m.Group.Name)
+		}
+	}
+	slices.Sort(to)
+	return to
+}

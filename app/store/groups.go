@@ -80,6 +80,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) (members []int64, 
 	if err != nil {
 		return nil, fmt.Errorf("delete group %s: %w", name, err)
 	}
+	s.audiences.forget() // their entries naming it went with it
 	return members, nil
 }
 

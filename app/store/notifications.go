@@ -150,8 +150,13 @@ func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int
 // withdrawn and scheduled ones included, their state fields filled.
 func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error) {
 	var ns []models.Notification
-	err := s.db.WithContext(ctx).Scopes(withAudience).Order("id DESC").Limit(limit).Find(&ns).Error
+	err := s.db.WithContext(ctx).Preload("Recipient").Order("id DESC").Limit(limit).Find(&ns).Error
 	if err != nil {
+		return nil, fmt.Errorf("latest notifications: %w", err)
+	}
+	// From the audiences the change feed keeps: a list of 200 posts to
+	// the same thousand users reads them once, not 200 times.
+	if err := s.fillAddressees(ctx, ns); err != nil {
 		return nil, fmt.Errorf("latest notifications: %w", err)
 	}
 	if err := s.fillReadBy(ctx, ns); err != nil {
