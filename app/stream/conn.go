@@ -18,7 +18,7 @@ type streamConn struct {
 	conn     net.Conn
 	sock     *socket // nil: not a plain socket, written with a short deadline
 	userID   int64
-	groups   []int64 // the user's groups, under the hub's mu (see regroup)
+	groups   []int64 // the user's groups, under the hub's mu (see regroupConn)
 	fields   Fields
 	signedIn func() bool  // nil for visitors
 	watch    *userWatch   // nil for visitors; set before the hub shares c

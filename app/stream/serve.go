@@ -92,7 +92,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 		if groups, req.regroupedAt, err = h.source.Membership(ctx, req.UserID); err != nil {
 			return err
 		}
-		h.regroup(sub, nil, groups)
+		h.regroup(sub, groups)
 		req.groups = groups
 	}
 
@@ -110,7 +110,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 			return st.end, err
 		}
 		if st.regrouped {
-			h.regroup(sub, nil, st.groups)
+			h.regroup(sub, st.groups)
 			groups = st.groups
 			out.add(regroupedFrame(sent))
 		}

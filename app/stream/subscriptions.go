@@ -65,18 +65,13 @@ func (h *Hub) Subscribers() int {
 // Called with h.mu held.
 func (s *Subscription) viewer() audience.Viewer { return audience.Member(s.userID, s.groups) }
 
-// regroup records that the user of sub (while the handler serves it) or c
-// (once taken over) is now in groups: what the hub sends it from now on
-// follows them.
-func (h *Hub) regroup(sub *Subscription, c *streamConn, groups []int64) {
+// regroup records that the user of sub, a stream its handler serves, is
+// now in groups: what the hub offers it from now on follows them. The
+// handler's goroutine writes the reset before any event offered after this.
+func (h *Hub) regroup(sub *Subscription, groups []int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if sub != nil {
-		sub.groups = groups
-	}
-	if c != nil {
-		c.groups = groups
-	}
+	sub.groups = groups
 }
 
 // connGroups is c's groups, as regroup left them.
@@ -84,4 +79,21 @@ func (h *Hub) connGroups(c *streamConn) []int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return c.groups
+}
+
+// regroupConn records that c's user is now in groups and queues `reset`
+// on c at the last position it was given, in one step under the hub's
+// lock: every event offered to c before it went by the old groups, every
+// one after by the new, so a client that reads the reset reloads past
+// both, and one cut before it resumes from before the change (and is reset
+// then, see Request.regroupedAt).
+func (h *Hub) regroupConn(c *streamConn, groups []int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c.groups = groups
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.pending = append(c.pending, &Event{Frame: regroupedFrame(c.last)})
+	}
 }

@@ -43,7 +43,7 @@ type userWatches struct {
 // keeps under its lock.
 type connGroups interface {
 	connGroups(c *streamConn) []int64
-	regroup(sub *Subscription, c *streamConn, groups []int64)
+	regroupConn(c *streamConn, groups []int64)
 }
 
 func newUserWatches(b broker.Subscriber, source userSource, groups connGroups, release, schedule func(*streamConn), log *slog.Logger) *userWatches {
@@ -153,7 +153,6 @@ func (u *userWatches) answer(ctx context.Context, w *userWatch) {
 // position queued before it, as the handler's stream counts through the
 // last it sent.
 func (u *userWatches) queueChange(ctx context.Context, c *streamConn) (end bool, err error) {
-	regrouped := false // by any try: the reset goes with the count that is queued
 	for try := 0; ; try++ {
 		c.mu.Lock()
 		through, closed := c.last, c.closed
@@ -166,17 +165,13 @@ func (u *userWatches) queueChange(ctx context.Context, c *streamConn) (end bool,
 			return st.end, err
 		}
 		if st.regrouped {
-			u.groups.regroup(nil, c, st.groups)
-			regrouped = true
+			u.groups.regroupConn(c, st.groups)
 		}
 		c.mu.Lock()
 		// A notification queued during the count: count again, a few times
 		// at most; the next wake-up corrects a count that stays behind.
 		if c.last == through || try == 2 {
 			if !c.closed {
-				if regrouped {
-					c.pending = append(c.pending, &Event{Frame: regroupedFrame(through)})
-				}
 				c.pending = append(c.pending, &Event{Frame: st.unread})
 			}
 			c.mu.Unlock()

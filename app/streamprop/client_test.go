@@ -25,6 +25,11 @@ type client struct {
 	web  *apptest.Client
 	w    *world
 	away int // rounds left before it resumes; test goroutine only
+	// owesReload is set by a `reset` until the reload after it is done:
+	// a client dropped in between (the tab closed mid-reload) reloads
+	// before it follows the stream again, as the page's next load would.
+	// Its connection's goroutine alone uses it.
+	owesReload bool
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -119,6 +124,17 @@ func (c *client) disconnect() {
 func (c *client) follow(ctx context.Context, app *apptest.App, lastID string, forged bool) {
 	defer close(c.done)
 	for {
+		if c.owesReload {
+			err := retry(ctx, func() error { return c.reload(ctx, app) })
+			if err != nil {
+				if ctx.Err() == nil {
+					c.fail(failure{kind: "reload after reset", detail: err.Error()})
+				}
+				return
+			}
+			c.owesReload = false
+			lastID, forged = c.lastID(), false
+		}
 		var reset bool
 		err := retry(ctx, func() (err error) {
 			reset, err = c.stream(ctx, app, lastID, forged)
@@ -132,6 +148,7 @@ func (c *client) follow(ctx context.Context, app *apptest.App, lastID string, fo
 			c.fail(failure{kind: "stream error", detail: err.Error()})
 			return
 		case reset:
+			c.owesReload = true
 			err := retry(ctx, func() error {
 				err := c.reload(ctx, app)
 				if errors.Is(err, errEmptyAnswer) {
@@ -145,6 +162,7 @@ func (c *client) follow(ctx context.Context, app *apptest.App, lastID string, fo
 				}
 				return
 			}
+			c.owesReload = false
 		default:
 			c.mu.Lock()
 			c.serverEnds++

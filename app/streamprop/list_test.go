@@ -75,7 +75,8 @@ func listPageAfter(ctx context.Context, web *apptest.Client, base string, after 
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return page, err
+		// An answer cut off: its instance is shutting down (a restart).
+		return page, unreachable{fmt.Errorf("GET %s: %w", url, err)}
 	}
 	if resp.StatusCode == http.StatusOK && len(body) == 0 {
 		// Seen from an instance shutting down (a restart): not the
