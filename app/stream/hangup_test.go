@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"runtime"
 	"strconv"
@@ -76,10 +77,10 @@ func TestTakenOverStreamWhoseClientHangsUpIsLetGo(t *testing.T) {
 			addr := strings.TrimPrefix(srv.URL, "http://")
 			a, b := openRawStream(t, addr), openRawStream(t, addr)
 			waitUntil(t, "taken over", func() bool { return held.Load() == 2 })
+			// The lease is taken as the hub adopts a connection, a moment
+			// before the sweep is given it: wait for the sweep's count.
 			wantSwept := map[string]int{"swept": 2, "watched": 0}[kind]
-			if n := r.hub.Swept(); n != wantSwept {
-				t.Fatalf("%d streams swept, want %d", n, wantSwept)
-			}
+			waitUntil(t, fmt.Sprintf("%d streams swept", wantSwept), func() bool { return r.hub.Swept() == wantSwept })
 
 			if _, err := a.conn.Write([]byte("stray bytes")); err != nil {
 				t.Fatal(err)
@@ -93,6 +94,10 @@ func TestTakenOverStreamWhoseClientHangsUpIsLetGo(t *testing.T) {
 			}
 			if n := held.Load(); n != 2 {
 				t.Fatalf("%d streams held after stray bytes, want 2", n)
+			}
+			// Both were adopted before they got the post: the count is final.
+			if n := r.hub.Swept(); n != wantSwept {
+				t.Fatalf("%d streams swept, want %d", n, wantSwept)
 			}
 
 			a.conn.Close()
