@@ -364,6 +364,10 @@ func (w *world) planMembership(u *user) op {
 		w.mu.Unlock()
 	}
 	return func(ctx context.Context) error {
+		// Moved on before and after: a list read in pages meanwhile may mix
+		// the two memberships (see client.reload).
+		w.moveMembership(u)
+		defer w.moveMembership(u)
 		if topic {
 			action := map[bool]string{true: "follow", false: "leave"}[join]
 			form := url.Values{"_csrf": {u.csrf}}
@@ -391,4 +395,18 @@ func (w *world) planMembership(u *user) op {
 		w.count(map[bool]string{true: "added to the closed group", false: "removed from the closed group"}[join])
 		return nil
 	}
+}
+
+// moveMembership counts a change of u's groups under way or done.
+func (w *world) moveMembership(u *user) {
+	w.mu.Lock()
+	w.membership[u.id]++
+	w.mu.Unlock()
+}
+
+// membershipOf is how far u's changes of groups have gone.
+func (w *world) membershipOf(u *user) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.membership[u.id]
 }

@@ -55,6 +55,8 @@ type world struct {
 	// post to a group may reach its members of any time, since a stream
 	// sends what the membership was when it looked.
 	everIn map[string]map[int64]bool
+	// membership counts each user's changes of groups, under way or done.
+	membership map[int64]int
 	// audiences are the audiences of posts to a list, by their secret's
 	// number: the users named and the groups.
 	audiences map[int]audienceSpec
@@ -102,6 +104,7 @@ func newWorld(t *testing.T, s settings, variant uint64, shared bool, apps []*app
 		rounds: roundsPerScale * s.scale,
 		notes:  map[int64]*note{}, withdrawn: map[int64]bool{}, history: map[int64][]string{}, stats: map[string]int{},
 		everIn: map[string]map[int64]bool{topicGroup: {}, closedGroup: {}}, audiences: map[int]audienceSpec{},
+		membership: map[int64]int{},
 	}
 	admin := apps[0].CreateUser(t, "Ada", apptest.AdminEmail, apptest.AdminPassword, true)
 	w.token = apps[0].Token(t, admin)
