@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"beacon/app/audience"
 	"beacon/app/models"
 )
 
@@ -133,7 +134,7 @@ func TestAdminListForgetsADeletedGroup(t *testing.T) {
 				if err != nil || len(ns) != 1 {
 					t.Fatalf("latest: %v, %v", ns, err)
 				}
-				return audienceTo(ns[0])
+				return audience.ShownToAdmin(ns[0]).To
 			}
 			if got := to(); !slices.Equal(got, []string{"ann@example.com", "group:ops"}) {
 				t.Fatalf("admin list's To: %q", got)
@@ -146,19 +147,4 @@ func TestAdminListForgetsADeletedGroup(t *testing.T) {
 			}
 		})
 	}
-}
-
-// audienceTo is n's audience entries as admins see them.
-func audienceTo(n models.Notification) []string {
-	var to []string
-	for _, m := range n.Addressees {
-		switch {
-		case m.User != nil:
-			to = append(to, m.User.Email)
-		case m.Group != nil:
-			to = append(to, models.AudienceGroupPrefix+m.Group.Name)
-		}
-	}
-	slices.Sort(to)
-	return to
 }
