@@ -13,9 +13,9 @@ import (
 
 // ShownTo is n as viewer v is shown it. One addressed to a list names v
 // as its recipient if the list names v, and the groups on the list v is
-// in (Groups); n's Addressees (with their groups) must be loaded. Any
-// other notification is the same for every viewer and is returned as it
-// is, so that it is rendered once for all.
+// in (Groups); n's Addressees (with their users and groups) must be
+// loaded. Any other notification is the same for every viewer and is
+// returned as it is, so that it is rendered once for all.
 func ShownTo(n models.Notification, v Viewer) models.Notification {
 	if n.AudienceID == nil {
 		return n
@@ -26,8 +26,6 @@ func ShownTo(n models.Notification, v Viewer) models.Notification {
 		switch {
 		case m.UserID != nil && *m.UserID == v.UserID && m.User != nil:
 			shown.Recipient = m.User
-		case m.UserID != nil && *m.UserID == v.UserID:
-			shown.Recipient = &models.User{ID: v.UserID}
 		case m.GroupID != nil && m.Group != nil && inSorted(v.Groups, *m.GroupID):
 			shown.Groups = append(shown.Groups, m.Group.Name)
 		}
