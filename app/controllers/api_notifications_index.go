@@ -13,9 +13,9 @@ func (ctl *Controller) apiNotificationsIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ns, err := ctl.Store.ChangesAfter(c.Request().Context(), auth.UserID(c), after, int(limit))
+	page, err := ctl.Store.ListAfter(c.Request().Context(), auth.UserID(c), after, int(limit))
 	if err != nil {
 		return err
 	}
-	return ctl.writeList(c, ns, after)
+	return ctl.writeList(c, page)
 }

@@ -25,10 +25,10 @@ func (ctl *Controller) apiNotificationsPoll(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ns, err := ctl.Notifications.Wait(c.Request().Context(), auth.UserID(c), after, int(limit), time.Duration(wait)*time.Second)
+	page, err := ctl.Notifications.Wait(c.Request().Context(), auth.UserID(c), after, int(limit), time.Duration(wait)*time.Second)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return ctl.writeList(c, ns, after)
+	return ctl.writeList(c, page)
 }

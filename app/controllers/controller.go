@@ -35,7 +35,7 @@ type Store interface {
 	WithdrawNotification(ctx context.Context, id int64) (models.Notification, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
 	PrunedThrough(ctx context.Context) (int64, error)
-	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
+	ListAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error)
 	CreateNamedAPIToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error)
 	APITokens(ctx context.Context, userID int64) ([]models.APIToken, error)
 	DeleteAPIToken(ctx context.Context, id int64) error
@@ -63,7 +63,7 @@ type Store interface {
 type NotificationStreams interface {
 	Stream(ctx context.Context, w http.ResponseWriter, req stream.Request) error
 	Unavailable(w http.ResponseWriter) error
-	Wait(ctx context.Context, userID, after int64, limit int, timeout time.Duration) ([]models.Notification, error)
+	Wait(ctx context.Context, userID, after int64, limit int, timeout time.Duration) (models.Replay, error)
 }
 
 // ChatRooms serves chat connections.

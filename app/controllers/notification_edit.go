@@ -25,19 +25,10 @@ func (ctl *Controller) notificationEdit(c echo.Context) error {
 	return render(c, http.StatusOK, pages.EditNotification(ctl.page(c, "Edit notification"), editForm(n)))
 }
 
-// audienceText is an audience as the forms show it: "everyone", or its
-// entries comma-separated.
-func audienceText(to []string) string {
-	if len(to) == 0 {
-		return "everyone"
-	}
-	return strings.Join(to, ", ")
-}
-
 // editForm is the edit form filled with n as it stands.
 func editForm(n models.Notification) pages.NotificationForm {
 	f := pages.NotificationForm{ID: n.ID, Title: n.Title, Body: n.Body, Level: n.Level, Scheduled: n.Scheduled,
-		To: audienceText(audience.ShownToAdmin(n).To)}
+		To: strings.Join(audience.ShownToAdmin(n).To, ", ")} // blank: everyone
 	if n.Key != nil {
 		f.Key = *n.Key
 	}

@@ -23,6 +23,9 @@ type notificationPatchInput struct {
 	Body      *string `json:"body"`
 	Level     *string `json:"level"`
 	DeliverAt *string `json:"deliver_at"`
+	// To or Recipient, when sent, addresses it anew (blank: everyone).
+	To        *[]string `json:"to"`
+	Recipient *string   `json:"recipient"`
 }
 
 // notificationUpdate saves the admin's edit form
@@ -37,6 +40,10 @@ func (ctl *Controller) notificationUpdate(c echo.Context) error {
 	// blank it keeps its time.
 	if v := c.FormValue("deliver_at"); strings.TrimSpace(v) != "" {
 		in.DeliverAt = &v
+	}
+	if v := formValue(c, "to"); v != nil {
+		to := splitTo(*v)
+		in.To = &to
 	}
 	_, errs, err := ctl.edit(c.Request().Context(), id, in)
 	if err != nil {
@@ -53,6 +60,9 @@ func (ctl *Controller) notificationUpdate(c echo.Context) error {
 	form.Title, form.Body, form.Level = deref(in.Title), deref(in.Body), deref(in.Level)
 	if in.DeliverAt != nil {
 		form.DeliverAt = *in.DeliverAt
+	}
+	if v := formValue(c, "to"); v != nil {
+		form.To = *v
 	}
 	form.Errors = errs
 	return render(c, http.StatusUnprocessableEntity, pages.EditNotification(ctl.page(c, "Edit notification"), form))
@@ -87,6 +97,21 @@ func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchI
 	if len(errs) > 0 {
 		return models.Notification{}, errs, nil
 	}
+	if in.To != nil || in.Recipient != nil {
+		var to []string
+		if in.To != nil {
+			to = *in.To
+		}
+		named, err := ctl.resolveTo(ctx, deref(in.Recipient), to, errs)
+		if err != nil || len(errs) > 0 {
+			return models.Notification{}, errs, err
+		}
+		a, err := ctl.Store.StoreAudience(ctx, named)
+		if err != nil {
+			return models.Notification{}, nil, err
+		}
+		p.To = &a
+	}
 	if p == (store.NotificationPatch{}) {
 		// Nothing to change, and nothing to tell the hubs.
 		n, err := ctl.notification(ctx, id)
@@ -103,6 +128,8 @@ func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchI
 		return n, nil, errNoNotification()
 	case errors.Is(err, store.ErrAlreadyDelivered):
 		return n, map[string]string{"deliver_at": "it was already delivered; only a scheduled notification can be rescheduled"}, nil
+	case errors.Is(err, store.ErrKeyTaken):
+		return n, map[string]string{"to": "a live notification to that audience has the same key"}, nil
 	}
 	return n, nil, err
 }

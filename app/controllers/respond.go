@@ -63,11 +63,11 @@ type notificationList struct {
 	LastID        int64             `json:"last_id"`
 }
 
-// writeList answers with ns as a notificationList; after is the cursor
-// when ns is empty.
-// Each is shown as the signed-in user may be told of its audience.
-func (ctl *Controller) writeList(c echo.Context, ns []models.Notification, after int64) error {
-	out := notificationList{Notifications: make([]json.RawMessage, 0, len(ns)), LastID: after}
+// writeList answers with a page as a notificationList, each shown as the
+// signed-in user may be told of its audience.
+func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
+	ns := page.Changes
+	out := notificationList{Notifications: make([]json.RawMessage, 0, len(ns)), LastID: page.Through} // after, when there is none
 	v, err := ctl.viewer(c, ns)
 	if err != nil {
 		return err

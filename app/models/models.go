@@ -78,7 +78,13 @@ type Notification struct {
 	// groups it is for; Addressees are its entries, where a query loads them.
 	AudienceID *int64
 	Addressees []AudienceMember `gorm:"foreignKey:AudienceID;references:AudienceID"`
-	Deliveries int64            // live deliveries made by the hubs
+	// AudiencePosition is the position of its latest change of audience
+	// (an edit's "to"); 0 while it has the one it was posted with.
+	AudiencePosition int64
+	// AudienceChanges are its changes of audience after a reader's cursor,
+	// in position order, where a reader needs them (package audience, AsOf).
+	AudienceChanges []AudienceChange `gorm:"-"`
+	Deliveries      int64            // live deliveries made by the hubs
 	// DeliverAt is when it is (or was) due; nil when it was posted live.
 	DeliverAt *time.Time
 	// Scheduled is true until DeliverAt comes: only admins see it then.
@@ -94,6 +100,20 @@ type Notification struct {
 	// Groups are the groups one viewer sees it through; set per viewer.
 	Groups []string `gorm:"-"`
 }
+
+// AudienceChange is one change of a notification's audience: before
+// Position it was addressed to RecipientID or AudienceID (with its
+// Addressees, where a reader loads them), as Notification's fields say.
+type AudienceChange struct {
+	NotificationID int64 `gorm:"primaryKey;autoIncrement:false"`
+	Position       int64 `gorm:"primaryKey;autoIncrement:false"`
+	RecipientID    *int64
+	AudienceID     *int64
+	Addressees     []AudienceMember `gorm:"-"`
+}
+
+// TableName is the table the changes are kept in.
+func (AudienceChange) TableName() string { return "notification_audience_changes" }
 
 // Withdrawn reports whether it was withdrawn.
 func (n Notification) Withdrawn() bool { return n.WithdrawnAt != nil }

@@ -2,17 +2,13 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"beacon/app/models"
 )
 
-// ErrKeyTaken is what CreateNotification answers for a key a live
-// notification for the same recipient holds.
-var ErrKeyTaken = errors.New("key already taken")
-
-// CreateNotification is a plain insert, for the tests of the write paths:
+// CreateNotification is a plain insert (ErrKeyTaken for a key a live
+// notification for the same recipient holds), for the tests of the write paths:
 // without a key it goes through the group commit as a post does; with
 // one it inserts under the lock, where a taken key is refused rather than
 // replaced.

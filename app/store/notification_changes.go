@@ -15,16 +15,23 @@ import (
 // was already delivered: it cannot be taken back to scheduled.
 var ErrAlreadyDelivered = errors.New("already delivered")
 
+// ErrKeyTaken is returned for an edit that would give a notification's key
+// to an audience where a live notification already has it.
+var ErrKeyTaken = errors.New("key taken in that audience")
+
 // NotificationPatch is an edit; nil fields stay as they are.
 type NotificationPatch struct {
 	Title, Body, Level *string
 	// DeliverAt reschedules a notification that is still scheduled; a
 	// time not in the future delivers it now.
 	DeliverAt *time.Time
+	// To, when set, addresses it anew (Store.Address): those it is no
+	// longer for lose it, those it is newly for gain it.
+	To *Addressed
 }
 
 func (p NotificationPatch) empty() bool {
-	return p.Title == nil && p.Body == nil && p.Level == nil && p.DeliverAt == nil
+	return p.Title == nil && p.Body == nil && p.Level == nil && p.DeliverAt == nil && p.To == nil
 }
 
 // CreateOrReplaceNotification stores n and sets its ID, which is also its
@@ -66,18 +73,7 @@ func (s *Store) createOrReplace(tx *gorm.DB, n *models.Notification, now time.Ti
 		return false, s.insertNotification(tx, n, now)
 	}
 	var old models.Notification
-	q := tx.Where(`"key" = ? AND withdrawn_at IS NULL`, *n.Key)
-	if n.RecipientID == nil {
-		q = q.Where("recipient_id IS NULL")
-	} else {
-		q = q.Where("recipient_id = ?", *n.RecipientID)
-	}
-	if n.AudienceID == nil {
-		q = q.Where("audience_id IS NULL")
-	} else {
-		q = q.Where("audience_id = ?", *n.AudienceID)
-	}
-	if err := q.Take(&old).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+	if err := liveWithKey(tx, *n.Key, n.RecipientID, n.AudienceID).Take(&old).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 		return false, s.insertNotification(tx, n, now)
 	} else if err != nil {
 		return false, err
@@ -142,6 +138,11 @@ func (s *Store) UpdateNotification(ctx context.Context, id int64, p Notification
 				set["scheduled"], set["first_position"] = false, pos
 			}
 		}
+		if p.To != nil && !sameAudience(n, *p.To) {
+			if err := readdress(tx, n, *p.To, pos, set); err != nil {
+				return err
+			}
+		}
 		if err := tx.Model(&models.Notification{}).Where("id = ?", id).Updates(set).Error; err != nil {
 			return err
 		}
@@ -152,6 +153,52 @@ func (s *Store) UpdateNotification(ctx context.Context, id int64, p Notification
 		return models.Notification{}, fmt.Errorf("update notification %d: %w", id, err)
 	}
 	return n, nil
+}
+
+// liveWithKey limits q to the live notification with key in the audience
+// of recipientID and audienceID (both nil: everyone).
+func liveWithKey(q *gorm.DB, key string, recipientID, audienceID *int64) *gorm.DB {
+	q = q.Where(`"key" = ? AND withdrawn_at IS NULL`, key)
+	if recipientID == nil {
+		q = q.Where("recipient_id IS NULL")
+	} else {
+		q = q.Where("recipient_id = ?", *recipientID)
+	}
+	if audienceID == nil {
+		return q.Where("audience_id IS NULL")
+	}
+	return q.Where("audience_id = ?", *audienceID)
+}
+
+// sameAudience reports whether n is addressed as a is.
+func sameAudience(n models.Notification, a Addressed) bool {
+	eq := func(x, y *int64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	return eq(n.RecipientID, a.RecipientID) && eq(n.AudienceID, a.AudienceID)
+}
+
+// readdress adds to set, the columns an edit at position pos changes, n's
+// new audience a; for a delivered notification it keeps the audience it
+// had before, at pos, for the streams and lists that must tell who lost
+// it (package audience, AsOf). A scheduled one was seen by no one yet.
+// Its key must stay unique among the live notifications of a.
+func readdress(tx *gorm.DB, n models.Notification, a Addressed, pos int64, set map[string]any) error {
+	if n.Key != nil {
+		var taken int64
+		err := liveWithKey(tx.Model(&models.Notification{}), *n.Key, a.RecipientID, a.AudienceID).Count(&taken).Error
+		if err != nil {
+			return err
+		}
+		if taken > 0 {
+			return ErrKeyTaken
+		}
+	}
+	set["recipient_id"], set["audience_id"] = a.RecipientID, a.AudienceID
+	if n.Scheduled {
+		return nil
+	}
+	set["audience_position"] = pos
+	return tx.Create(&models.AudienceChange{NotificationID: n.ID, Position: pos,
+		RecipientID: n.RecipientID, AudienceID: n.AudienceID}).Error
 }
 
 // WithdrawNotification withdraws notification id: it moves to a new
@@ -200,47 +247,90 @@ func changedAfter(after int64) func(*gorm.DB) *gorm.DB {
 
 // ChangesAfter returns up to limit notifications user userID (0: a
 // visitor) may see that changed after stream position after, each once in
-// its latest state, in position order. For each, NewAfter(after) tells a
-// first delivery (`notification`) from a change (`update`, or `withdraw`
-// when Withdrawn()). Withdrawn ones new to after are left out; a caller
-// that pages on with a later cursor must still classify, and skip those,
-// against the client's own position.
+// its latest state, in position order: ListAfter's Changes.
 func (s *Store) ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error) {
-	var ns []models.Notification
-	err := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleTo(userID), changedAfter(after)).
-		Order("position").Limit(limit).Find(&ns).Error
-	if err != nil {
-		return nil, fmt.Errorf("changes after %d for user %d: %w", after, userID, err)
-	}
-	return ns, nil
+	r, err := s.ListAfter(ctx, userID, after, limit)
+	return r.Changes, err
 }
 
-// ReplayAfter is ChangesAfter for a stream's replay of at most limit
-// changes, which also needs to know how far the one query read (see
-// models.Replay): a withdrawal committed after the replay's other reads
-// but before this one must not reach the client live as news of a
-// notification it never had.
+// ListAfter is a page of the list API and the long poll: up to limit
+// notifications user userID (0: a visitor) may see that changed after
+// stream position after, each once in its latest state, in position order,
+// and those they lost since (a change of audience) as withdrawn. For each,
+// NewAfter(after) tells a first delivery (`notification`) from a change
+// (`update`, or `withdraw` when Withdrawn()). Withdrawn ones new to after
+// are left out. Through is the position of the last one (after when
+// there is none); a page is short only when nothing follows it.
+func (s *Store) ListAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error) {
+	page := models.Replay{Through: after}
+	for from := after; ; {
+		// Ones this user never had and does not see now were read, and left
+		// out: read on until the page is full.
+		r, err := s.changesAfter(ctx, userID, after, from, limit, false)
+		if err != nil {
+			return models.Replay{}, fmt.Errorf("changes after %d for user %d: %w", after, userID, err)
+		}
+		for _, n := range r.Changes {
+			if len(page.Changes) == limit {
+				page.More = true
+				return page, nil
+			}
+			page.Changes = append(page.Changes, n)
+			page.Through = n.Position
+		}
+		if !r.More {
+			return page, nil
+		}
+		from = r.Through
+	}
+}
+
+// ReplayAfter is a stream's replay of at most limit changes: ListAfter,
+// with the withdrawals of ones new to after read and counted in Through
+// (see models.Replay: a withdrawal committed after the replay's other
+// reads but before this one must not reach the client live as news of a
+// notification it never had), and a readdressed one as the events that
+// tell the user of it (audience.Timeline.Told): Changes then holds it more
+// than once, each event's id where it happened.
 func (s *Store) ReplayAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error) {
-	var rows []models.Notification
-	// Withdrawals new to after are read, to count in Through, and left out.
-	// One row more than limit tells "more" from "exactly limit".
-	err := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleTo(userID)).
-		Where("position > ? AND NOT scheduled", after).
-		Order("position").Limit(limit + 1).Find(&rows).Error
+	r, err := s.changesAfter(ctx, userID, after, after, limit, true)
 	if err != nil {
 		return models.Replay{}, fmt.Errorf("replay after %d for user %d: %w", after, userID, err)
+	}
+	return r, nil
+}
+
+// changesAfter is the one query of ListAfter and ReplayAfter: up to limit
+// changes past position from, as user userID, whose client had every
+// change up to position after, is to be told of them. Through is the
+// position of the last one read. A stream's replay reads the withdrawals
+// of ones new to after too (for Through) and tells a readdressed one as
+// events; a list leaves those withdrawals out in the query and tells each
+// once.
+func (s *Store) changesAfter(ctx context.Context, userID, after, from int64, limit int, stream bool) (models.Replay, error) {
+	q := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleOrLostTo(userID, after)).Where("position > ?", from)
+	if stream {
+		q = q.Where("position > ? AND NOT scheduled", after)
+	} else {
+		q = q.Scopes(changedAfter(after))
+	}
+	// One row more than limit tells "more" from "exactly limit".
+	var rows []models.Notification
+	if err := q.Order("position").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return models.Replay{}, err
 	}
 	r := models.Replay{More: len(rows) > limit}
 	if r.More {
 		rows = rows[:limit]
 	}
-	for _, n := range rows {
-		r.Through = n.Position // in position order: the last is the greatest
-		if n.Withdrawn() && n.NewAfter(after) {
-			continue
-		}
-		r.Changes = append(r.Changes, n)
+	if len(rows) > 0 {
+		r.Through = rows[len(rows)-1].Position // in position order: the last is the greatest
 	}
+	changes, err := s.asOf(ctx, rows, userID, after, stream)
+	if err != nil {
+		return models.Replay{}, err
+	}
+	r.Changes = changes
 	return r, nil
 }
 
@@ -258,6 +348,9 @@ func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, 
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
 	if err := s.fillAddressees(ctx, ns); err != nil {
+		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
+	}
+	if err := s.loadAudienceChanges(ctx, ns, after); err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
 	return ns, nil

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"beacon/app/audience"
 	"beacon/app/models"
 	"beacon/migrations"
 )
@@ -59,8 +60,16 @@ func (s *Store) LastPosition(ctx context.Context) (int64, error) {
 // stream.
 func (s *Store) LastVisiblePosition(ctx context.Context, userID int64) (int64, error) {
 	var pos int64
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Scopes(visibleTo(userID)).
-		Where("NOT scheduled").Select("COALESCE(MAX(position), 0)").Scan(&pos).Error
+	// One the user was in the audience of before a change of audience
+	// counts too: their stream and list tell them it is gone, at its
+	// position or before.
+	v := audience.User(userID)
+	now, args := audience.Where("notifications", v)
+	then, _ := audience.Where("h", v)
+	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(MAX(p), 0) FROM (
+		SELECT MAX(position) AS p FROM notifications WHERE `+now+` AND NOT scheduled
+		UNION ALL SELECT MAX(n.position) FROM notification_audience_changes h JOIN notifications n ON n.id = h.notification_id
+		WHERE `+then+`) AS t`, args...).Scan(&pos).Error
 	if err != nil {
 		return 0, fmt.Errorf("last position for user %d: %w", userID, err)
 	}

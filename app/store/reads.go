@@ -33,14 +33,17 @@ const NoLimit int64 = math.MaxInt64
 // (recipient_id, first_position) over delivered, not withdrawn
 // notifications, once per branch of the visibility rule (sumOverAudience),
 // and notification_reads_user_first_position. Reads carry their
-// notification's first_position, and withdrawing deletes them, so the
-// last part needs no look at the notification.
+// notification's first_position, and withdrawing deletes them; a read
+// counts only while the user sees its notification (they may have left its
+// group, or it was readdressed), one lookup by id per read past the
+// watermark.
 var unreadCountSQL = `
 SELECT ` + sumOverAudience(`SELECT COUNT(*) FROM notifications n
      WHERE %s AND n.first_position > u.read_through_id AND n.first_position <= @through
        AND n.withdrawn_at IS NULL AND NOT n.scheduled`) + `
-- (SELECT COUNT(*) FROM notification_reads r
-     WHERE r.user_id = u.id AND r.first_position > u.read_through_id AND r.first_position <= @through)
+- (SELECT COUNT(*) FROM notification_reads r JOIN notifications n ON n.id = r.notification_id
+     WHERE r.user_id = u.id AND r.first_position > u.read_through_id AND r.first_position <= @through
+       AND ` + audience.SQL("n", "u.id") + `)
 FROM users u WHERE u.id = @user`
 
 // sumOverAudience adds up count, a query on notifications n and users u

@@ -198,6 +198,6 @@ func (s *Store) runSQLiteGroup(ctx context.Context, ts []*groupTx, errs []error)
 // checked), which its savepoint undoes alone.
 func refusal(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, gorm.ErrRecordNotFound) ||
-		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrEmailTaken) || duplicate(err) ||
+		errors.Is(err, ErrAlreadyDelivered) || errors.Is(err, ErrKeyTaken) || errors.Is(err, ErrEmailTaken) || duplicate(err) ||
 		errors.Is(err, gorm.ErrForeignKeyViolated)
 }

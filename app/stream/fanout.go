@@ -32,6 +32,16 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 		}
 		for _, n := range ns {
 			to := audience.Of(n)
+			if n.AudiencePosition > before {
+				// Readdressed since: each viewer has events of their own.
+				r := newRetold(ctx, h, n, before)
+				h.resume.add(n, []emission{})
+				for _, pos := range r.positions(n) {
+					out = append(out, fanned{emission{"", &Event{ID: pos}}, n.ID, to, r.at(pos)})
+				}
+				cursor = n.Position
+				continue
+			}
 			var each *variants
 			if n.AudienceID != nil {
 				each = newVariants(ctx, h, n, to, before)
@@ -51,7 +61,11 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 				each.common = ems
 			}
 			for i, em := range ems {
-				out = append(out, fanned{em, n.ID, to, each, i})
+				f := fanned{em, n.ID, to, nil}
+				if each != nil {
+					f.each = variant{each, i}
+				}
+				out = append(out, f)
 			}
 			cursor = n.Position
 		}
@@ -67,17 +81,24 @@ type fanned struct {
 	emission
 	id int64 // the notification's
 	to audience.Audience
-	// each, for one addressed to a list, renders the event per viewer: it
-	// is the i-th of the change's events.
-	each *variants
-	i    int
+	// each, when set, renders the event per viewer (for one addressed to a
+	// list, or readdressed); ev then stands for its id alone.
+	each perViewer
+}
+
+// perViewer is an event rendered per viewer.
+type perViewer interface {
+	// eventsFor appends to evs the events viewer v, whose stream asked for
+	// fields, is sent: none when it sees nothing of it, several when they
+	// are for different ends of a replay (Event.For).
+	eventsFor(evs []*Event, v audience.Viewer, fields Fields) []*Event
 }
 
 // fan offers the look's events in id order.
 func (h *Hub) fan(out []fanned) {
 	slices.SortStableFunc(out, func(a, b fanned) int { return cmp.Compare(a.ev.ID, b.ev.ID) })
 	for _, f := range out {
-		took := h.broadcastEach(f.ev, f.each, f.i, f.to, true)
+		took := h.broadcastEach(f.ev, f.each, f.to, true)
 		if f.kind == kindNotification && took > 0 {
 			// Written by writeCounts, so that the write never delays a
 			// fan-out or a post.
@@ -91,13 +112,13 @@ func (h *Hub) fan(out []fanned) {
 // it. A subscription whose queue is full is
 // dropped when evict is set; a heartbeat is simply skipped.
 func (h *Hub) broadcast(ev *Event, to audience.Audience, evict bool) int {
-	return h.broadcastEach(ev, nil, 0, to, evict)
+	return h.broadcastEach(ev, nil, to, evict)
 }
 
-// broadcastEach is broadcast, with ev rendered per viewer by each when set
-// (its i-th event).
-func (h *Hub) broadcastEach(ev *Event, each *variants, i int, to audience.Audience, evict bool) int {
-	sent, behind := h.offerLocked(ev, each, i, to, evict)
+// broadcastEach is broadcast, with ev rendered per viewer by each when
+// set.
+func (h *Hub) broadcastEach(ev *Event, each perViewer, to audience.Audience, evict bool) int {
+	sent, behind := h.offerLocked(ev, each, to, evict)
 	for _, c := range behind {
 		c.close()
 		h.users.unwatch(c)
@@ -112,26 +133,32 @@ const pushBatch = 256
 // offerLocked is offer under h.mu, released however offer ends: a panic
 // must stop the process, not leave the hub locked for its deferred
 // shutdown to wait on forever.
-func (h *Hub) offerLocked(ev *Event, each *variants, i int, to audience.Audience, evict bool) (int, []*streamConn) {
+func (h *Hub) offerLocked(ev *Event, each perViewer, to audience.Audience, evict bool) (int, []*streamConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.offer(ev, each, i, to, evict)
+	return h.offer(ev, each, to, evict)
 }
 
 // offer is broadcast under h.mu; it returns the taken-over connections it
 // let go, for broadcast to close outside the lock.
-func (h *Hub) offer(ev *Event, each *variants, i int, to audience.Audience, evict bool) (sent int, behind []*streamConn) {
+func (h *Hub) offer(ev *Event, each perViewer, to audience.Audience, evict bool) (sent int, behind []*streamConn) {
 	ready := h.readyBuf[:0]
 	for c := range h.conns {
-		e := ev
+		var e *Event
 		if each == nil {
 			if !to.Sees(audience.Member(c.userID, c.groups)) {
 				continue
 			}
-		} else if e = each.eventFor(i, to, audience.Member(c.userID, c.groups), c.fields); e == nil {
-			continue
+			e = ev.For(c.start)
+		} else {
+			// Their windows do not overlap: one at most is for c.
+			h.eventBuf = each.eventsFor(h.eventBuf[:0], audience.Member(c.userID, c.groups), c.fields)
+			for _, x := range h.eventBuf {
+				if e = x.For(c.start); e != nil {
+					break
+				}
+			}
 		}
-		e = e.For(c.start)
 		if e == nil {
 			continue
 		}
@@ -159,23 +186,36 @@ func (h *Hub) offer(ev *Event, each *variants, i int, to audience.Audience, evic
 	// A subscription still replaying picks from ev with Event.For itself,
 	// once it knows where its replay ended.
 	for s := range h.subs {
-		e := ev
 		if each == nil {
 			if !to.Sees(s.viewer()) {
 				continue
 			}
-		} else if e = each.eventFor(i, to, s.viewer(), s.fields); e == nil {
-			continue
+			h.eventBuf = append(h.eventBuf[:0], ev)
+		} else {
+			h.eventBuf = each.eventsFor(h.eventBuf[:0], s.viewer(), s.fields)
 		}
-		select {
-		case s.queue <- e:
-			sent++
-		default:
-			if evict {
-				delete(h.subs, s)
-				s.drop()
+		for _, e := range h.eventBuf {
+			if !h.queueSub(s, e, evict) {
+				break
 			}
+			sent++
 		}
 	}
+	clear(h.eventBuf)
 	return sent, behind
+}
+
+// queueSub queues e on s, still replaying, or reports false when s's queue
+// is full (and drops s when evict is set).
+func (h *Hub) queueSub(s *Subscription, e *Event, evict bool) bool {
+	select {
+	case s.queue <- e:
+		return true
+	default:
+		if evict {
+			delete(h.subs, s)
+			s.drop()
+		}
+		return false
+	}
 }

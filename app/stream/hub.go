@@ -25,7 +25,7 @@ const fetchBatch = 500
 // next one.
 type Source interface {
 	AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error)
-	ChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.Notification, error)
+	ListAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error)
 	ReplayAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error)
 	LastPosition(ctx context.Context) (int64, error)
 	LastVisiblePosition(ctx context.Context, userID int64) (int64, error)
@@ -90,6 +90,8 @@ type Hub struct {
 	// readyBuf is offer's list of connections to hand to the writers,
 	// kept so that a broadcast allocates nothing.
 	readyBuf []*streamConn
+	// eventBuf is offer's list of one viewer's events, reused (under mu).
+	eventBuf []*Event
 
 	// The parts, each owning its state: the hub is the registry of
 	// subscribers and the fan-out, and hands them what concerns them.

@@ -95,7 +95,8 @@ func (w *resumeWindow) fill(ctx context.Context, source Source, cursor int64, lo
 }
 
 // add records a change the hub is about to fan out, with the events it
-// rendered for it; none (it could not render it) leaves a hole that
+// rendered for it (empty when they are rendered per viewer, later); nil
+// (it could not render them) leaves a hole that
 // replays from before it take to the database. It must come before the
 // fan-out: a stream that read the window before it then subscribed before
 // it too, and so gets it live.
@@ -105,7 +106,7 @@ func (w *resumeWindow) add(n models.Notification, ems []emission) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(ems) == 0 || n.Position <= w.top {
+	if ems == nil || n.Position <= w.top {
 		// A hole, or out of order (never expected): cover from here on only.
 		w.slots, w.count, w.floor = nil, 0, max(w.top, n.Position)
 		w.top = w.floor
@@ -215,7 +216,8 @@ func (w *resumeWindow) covers(after int64) bool {
 
 // changesAfter picks, as the database's ChangesAfter does, what a client
 // of user userID at position after has not had; withdrawals of ones new
-// to it are left out. ok is false unless the cursor is covered, some
+// to it are left out. ok is false unless the cursor is covered, nothing
+// after it was readdressed after it, some
 // change this viewer may see stands at or after it (else the database
 // tells whether it is one this viewer's stream could have sent), and the
 // replay is at most maxReplay events.
@@ -229,7 +231,15 @@ func (w *resumeWindow) changesAfter(v audience.Viewer, after, pruned int64) (ent
 	visible := after <= pruned
 	for _, s := range w.slots[i:] {
 		e := s.e
-		if e == nil || !e.to.Sees(v) {
+		if e == nil {
+			continue
+		}
+		if e.n.AudiencePosition > after {
+			// Readdressed since: what the client holds is the database's
+			// to tell (store.ReplayAfter), also for one who lost it.
+			return nil, 0, false
+		}
+		if !e.to.Sees(v) {
 			continue
 		}
 		visible = true

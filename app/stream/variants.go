@@ -60,6 +60,19 @@ func (vs *variants) eventFor(i int, to audience.Audience, v audience.Viewer, fie
 	return vs.event(i, key, v)
 }
 
+// variant is the i-th of a change's events, rendered per viewer.
+type variant struct {
+	vs *variants
+	i  int
+}
+
+func (x variant) eventsFor(evs []*Event, v audience.Viewer, fields Fields) []*Event {
+	if e := x.vs.eventFor(x.i, x.vs.to, v, fields); e != nil {
+		evs = append(evs, e)
+	}
+	return evs
+}
+
 // shownToNobody is n as no viewer in particular is shown it: for the
 // positions and kinds of its events, which are the same in every view.
 func shownToNobody(n models.Notification) models.Notification {

@@ -38,7 +38,7 @@ type client struct {
 	cursor string         // the id of the last event it had: its Last-Event-ID
 	view   map[int64]card // the cards on its page, by notification id
 	known  map[int64]bool // every id it ever held
-	gone   map[int64]bool // ids it was told were withdrawn
+	gone   map[int64]bool // ids it was told were withdrawn (or lost), and not given back
 	trace  map[int64][]string
 	fails  []failure
 	// unknownWithdrawals are `withdraw`s of ids the client never had:
@@ -354,6 +354,7 @@ func (c *client) reload(ctx context.Context, app *apptest.App) error {
 	c.view = items
 	for id, it := range items {
 		c.known[id] = true
+		delete(c.gone, id) // lost, then given back (readdressed, or the groups changed)
 		c.trace[id] = append(c.trace[id], fmt.Sprintf("list from %s through %d: %q at %d", c.w.instance(app), last, it.Title, it.Position))
 	}
 	prev, _ := strconv.ParseInt(c.cursor, 10, 64)

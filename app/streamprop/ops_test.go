@@ -1,6 +1,7 @@
 package streamprop
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,9 +42,13 @@ func (w *world) plan(touched map[int64]bool) op {
 		return w.planPostThen(w.pickRecipient(), true)
 	case r < 57:
 		return w.planPostThen(w.pickRecipient(), false)
-	case r < 76:
+	case r < 70:
 		if n := w.pickLive(touched, nil); n != nil {
 			return w.planEdit(n)
+		}
+	case r < 76:
+		if n := w.pickLive(touched, nil); n != nil {
+			return w.planReaddress(n)
 		}
 	case r < 86:
 		if n := w.pickLive(touched, nil); n != nil {
@@ -172,6 +177,55 @@ func (w *world) patchFields(to *user) map[string]string {
 func (w *world) planEdit(n *note) op {
 	p, app := w.patchFields(n.to), w.pickApp()
 	return func(ctx context.Context) error { return w.edit(ctx, app, n.id, p) }
+}
+
+// planReaddress gives n a new audience (everyone, one user or a list),
+// and content with the secret of that audience: what the old one may
+// carry stays with the old audience.
+func (w *world) planReaddress(n *note) op {
+	app := w.pickApp()
+	var f map[string]any
+	var to *user
+	var a audienceSpec
+	switch w.rng.IntN(3) {
+	case 0:
+		c := w.content(nil)
+		f = map[string]any{"title": c["title"], "body": c["body"], "to": []string{}}
+	case 1:
+		to = w.users[w.rng.IntN(len(w.users))]
+		c := w.content(to)
+		f = map[string]any{"title": c["title"], "body": c["body"], "to": []string{to.email}}
+	default:
+		a = w.pickList()
+		w.seq++
+		w.mu.Lock()
+		w.audiences[w.seq] = a
+		w.mu.Unlock()
+		f = map[string]any{"title": fmt.Sprintf("n%d", w.seq), "body": fmt.Sprintf("body %d: secret-list-%d", w.seq, w.seq), "to": a.entries()}
+	}
+	w.mu.Lock()
+	w.readdressed[n.id] = true
+	w.mu.Unlock()
+	return func(ctx context.Context) error {
+		status, out, err := w.call(ctx, app, http.MethodPatch, "/api/notifications/"+strconv.FormatInt(n.id, 10), f)
+		if err != nil {
+			return err
+		}
+		var ans answer
+		switch {
+		case status == http.StatusUnprocessableEntity && bytes.Contains(out, []byte("same key")):
+			w.count("readdresses refused (key taken there)")
+			return nil
+		case status != http.StatusOK || json.Unmarshal(out, &ans) != nil:
+			return fmt.Errorf("PATCH %d %v on %s: %d %s", n.id, f, w.instance(app), status, out)
+		}
+		w.count("readdresses")
+		w.record(n.id, "readdressed to %v (%s) on %s at position %d", f["to"], f["title"], w.instance(app), ans.Position)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		n.to, n.listed = to, len(a.users)+len(a.groups) > 0
+		return nil
+	}
 }
 
 func (w *world) planWithdraw(n *note) op {
@@ -304,6 +358,18 @@ func (w *world) pickList() audienceSpec {
 	return a
 }
 
+// entries are a's `to`.
+func (a audienceSpec) entries() []string {
+	var to []string
+	for _, u := range a.users {
+		to = append(to, u.email)
+	}
+	for _, g := range a.groups {
+		to = append(to, "group:"+g)
+	}
+	return to
+}
+
 // planPostToList posts to a list: its body carries a secret numbered for
 // its audience, which only a stream of a user in it (by name, or ever in
 // one of its groups) may carry.
@@ -313,13 +379,7 @@ func (w *world) planPostToList(a audienceSpec) op {
 	w.mu.Lock()
 	w.audiences[seq] = a
 	w.mu.Unlock()
-	var to []string
-	for _, u := range a.users {
-		to = append(to, u.email)
-	}
-	for _, g := range a.groups {
-		to = append(to, "group:"+g)
-	}
+	to := a.entries()
 	f := map[string]any{
 		"title": fmt.Sprintf("n%d", seq),
 		"body":  fmt.Sprintf("body %d: secret-list-%d", seq, seq),
@@ -380,6 +440,7 @@ func (w *world) planMembership(u *user) op {
 				return fmt.Errorf("%s %s as %s on %s: %d, want 303", action, topicGroup, u.email, w.instance(app), resp.StatusCode)
 			}
 			w.count("topic " + action + "s")
+			w.record(-u.id, "%s %s on %s, done by position %d", action, topicGroup, w.instance(app), w.lastPosition(ctx))
 			return nil
 		}
 		action := map[bool]string{true: "add", false: "remove"}[join]
@@ -393,6 +454,7 @@ func (w *world) planMembership(u *user) op {
 			return fmt.Errorf("%s %s in %s: %d, want 303", action, u.email, closedGroup, resp.StatusCode)
 		}
 		w.count(map[bool]string{true: "added to the closed group", false: "removed from the closed group"}[join])
+		w.record(-u.id, "%s in %s, done by position %d", action, closedGroup, w.lastPosition(ctx))
 		return nil
 	}
 }

@@ -155,6 +155,9 @@ func (w *world) explain(c *client, id int64) string {
 	var b strings.Builder
 	w.mu.Lock()
 	fmt.Fprintf(&b, "  notification %d, the test: %s\n", id, strings.Join(w.history[id], "; "))
+	if c.user != nil {
+		fmt.Fprintf(&b, "  %s's groups: %s\n", c.name, strings.Join(w.history[-c.user.id], "; "))
+	}
 	w.mu.Unlock()
 	if n, err := w.apps[0].Store.NotificationByID(w.t.Context(), id); err == nil {
 		fmt.Fprintf(&b, "  stored: first position %d, position %d, scheduled %v, withdrawn %v, addressed %v\n",

@@ -142,14 +142,17 @@ func (e *seen) checkPosition() {
 // show adds a card: the first event of a notification, once.
 func (e *seen) show() {
 	c, id := e.c, e.p.ID
+	// One given a new audience may come back to a client that lost it.
+	regained := c.gone[id] && c.w.wasReaddressed(id)
 	switch _, held := c.view[id]; {
-	case e.k.notified[id]:
+	case e.k.notified[id] && !regained:
 		e.breach("notification twice", "this connection already sent its notification")
 	case held:
 		e.breach("notification twice", "the client already holds it, from an earlier event or its list")
-	case c.gone[id]:
+	case c.gone[id] && !regained:
 		e.breach("notification after withdraw", "it was withdrawn")
 	}
+	delete(c.gone, id)
 	e.k.notified[id] = true
 	c.known[id] = true
 	c.view[id] = e.card()
@@ -179,6 +182,11 @@ func (e *seen) withdraw() {
 		// resume cannot tell whether the client had it (a list leaves out
 		// what was withdrawn). verify looks that up.
 		c.unknownWithdrawals = append(c.unknownWithdrawals, e.failure("withdraw before notification", "the client never had it"))
+	case c.gone[id] && c.w.wasReaddressed(id):
+		// Lost, then given to the user's audience for a while, then lost
+		// again: a client cut off in that while is told again
+		// (audience.Timeline.Told).
+		c.w.count("withdrawals of one lost already (readdressed)")
 	case c.gone[id]:
 		e.breach("withdraw twice", "it was withdrawn already")
 	}

@@ -62,8 +62,11 @@ type world struct {
 	audiences map[int]audienceSpec
 	notes     map[int64]*note // live (not withdrawn) notifications by id
 	withdrawn map[int64]bool
-	history   map[int64][]string // what the test did to each notification
-	stats     map[string]int
+	// readdressed are the notifications given a new audience, from before
+	// the change commits: one may reach a client again after it lost it.
+	readdressed map[int64]bool
+	history     map[int64][]string // what the test did to each notification
+	stats       map[string]int
 }
 
 // user is a signed-in person; their tabs share one browser session.
@@ -102,7 +105,7 @@ func newWorld(t *testing.T, s settings, variant uint64, shared bool, apps []*app
 		t: t, rng: rand.New(rand.NewPCG(s.seed, variant)), apps: apps, shared: shared,
 		api:    &http.Client{Timeout: 30 * time.Second},
 		rounds: roundsPerScale * s.scale,
-		notes:  map[int64]*note{}, withdrawn: map[int64]bool{}, history: map[int64][]string{}, stats: map[string]int{},
+		notes:  map[int64]*note{}, withdrawn: map[int64]bool{}, readdressed: map[int64]bool{}, history: map[int64][]string{}, stats: map[string]int{},
 		everIn: map[string]map[int64]bool{topicGroup: {}, closedGroup: {}}, audiences: map[int]audienceSpec{},
 		membership: map[int64]int{},
 	}
@@ -317,4 +320,19 @@ func (w *world) summary() string {
 	}
 	w.mu.Unlock()
 	return strings.Join(parts, ", ")
+}
+
+// wasReaddressed reports whether notification id was given a new audience
+// (or is being given one).
+func (w *world) wasReaddressed(id int64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.readdressed[id]
+}
+
+// lastPosition is the newest stream position, for the test's history; 0
+// when the store cannot tell.
+func (w *world) lastPosition(ctx context.Context) int64 {
+	pos, _ := w.apps[0].Store.LastPosition(ctx)
+	return pos
 }
