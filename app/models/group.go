@@ -39,8 +39,10 @@ type GroupMember struct {
 // instance tells that user's streams. Its ID orders the log; CreatedAt is
 // Unix milliseconds.
 type GroupChange struct {
-	ID        int64
-	UserID    int64
+	ID     int64
+	UserID int64
+	// Position is the stream position the change reserved (0: none).
+	Position  int64
 	CreatedAt int64 `gorm:"autoCreateTime:false"`
 }
 

@@ -20,17 +20,20 @@ func (s *Store) logGroupChanges(tx *gorm.DB, userIDs []int64) error {
 	if len(userIDs) == 0 {
 		return nil
 	}
+	pos, err := s.reservePosition(tx)
+	if err != nil {
+		return err
+	}
 	now := time.Now().UnixMilli()
 	rows := make([]models.GroupChange, len(userIDs))
 	for i, id := range userIDs {
-		rows[i] = models.GroupChange{UserID: id, CreatedAt: now}
+		rows[i] = models.GroupChange{UserID: id, Position: pos, CreatedAt: now}
 	}
 	if err := tx.CreateInBatches(rows, lookupChunk).Error; err != nil {
 		return err
 	}
-	pos, err := s.reservePosition(tx)
-	if err != nil || pos == 0 {
-		return err
+	if pos == 0 {
+		return nil
 	}
 	for chunk := range slices.Chunk(userIDs, lookupChunk) {
 		if err := tx.Exec("UPDATE users SET membership_position = ? WHERE id IN ?", pos, chunk).Error; err != nil {
@@ -85,6 +88,18 @@ func (s *Store) GroupChangesAfter(ctx context.Context, after int64, limit int) (
 	var cs []models.GroupChange
 	if err := s.db.WithContext(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&cs).Error; err != nil {
 		return nil, fmt.Errorf("group changes after %d: %w", after, err)
+	}
+	return cs, nil
+}
+
+// RegroupedBetween returns the membership changes that reserved a stream
+// position in (after, through], in position order: the hub regroups their
+// users' streams there (see Hub.deliverAfter).
+func (s *Store) RegroupedBetween(ctx context.Context, after, through int64) ([]models.GroupChange, error) {
+	var cs []models.GroupChange
+	err := s.db.WithContext(ctx).Where("position > ? AND position <= ?", after, through).Order("position, user_id").Find(&cs).Error
+	if err != nil {
+		return nil, fmt.Errorf("membership changes in (%d, %d]: %w", after, through, err)
 	}
 	return cs, nil
 }

@@ -37,7 +37,7 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 				r := newRetold(ctx, h, n, before)
 				h.resume.add(n, []emission{})
 				for _, pos := range r.positions(n) {
-					out = append(out, fanned{emission{"", &Event{ID: pos}}, n.ID, to, r.at(pos)})
+					out = append(out, fanned{emission: emission{"", &Event{ID: pos}}, id: n.ID, to: to, each: r.at(pos)})
 				}
 				cursor = n.Position
 				continue
@@ -61,7 +61,7 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 				each.common = ems
 			}
 			for i, em := range ems {
-				f := fanned{em, n.ID, to, nil}
+				f := fanned{emission: em, id: n.ID, to: to}
 				if each != nil {
 					f.each = variant{each, i}
 				}
@@ -70,10 +70,51 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 			cursor = n.Position
 		}
 		if len(ns) < fetchBatch {
-			h.fan(out)
+			h.fan(h.regroupsBetween(ctx, out, before, cursor))
 			return cursor, nil
 		}
 	}
+}
+
+// regroupsBetween adds to a look's events the changes of membership that
+// reserved a position in (before, cursor]: each user's streams are moved to
+// their groups now, and sent `reset`, at that position, before any change
+// past it goes out by the old groups. (The user's topic says so too, but
+// maybe after those changes went out: a client cut off in between would
+// resume from past the change holding what the old groups chose.) Without
+// them (a database error) that wake-up still regroups the streams.
+func (h *Hub) regroupsBetween(ctx context.Context, out []fanned, before, cursor int64) []fanned {
+	if cursor <= before {
+		return out
+	}
+	cs, err := h.source.RegroupedBetween(ctx, before, cursor)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Error("notification hub: membership changes", "after", before, "err", err)
+		}
+		return out
+	}
+	groups := map[int64][]int64{}
+	for _, c := range cs {
+		g, ok := groups[c.UserID]
+		if !ok {
+			if g, err = h.source.GroupIDsOf(ctx, c.UserID); err != nil {
+				if ctx.Err() == nil {
+					h.log.Error("notification hub: membership changes", "user", c.UserID, "err", err)
+				}
+				continue
+			}
+			groups[c.UserID] = g
+		}
+		out = append(out, fanned{emission: emission{ev: &Event{ID: c.Position}}, regroup: &regroupMark{c.UserID, g}})
+	}
+	return out
+}
+
+// regroupMark is a change of a user's groups, in a look's events.
+type regroupMark struct {
+	userID int64
+	groups []int64
 }
 
 // fanned is one event of a look, with what its fan-out needs.
@@ -84,6 +125,9 @@ type fanned struct {
 	// each, when set, renders the event per viewer (for one addressed to a
 	// list, or readdressed); ev then stands for its id alone.
 	each perViewer
+	// regroup, when set, is a change of membership at ev's id (which
+	// stands for it alone).
+	regroup *regroupMark
 }
 
 // perViewer is an event rendered per viewer.
@@ -98,6 +142,10 @@ type perViewer interface {
 func (h *Hub) fan(out []fanned) {
 	slices.SortStableFunc(out, func(a, b fanned) int { return cmp.Compare(a.ev.ID, b.ev.ID) })
 	for _, f := range out {
+		if f.regroup != nil {
+			h.regroupUser(f.regroup.userID, f.regroup.groups)
+			continue
+		}
 		took := h.broadcastEach(f.ev, f.each, f.to, true)
 		if f.kind == kindNotification && took > 0 {
 			// Written by writeCounts, so that the write never delays a

@@ -32,6 +32,7 @@ type Source interface {
 	PrunedThrough(ctx context.Context) (int64, error)
 	GroupIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	Membership(ctx context.Context, userID int64) (groups []int64, since int64, err error)
+	RegroupedBetween(ctx context.Context, after, through int64) ([]models.GroupChange, error)
 	AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 }

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"slices"
 	"sync"
 
 	"beacon/app/audience"
@@ -95,5 +96,40 @@ func (h *Hub) regroupConn(c *streamConn, groups []int64) {
 	defer c.mu.Unlock()
 	if !c.closed {
 		c.pending = append(c.pending, &Event{Frame: regroupedFrame(c.last)})
+	}
+}
+
+// regroupUser moves user userID's taken-over streams whose groups are not
+// groups to them, in position order with the hub's fan-out
+// (regroupsBetween), and queues `reset` on each at the last position it was
+// given; one too far behind to queue it is let go (its client comes back
+// from before the change, and is reset then: Request.regroupedAt). A
+// stream still in its handler, or replaying, hears of the change on the
+// user's topic, as before: its replay may already have gone past the
+// change by the old groups, and letting it go here would lose the reset
+// its handler then sends.
+func (h *Hub) regroupUser(userID int64, groups []int64) {
+	var behind []*streamConn
+	h.mu.Lock()
+	for c := range h.conns {
+		if c.userID != userID || slices.Equal(c.groups, groups) {
+			continue
+		}
+		c.groups = groups
+		c.mu.Lock()
+		took, schedule := c.queue(&Event{Frame: regroupedFrame(c.last)}, h.opts.QueueSize)
+		c.mu.Unlock()
+		switch {
+		case schedule:
+			h.writers.push(c)
+		case !took:
+			delete(h.conns, c)
+			behind = append(behind, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range behind {
+		c.close()
+		h.users.unwatch(c)
 	}
 }
