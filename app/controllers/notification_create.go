@@ -29,6 +29,8 @@ type notificationInput struct {
 	// To names the audience: emails of users and group:NAME entries.
 	To  []string `json:"to"`
 	Key string   `json:"key"`
+	// URL is where a click on it leads (models.CheckURL); blank for none.
+	URL string `json:"url"`
 	// DeliverAt is RFC 3339; the form's datetime-local value (no offset)
 	// is read as UTC.
 	DeliverAt string `json:"deliver_at"`
@@ -44,6 +46,7 @@ func (ctl *Controller) notificationCreate(c echo.Context) error {
 		Recipient: c.FormValue("recipient"),
 		To:        splitTo(c.FormValue("to")),
 		Key:       c.FormValue("key"),
+		URL:       c.FormValue("url"),
 		DeliverAt: c.FormValue("deliver_at"),
 	}
 	_, _, errs, err := ctl.postInput(c.Request().Context(), in)
@@ -61,7 +64,7 @@ func (ctl *Controller) notificationCreate(c echo.Context) error {
 			}
 		}
 		form := pages.NotificationForm{Title: in.Title, Body: in.Body, Level: in.Level, To: to,
-			Key: in.Key, DeliverAt: in.DeliverAt, Errors: errs}
+			Key: in.Key, URL: in.URL, DeliverAt: in.DeliverAt, Errors: errs}
 		return render(c, http.StatusUnprocessableEntity, pages.NewNotification(ctl.page(c, "New notification"), form))
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/notifications")
@@ -114,7 +117,7 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 	errs := map[string]string{}
 	// Checked first: text a database cannot store must not reach a query.
 	for field, v := range map[string]string{"title": in.Title, "body": in.Body, "level": in.Level, "recipient": in.Recipient,
-		"key": in.Key, "deliver_at": in.DeliverAt} {
+		"key": in.Key, "url": in.URL, "deliver_at": in.DeliverAt} {
 		if !models.IsText(v) {
 			errs[field] = models.NotText
 		}
@@ -136,6 +139,13 @@ func (ctl *Controller) validate(ctx context.Context, in notificationInput) (mode
 			n.Key = &key
 		} else {
 			errs["key"] = "must be " + models.KeyRule
+		}
+	}
+	if u := strings.TrimSpace(in.URL); u != "" {
+		if models.CheckURL(u) {
+			n.URL = &u
+		} else {
+			errs["url"] = models.URLRule
 		}
 	}
 	if s := strings.TrimSpace(in.DeliverAt); s != "" {

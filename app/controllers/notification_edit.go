@@ -32,6 +32,9 @@ func editForm(n models.Notification) pages.NotificationForm {
 	if n.Key != nil {
 		f.Key = *n.Key
 	}
+	if n.URL != nil {
+		f.URL = *n.URL
+	}
 	if n.Scheduled && n.DeliverAt != nil {
 		f.DeliverAt = n.DeliverAt.UTC().Format("2006-01-02T15:04:05")
 	}

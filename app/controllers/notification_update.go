@@ -23,6 +23,8 @@ type notificationPatchInput struct {
 	Body      *string `json:"body"`
 	Level     *string `json:"level"`
 	DeliverAt *string `json:"deliver_at"`
+	// URL, when sent, is its new click target ("" for none).
+	URL *string `json:"url"`
 	// To or Recipient, when sent, addresses it anew (blank: everyone).
 	To        *[]string `json:"to"`
 	Recipient *string   `json:"recipient"`
@@ -35,7 +37,7 @@ func (ctl *Controller) notificationUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := notificationPatchInput{Title: formValue(c, "title"), Body: formValue(c, "body"), Level: formValue(c, "level")}
+	in := notificationPatchInput{Title: formValue(c, "title"), Body: formValue(c, "body"), Level: formValue(c, "level"), URL: formValue(c, "url")}
 	// The form shows deliver_at only while the notification waits; left
 	// blank it keeps its time.
 	if v := c.FormValue("deliver_at"); strings.TrimSpace(v) != "" {
@@ -57,7 +59,7 @@ func (ctl *Controller) notificationUpdate(c echo.Context) error {
 		return err
 	}
 	form := editForm(n)
-	form.Title, form.Body, form.Level = deref(in.Title), deref(in.Body), deref(in.Level)
+	form.Title, form.Body, form.Level, form.URL = deref(in.Title), deref(in.Body), deref(in.Level), deref(in.URL)
 	if in.DeliverAt != nil {
 		form.DeliverAt = *in.DeliverAt
 	}
@@ -138,7 +140,7 @@ func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchI
 // field, and returns the patch to apply.
 func checkPatch(in notificationPatchInput, now time.Time) (store.NotificationPatch, map[string]string) {
 	errs := map[string]string{}
-	fields := map[string]*string{"title": in.Title, "body": in.Body, "level": in.Level, "deliver_at": in.DeliverAt}
+	fields := map[string]*string{"title": in.Title, "body": in.Body, "level": in.Level, "url": in.URL, "deliver_at": in.DeliverAt}
 	for field, v := range fields {
 		if v != nil && !models.IsText(*v) {
 			errs[field] = models.NotText
@@ -155,7 +157,10 @@ func checkPatch(in notificationPatchInput, now time.Time) (store.NotificationPat
 		s := strings.TrimSpace(*v)
 		return &s
 	}
-	p.Title, p.Body, p.Level = trim(in.Title), trim(in.Body), trim(in.Level)
+	p.Title, p.Body, p.Level, p.URL = trim(in.Title), trim(in.Body), trim(in.Level), trim(in.URL)
+	if p.URL != nil && *p.URL != "" && !models.CheckURL(*p.URL) {
+		errs["url"] = models.URLRule
+	}
 	// The rules are those of a whole notification: fill what is not being
 	// changed with values that pass, and keep only the errors of fields sent.
 	title, body, level := "ok", "", "info"

@@ -70,7 +70,7 @@ func TestStreamSendsTheFieldsAskedFor(t *testing.T) {
 			t.Fatalf("%s: events differ: %+v %+v %+v", what, full, html, plain)
 		}
 		fk, fm := members(t, full.Data)
-		if want := []string{"id", "title", "body", "level", "recipient", "created_at", "html", "position", "updated_at", "key"}; !slices.Equal(fk, want) {
+		if want := []string{"id", "title", "body", "level", "url", "recipient", "created_at", "html", "position", "updated_at", "key"}; !slices.Equal(fk, want) {
 			t.Fatalf("%s: every field: %v, want %v", what, fk, want)
 		}
 		hk, hm := members(t, html.Data)

@@ -68,10 +68,12 @@ type Notification struct {
 	FirstPosition int64
 	// Key, when set, names it for replacement: a later post with the same
 	// key for the same recipient replaces it while it is not withdrawn.
-	Key         *string
-	Title       string
-	Body        string
-	Level       string
+	Key   *string
+	Title string
+	Body  string
+	Level string
+	// URL is where a click on it leads (CheckURL); nil for none.
+	URL         *string
 	RecipientID *int64 // nil: for everyone, visitors included, unless AudienceID
 	Recipient   *User  `gorm:"foreignKey:RecipientID"`
 	// AudienceID, when set (RecipientID then nil), is a mix of users and

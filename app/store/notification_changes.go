@@ -22,6 +22,8 @@ var ErrKeyTaken = errors.New("key taken in that audience")
 // NotificationPatch is an edit; nil fields stay as they are.
 type NotificationPatch struct {
 	Title, Body, Level *string
+	// URL, when set, is the new click target; "" clears it.
+	URL *string
 	// DeliverAt reschedules a notification that is still scheduled; a
 	// time not in the future delivers it now.
 	DeliverAt *time.Time
@@ -31,7 +33,7 @@ type NotificationPatch struct {
 }
 
 func (p NotificationPatch) empty() bool {
-	return p.Title == nil && p.Body == nil && p.Level == nil && p.DeliverAt == nil && p.To == nil
+	return p.Title == nil && p.Body == nil && p.Level == nil && p.URL == nil && p.DeliverAt == nil && p.To == nil
 }
 
 // CreateOrReplaceNotification stores n and sets its ID, which is also its
@@ -86,7 +88,7 @@ func (s *Store) createOrReplace(tx *gorm.DB, n *models.Notification, now time.Ti
 	if err != nil {
 		return false, err
 	}
-	set := map[string]any{"title": n.Title, "body": n.Body, "level": n.Level, "position": pos, "updated_at": now}
+	set := map[string]any{"title": n.Title, "body": n.Body, "level": n.Level, "url": n.URL, "position": pos, "updated_at": now}
 	if old.Scheduled {
 		set["deliver_at"], set["scheduled"], set["first_position"] = utcPtr(n.DeliverAt), scheduled, pos
 		if scheduled {
@@ -129,6 +131,9 @@ func (s *Store) UpdateNotification(ctx context.Context, id int64, p Notification
 				set[col] = *v
 			}
 		}
+		if p.URL != nil {
+			set["url"] = nullable(*p.URL)
+		}
 		if p.DeliverAt != nil {
 			if !n.Scheduled {
 				return ErrAlreadyDelivered
@@ -153,6 +158,14 @@ func (s *Store) UpdateNotification(ctx context.Context, id int64, p Notification
 		return models.Notification{}, fmt.Errorf("update notification %d: %w", id, err)
 	}
 	return n, nil
+}
+
+// nullable is s, or NULL for "".
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // liveWithKey limits q to the live notification with key in the audience

@@ -27,11 +27,11 @@ const insertNotificationsSQL = `WITH locked AS MATERIALIZED (%s),
 taken AS MATERIALIZED (
 	SELECT nextval(pg_get_serial_sequence('notifications', 'id')) AS pos FROM locked, generate_series(1, $2) WHERE locked.got),
 numbered AS (SELECT pos, row_number() OVER (ORDER BY pos) AS i FROM taken)
-INSERT INTO notifications (id, position, first_position, title, body, level, recipient_id, audience_id, deliver_at, scheduled, created_at, updated_at)
-SELECT n.pos, n.pos, CASE WHEN t.scheduled THEN 0 ELSE n.pos END, t.title, t.body, t.level, t.recipient_id,
+INSERT INTO notifications (id, position, first_position, title, body, level, url, recipient_id, audience_id, deliver_at, scheduled, created_at, updated_at)
+SELECT n.pos, n.pos, CASE WHEN t.scheduled THEN 0 ELSE n.pos END, t.title, t.body, t.level, t.url, t.recipient_id,
 	t.audience_id, t.deliver_at, t.scheduled, t.created_at, t.created_at
-FROM numbered n JOIN unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::boolean[], $10::timestamptz[])
-	WITH ORDINALITY AS t(title, body, level, recipient_id, audience_id, deliver_at, scheduled, created_at, i) USING (i)
+FROM numbered n JOIN unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::boolean[], $10::timestamptz[], $11::text[])
+	WITH ORDINALITY AS t(title, body, level, recipient_id, audience_id, deliver_at, scheduled, created_at, url, i) USING (i)
 RETURNING id`
 
 var (
@@ -59,7 +59,11 @@ func (s *Store) insertUnderLock(ctx context.Context, q queryer, ns []*models.Not
 	due := make([]pgtype.Timestamptz, len(ns))
 	scheduled := make([]bool, len(ns))
 	created := make([]time.Time, len(ns))
+	urls := make([]pgtype.Text, len(ns))
 	for i, n := range ns {
+		if n.URL != nil {
+			urls[i] = pgtype.Text{String: *n.URL, Valid: true}
+		}
 		titles[i], bodies[i], levels[i] = n.Title, n.Body, n.Level
 		if n.RecipientID != nil {
 			recipients[i] = pgtype.Int8{Int64: *n.RecipientID, Valid: true}
@@ -74,7 +78,7 @@ func (s *Store) insertUnderLock(ctx context.Context, q queryer, ns []*models.Not
 	}
 	s.queries.n.Add(1)
 	rows, err := q.QueryContext(ctx, statement, int64(notificationsLock), len(ns),
-		titles, bodies, levels, recipients, audiences, due, scheduled, created)
+		titles, bodies, levels, recipients, audiences, due, scheduled, created, urls)
 	if err != nil {
 		return false, err
 	}

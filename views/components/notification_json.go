@@ -17,6 +17,7 @@ type notificationJSON struct {
 	Title     string    `json:"title"`
 	Body      string    `json:"body"`
 	Level     string    `json:"level"`
+	URL       *string   `json:"url"`
 	Recipient *string   `json:"recipient"`
 	CreatedAt time.Time `json:"created_at"`
 	HTML      string    `json:"html"`
@@ -55,7 +56,7 @@ func NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error
 		return nil, fmt.Errorf("render notification %d: %w", n.ID, err)
 	}
 	p := notificationJSON{
-		ID: n.ID, Title: n.Title, Body: n.Body, Level: n.Level, CreatedAt: n.CreatedAt.UTC(), HTML: html,
+		ID: n.ID, Title: n.Title, Body: n.Body, Level: n.Level, URL: n.URL, CreatedAt: n.CreatedAt.UTC(), HTML: html,
 		Position: n.Position, UpdatedAt: n.UpdatedAt.UTC(), Key: n.Key,
 	}
 	if email := n.RecipientEmail(); email != "" {
