@@ -78,7 +78,9 @@ type Notification struct {
 	// groups it is for; Addressees are its entries, where a query loads them.
 	AudienceID *int64
 	Addressees []AudienceMember `gorm:"foreignKey:AudienceID;references:AudienceID"`
-	Deliveries int64            // live deliveries made by the hubs
+	// Deliveries is how many live deliveries the hubs made; kept in a
+	// table of its own, filled only where it is shown (the admin list).
+	Deliveries int64 `gorm:"-"`
 	// DeliverAt is when it is (or was) due; nil when it was posted live.
 	DeliverAt *time.Time
 	// Scheduled is true until DeliverAt comes: only admins see it then.
