@@ -86,7 +86,9 @@ type Notification struct {
 	// AudienceChanges are its changes of audience after a reader's cursor,
 	// in position order, where a reader needs them (package audience, AsOf).
 	AudienceChanges []AudienceChange `gorm:"-"`
-	Deliveries      int64            // live deliveries made by the hubs
+	// Deliveries is how many live deliveries the hubs made; kept in a
+	// table of its own, filled only where it is shown (the admin list).
+	Deliveries int64 `gorm:"-"`
 	// DeliverAt is when it is (or was) due; nil when it was posted live.
 	DeliverAt *time.Time
 	// Scheduled is true until DeliverAt comes: only admins see it then.

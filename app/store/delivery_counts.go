@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"beacon/app/models"
 	"beacon/migrations"
 )
 
@@ -21,8 +22,8 @@ func (s *Store) AddDeliveryCounts(ctx context.Context, counts map[int64]int64) e
 		return nil
 	}
 	// In id order, chunk after chunk: on PostgreSQL each chunk locks its
-	// rows in id order too (see addDeliveriesSQL), so two instances adding
-	// to the same rows take them in one order.
+	// notifications in id order too (see addDeliveriesSQL), as a prune
+	// does, so neither waits for the other in a cycle.
 	ids := slices.Sorted(maps.Keys(counts))
 	lockFirst := s.dialect != migrations.SQLite
 	err := s.write(ctx, func() error {
@@ -43,29 +44,41 @@ func (s *Store) AddDeliveryCounts(ctx context.Context, counts map[int64]int64) e
 }
 
 // deliveryChunk is how many notifications one statement of
-// AddDeliveryCounts updates: three parameters each, well under
-// SQLite's and PostgreSQL's limits.
+// AddDeliveryCounts counts: three parameters each, well under SQLite's
+// and PostgreSQL's limits.
 const deliveryChunk = 250
 
-// addDeliveriesSQL is one UPDATE adding counts[id] to each of ids: one
-// statement, not one per row, so the writer is held for a moment. It
-// leaves updated_at alone: a delivery is no change to the notification
-// on the wire. (CAST: PostgreSQL would read a bare parameter in a CASE as
-// text.)
+// addDeliveriesSQL is one multi-row upsert into delivery_counts adding
+// counts[id] to each of ids that still has its notification: one
+// statement, not one per row, so the writer is held for a moment. The
+// notification's row is left as it is. (CAST: PostgreSQL would read a
+// bare parameter in VALUES as text.)
 //
-// With lockFirst (PostgreSQL), the statement first locks the rows in id
-// order. A bare UPDATE locks them in the order its plan reaches them: a
-// small batch by the primary key (id order), a large one by a sequential
-// scan (heap order, which updates reshuffle), so two instances' batches
-// deadlocked (TestAddDeliveryCountsConcurrentOnPostgres). A locking
-// SELECT with ORDER BY locks rows as they come out of the sort, and the
-// UPDATE then touches only rows this transaction holds. SQLite has one
-// writer, so it needs no such step.
+// With lockFirst (PostgreSQL), the statement first takes a key-share lock
+// on the notifications in id order, as the rows come out of the sort: the
+// foreign key check would take the same lock in whatever order it
+// checked, and a prune holding one of them (it locks its batch in id
+// order, then deletes the counts with the rows) would deadlock with a
+// count holding another (TestPruneAndDeliveryCountsConcurrentOnPostgres).
+// The lock does not stop edits, which lock a row without its key. Counts
+// upsert in id order, so two instances' counts take the rows of
+// delivery_counts in one order too. SQLite has one writer, so it needs no
+// such step.
 func addDeliveriesSQL(ids []int64, counts map[int64]int64, lockFirst bool) (string, []any) {
 	var q strings.Builder
 	args := make([]any, 0, 3*len(ids))
-	inIDs := func() {
-		q.WriteString("(")
+	q.WriteString("WITH c (id, n) AS (VALUES ")
+	for i, id := range ids {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
+		args = append(args, id, counts[id])
+	}
+	q.WriteString(")")
+	from := "notifications"
+	if lockFirst {
+		q.WriteString(", locked AS (SELECT id FROM notifications WHERE id IN (")
 		for i, id := range ids {
 			if i > 0 {
 				q.WriteString(", ")
@@ -73,23 +86,39 @@ func addDeliveriesSQL(ids []int64, counts map[int64]int64, lockFirst bool) (stri
 			q.WriteString("?")
 			args = append(args, id)
 		}
-		q.WriteString(")")
+		q.WriteString(") ORDER BY id FOR KEY SHARE)")
+		from = "locked"
 	}
-	if lockFirst {
-		q.WriteString("WITH locked AS (SELECT id FROM notifications WHERE id IN ")
-		inIDs()
-		q.WriteString(" ORDER BY id FOR UPDATE) ")
-	}
-	q.WriteString("UPDATE notifications SET deliveries = deliveries + CASE notifications.id")
-	for _, id := range ids {
-		q.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
-		args = append(args, id, counts[id])
-	}
-	if lockFirst {
-		q.WriteString(" END FROM locked WHERE notifications.id = locked.id")
-	} else {
-		q.WriteString(" END WHERE id IN ")
-		inIDs()
-	}
+	// WHERE true: SQLite needs it to read the ON CONFLICT that follows as
+	// the upsert's, not the join's.
+	fmt.Fprintf(&q, ` INSERT INTO delivery_counts (notification_id, deliveries)
+SELECT c.id, c.n FROM c JOIN %s n ON n.id = c.id WHERE true ORDER BY c.id
+ON CONFLICT (notification_id) DO UPDATE SET deliveries = delivery_counts.deliveries + excluded.deliveries`, from)
 	return q.String(), args
+}
+
+// fillDeliveries sets Deliveries on each of ns: a notification never
+// delivered live has no count.
+func (s *Store) fillDeliveries(ctx context.Context, ns []models.Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ns))
+	for i, n := range ns {
+		ids[i] = n.ID
+	}
+	var rows []struct{ NotificationID, Deliveries int64 }
+	err := s.db.WithContext(ctx).Raw("SELECT notification_id, deliveries FROM delivery_counts WHERE notification_id IN ?", ids).
+		Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("delivery counts: %w", err)
+	}
+	counts := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		counts[r.NotificationID] = r.Deliveries
+	}
+	for i := range ns {
+		ns[i].Deliveries = counts[ns[i].ID]
+	}
+	return nil
 }

@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"beacon/app/pgtest"
+	"beacon/migrations"
 )
 
 // Counts for several notifications go in at once, add to what was there,
@@ -102,4 +105,58 @@ func batch(rng *rand.Rand, ids []int64) map[int64]int64 {
 		}
 	}
 	return m
+}
+
+// The counts move to a table of their own and back: migrating up copies
+// those in the notifications' rows over, down copies them back, and a
+// pruned notification's count goes with it.
+func TestMigrationMovesDeliveryCounts(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			a, b := post(t, s, nil), post(t, s, nil)
+			p, err := migrations.NewProvider(s.SQL(), s.Dialect(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 13); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.db.Exec("UPDATE notifications SET deliveries = 4 WHERE id = ?", a).Error; err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AddDeliveryCounts(ctx, map[int64]int64{a: 1, b: 2}); err != nil {
+				t.Fatal(err)
+			}
+			if na, nb := must(s.NotificationByID(ctx, a)), must(s.NotificationByID(ctx, b)); na.Deliveries != 5 || nb.Deliveries != 2 {
+				t.Fatalf("after up: %d and %d deliveries, want 5 and 2", na.Deliveries, nb.Deliveries)
+			}
+			if _, err := p.DownTo(ctx, 13); err != nil {
+				t.Fatal(err)
+			}
+			var back []int64
+			if err := s.db.Raw("SELECT deliveries FROM notifications WHERE id IN ? ORDER BY id", []int64{a, b}).Scan(&back).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(back, []int64{5, 2}) {
+				t.Fatalf("after down: deliveries %v, want [5 2]", back)
+			}
+			if _, err := p.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.PruneNotificationsBefore(ctx, time.Now().Add(time.Minute)); err != nil || n != 2 {
+				t.Fatalf("pruned %d, %v; want 2", n, err)
+			}
+			var left int64
+			if err := s.db.Raw("SELECT count(*) FROM delivery_counts").Scan(&left).Error; err != nil {
+				t.Fatal(err)
+			}
+			if left != 0 {
+				t.Fatalf("%d delivery counts outlived their notifications", left)
+			}
+		})
+	}
 }

@@ -67,6 +67,8 @@ func (s *Store) CreateOrReplaceNotifications(ctx context.Context, ns []*models.N
 
 // plainRun is the end of the run of posts without a key that starts at
 // ns[i], which one statement stores (PostgreSQL); i when there is none.
+// SQLite stores a batch's posts one by one, so that a refusal names its
+// item.
 func (s *Store) plainRun(ns []*models.Notification, i int) int {
 	if s.dialect != migrations.Postgres {
 		return i

@@ -25,7 +25,8 @@ const pruneBatch = 1000
 //
 // On PostgreSQL, each batch locks its notifications in id order (the
 // select's FOR UPDATE, as rows come out of the sort) before deleting
-// anything. Delivery counts, which do not take the notifications lock,
+// anything; their delivery counts go with them (the foreign key's
+// cascade). Delivery counts, which do not take the notifications lock,
 // lock theirs in id order too (see addDeliveriesSQL): holding rows below
 // the one it waits for, neither can wait for the other in a cycle. The
 // DELETEs alone took rows in the order of their plan, heap order for a

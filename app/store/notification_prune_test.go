@@ -69,8 +69,18 @@ func TestPruneAndDeliveryCountsConcurrentOnPostgres(t *testing.T) {
 		}
 	}
 	var left []struct{ ID, Deliveries int64 }
-	if err := pruner.db.Raw("SELECT id, deliveries FROM notifications ORDER BY id").Scan(&left).Error; err != nil {
+	err := pruner.db.Raw(`SELECT n.id, COALESCE(d.deliveries, 0) AS deliveries
+		FROM notifications n LEFT JOIN delivery_counts d ON d.notification_id = n.id ORDER BY n.id`).Scan(&left).Error
+	if err != nil {
 		t.Fatal(err)
+	}
+	var orphans int64
+	if err := pruner.db.Raw("SELECT count(*) FROM delivery_counts WHERE notification_id NOT IN (SELECT id FROM notifications)").
+		Scan(&orphans).Error; err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Fatalf("%d delivery counts outlived their notifications", orphans)
 	}
 	if len(left) != len(kept) {
 		t.Fatalf("%d notifications left, want the %d kept", len(left), len(kept))
@@ -161,11 +171,11 @@ func readShuffled(t *testing.T, s *Store, us []models.User, ids []int64, rng *ra
 	}
 }
 
-// postShuffled posts n notifications and returns their ids, and those of
-// the third of them that a prune keeps (scheduled a year ahead). The rows
-// lie on disk in an order other than their ids', as counting their
-// deliveries leaves them in time: an update writes a row's new version
-// wherever there is room.
+// postShuffled posts n notifications, each delivered once, and returns
+// their ids, and those of the third of them that a prune keeps (scheduled
+// a year ahead). The rows of both tables lie on disk in an order other
+// than their ids', as edits and counting deliveries leave them in time:
+// an update writes a row's new version wherever there is room.
 func postShuffled(t *testing.T, s *Store, n int, rng *rand.Rand) (ids, keep []int64) {
 	t.Helper()
 	var posted []struct {
@@ -192,7 +202,17 @@ func postShuffled(t *testing.T, s *Store, n int, rng *rand.Rand) (ids, keep []in
 	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	err = s.db.Transaction(func(tx *gorm.DB) error {
 		for _, id := range shuffled {
-			if err := tx.Exec("UPDATE notifications SET deliveries = deliveries + 1 WHERE id = ?", id).Error; err != nil {
+			if err := tx.Exec("UPDATE notifications SET updated_at = now() WHERE id = ?", id).Error; err != nil {
+				return err
+			}
+		}
+		for _, id := range shuffled {
+			if err := tx.Exec("INSERT INTO delivery_counts (notification_id, deliveries) VALUES (?, 0)", id).Error; err != nil {
+				return err
+			}
+		}
+		for _, id := range slices.Backward(shuffled) {
+			if err := tx.Exec("UPDATE delivery_counts SET deliveries = deliveries + 1 WHERE notification_id = ?", id).Error; err != nil {
 				return err
 			}
 		}
@@ -201,12 +221,17 @@ func postShuffled(t *testing.T, s *Store, n int, rng *rand.Rand) (ids, keep []in
 	if err != nil {
 		t.Fatal(err)
 	}
-	var onDisk []int64
-	if err := s.db.Raw("SELECT id FROM notifications WHERE id >= ? ORDER BY ctid", ids[0]).Scan(&onDisk).Error; err != nil {
-		t.Fatal(err)
-	}
-	if slices.IsSorted(onDisk) {
-		t.Fatal("the rows lie in id order on disk: the test would prove nothing")
+	for _, q := range []string{
+		"SELECT id FROM notifications WHERE id >= ? ORDER BY ctid",
+		"SELECT notification_id FROM delivery_counts WHERE notification_id >= ? ORDER BY ctid",
+	} {
+		var onDisk []int64
+		if err := s.db.Raw(q, ids[0]).Scan(&onDisk).Error; err != nil {
+			t.Fatal(err)
+		}
+		if slices.IsSorted(onDisk) {
+			t.Fatalf("%s: the rows lie in id order on disk: the test would prove nothing", q)
+		}
 	}
 	return ids, keep
 }

@@ -162,16 +162,24 @@ func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.No
 	if err := s.fillReadBy(ctx, ns); err != nil {
 		return nil, fmt.Errorf("latest notifications: %w", err)
 	}
+	if err := s.fillDeliveries(ctx, ns); err != nil {
+		return nil, fmt.Errorf("latest notifications: %w", err)
+	}
 	return ns, nil
 }
 
 // NotificationByID returns notification id in whatever state it is in
-// (scheduled, live or withdrawn), its recipient filled; ErrNotFound when
-// there is none. It only reads: the admin's edit form, say.
+// (scheduled, live or withdrawn), its recipient and delivery count
+// filled; ErrNotFound when there is none. It only reads: the admin's edit
+// form, say.
 func (s *Store) NotificationByID(ctx context.Context, id int64) (models.Notification, error) {
 	var n models.Notification
 	if err := s.db.WithContext(ctx).Scopes(withAudience).Take(&n, id).Error; err != nil {
 		return models.Notification{}, fmt.Errorf("notification %d: %w", id, notFound(err))
 	}
-	return n, nil
+	ns := []models.Notification{n}
+	if err := s.fillDeliveries(ctx, ns); err != nil {
+		return models.Notification{}, fmt.Errorf("notification %d: %w", id, err)
+	}
+	return ns[0], nil
 }

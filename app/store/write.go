@@ -159,37 +159,11 @@ func (s *Store) runGroup() {
 	if s.dialect == migrations.Postgres {
 		s.runPostgresGroup(ctx, g)
 	} else {
-		s.runSQLiteGroup(ctx, g.ts, g.errs)
+		s.runSQLiteGroup(ctx, g)
 	}
 	answered = true
 	for i, t := range g.ts {
 		t.done <- g.errs[i]
-	}
-}
-
-// runSQLiteGroup runs ts in one transaction, each in a savepoint, and
-// sets errs; those already set (their callers gave up) are skipped.
-func (s *Store) runSQLiteGroup(ctx context.Context, ts []*groupTx, errs []error) {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for i, t := range ts {
-			if errs[i] != nil {
-				continue
-			}
-			// Nested: a savepoint, so that t's error undoes t's work alone.
-			if errs[i] = tx.Transaction(t.fn); errs[i] != nil && !refusal(errs[i]) {
-				// A failure of the database itself (a full disk, an I/O
-				// error) may have rolled the whole transaction back, and
-				// savepoints after it would commit on their own: fail the
-				// group, so nobody hears of a commit that did not happen.
-				return errs[i]
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		for i := range errs {
-			errs[i] = err
-		}
 	}
 }
 

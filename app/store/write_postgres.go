@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"beacon/app/models"
+	"beacon/migrations"
 )
 
 // insertNotificationsSQL stores a group's plain posts in one statement
@@ -39,14 +40,19 @@ var (
 	insertTryingSQL  = fmt.Sprintf(insertNotificationsSQL, "SELECT pg_try_advisory_xact_lock($1) AS got")
 )
 
-// queryer runs a statement that returns rows: the pool, or a transaction.
+// queryer runs statements: the pool, or a transaction.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // insertNotifications stores ns, prepared (prepareInsert) and without
-// keys, under notificationsLock, and places each at its position.
+// keys, under notificationsLock (on SQLite, as the writer), and places
+// each at its position.
 func (s *Store) insertNotifications(ctx context.Context, q queryer, ns []*models.Notification) error {
+	if s.dialect == migrations.SQLite {
+		return s.insertSQLiteNotifications(ctx, q, ns)
+	}
 	_, err := s.insertUnderLock(ctx, q, ns, insertWaitingSQL)
 	return err
 }

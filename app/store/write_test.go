@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
@@ -172,5 +173,119 @@ func TestAFailingTransactionFailsItsGroup(t *testing.T) {
 	}
 	if last, err := s.LastPosition(ctx); err != nil || last != 0 {
 		t.Fatalf("last position %d (%v): the failed group stored something", last, err)
+	}
+}
+
+// On SQLite too, a group's plain posts are one statement, and one of them
+// for a recipient deleted since it was checked fails alone: the statement
+// is undone, the group runs again post by post, and the others are
+// stored at consecutive positions, with no hole.
+func TestOneBadPlainPostFailsAloneOnSQLite(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	ctx := context.Background()
+	gone := int64(1 << 40)
+	s.writer <- struct{}{} // hold the writer while the group gathers
+	const posts = 6
+	ns := make([]models.Notification, posts)
+	errs := make([]error, posts)
+	var wg sync.WaitGroup
+	for i := range ns {
+		ns[i] = models.Notification{Title: "plain", Level: "info"}
+		if i == 3 {
+			ns[i].RecipientID = &gone
+		}
+		wg.Go(func() { errs[i] = s.CreateNotification(ctx, &ns[i]) })
+	}
+	for waitingTxs(s) < posts {
+		runtime.Gosched()
+	}
+	before := s.Queries()
+	<-s.writer
+	wg.Wait()
+	for i, err := range errs {
+		if i == 3 {
+			if !errors.Is(err, gorm.ErrForeignKeyViolated) {
+				t.Fatalf("the post for a deleted recipient: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+	}
+	if got := s.Queries() - before; got < posts {
+		t.Fatalf("%d statements: the group did not run again post by post", got)
+	}
+	var stored []models.Notification
+	if err := s.db.Order("id").Find(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != posts-1 {
+		t.Fatalf("%d rows stored, want %d", len(stored), posts-1)
+	}
+	for i, n := range stored {
+		if n.ID != int64(i)+1 || n.Position != n.ID || n.FirstPosition != n.ID {
+			t.Fatalf("stored %+v at %d: want consecutive positions from 1", n, i)
+		}
+	}
+}
+
+// Posts the writer stores in one statement read back as a post stored
+// alone does: every field, scheduled or not, for everyone or for a user.
+func TestAGroupsPostsReadBackAsOneAloneDoes(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	ctx := context.Background()
+	u := user(t, s, "reader@example.com")
+	later := time.Now().Add(time.Hour).UTC()
+	variants := []func() models.Notification{
+		func() models.Notification { return models.Notification{Title: "plain", Body: "b", Level: "info"} },
+		func() models.Notification {
+			return models.Notification{Title: "for one", Level: "warning", RecipientID: &u.ID}
+		},
+		func() models.Notification {
+			return models.Notification{Title: "later", Level: "info", DeliverAt: &later}
+		},
+	}
+	var alone []models.Notification
+	for _, v := range variants {
+		n := v()
+		if err := insertOnly(ctx, s, &n); err != nil { // the savepoint path
+			t.Fatal(err)
+		}
+		alone = append(alone, must(s.NotificationByID(ctx, n.ID)))
+	}
+	s.writer <- struct{}{}
+	grouped := make([]models.Notification, len(variants))
+	errs := make([]error, len(variants))
+	var wg sync.WaitGroup
+	for i, v := range variants {
+		grouped[i] = v()
+		wg.Go(func() { errs[i] = s.CreateNotification(ctx, &grouped[i]) })
+	}
+	for waitingTxs(s) < len(variants) {
+		runtime.Gosched()
+	}
+	<-s.writer
+	wg.Wait()
+	for i := range variants {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		a, g := alone[i], must(s.NotificationByID(ctx, grouped[i].ID))
+		if g.ID != grouped[i].ID || g.Position != grouped[i].Position || g.FirstPosition != grouped[i].FirstPosition {
+			t.Fatalf("%q: stored at %d/%d/%d, told %d/%d/%d", g.Title, g.ID, g.Position, g.FirstPosition,
+				grouped[i].ID, grouped[i].Position, grouped[i].FirstPosition)
+		}
+		// What differs between the two is where and when they were posted.
+		a.ID, a.Position, a.CreatedAt, a.UpdatedAt = g.ID, g.Position, g.CreatedAt, g.UpdatedAt
+		if a.FirstPosition != 0 {
+			a.FirstPosition = g.ID
+		}
+		if !reflect.DeepEqual(a, g) {
+			t.Fatalf("grouped post reads back as\n%+v\nalone as\n%+v", g, a)
+		}
+		if !g.CreatedAt.Equal(g.UpdatedAt) || g.CreatedAt.Location() != time.UTC {
+			t.Fatalf("%q: created %v, updated %v", g.Title, g.CreatedAt, g.UpdatedAt)
+		}
 	}
 }
