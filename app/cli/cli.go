@@ -39,6 +39,7 @@ commands:
                             take these users out of the group (all or none)
   group list                list groups: name, open or not, member count
   group delete NAME         delete a group
+  webpush keys              print a new VAPID key pair: WEBPUSH_PUBLIC_KEY=… and WEBPUSH_PRIVATE_KEY=…
   bench [flags]             load a running Beacon and report (beacon bench -h)`
 
 // ErrUsage is returned for a command line Beacon does not understand.
@@ -80,6 +81,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return groupDelete(ctx, env, rest[1])
 	case cmd == "bench":
 		return benchCmd(ctx, env, rest)
+	case cmd == "webpush" && len(rest) == 1 && rest[0] == "keys":
+		return webpushKeys(env)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		_, err := fmt.Fprintln(env.Stdout, usage)
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"beacon/app/auth"
+	"beacon/app/config"
 	"beacon/app/store"
 	"beacon/migrations"
 )
@@ -114,4 +115,26 @@ func mustProvider(t *testing.T) *goose.Provider {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// `beacon webpush keys` prints a pair, as the two settings, that serve
+// accepts.
+func TestWebPushKeysPrintsAPairTheConfigAccepts(t *testing.T) {
+	out, err := run(t, filepath.Join(t.TempDir(), "beacon.db"), "", nil, "webpush", "keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "WEBPUSH_PUBLIC_KEY=") || !strings.HasPrefix(lines[1], "WEBPUSH_PRIVATE_KEY=") {
+		t.Fatalf("printed %q, want WEBPUSH_PUBLIC_KEY=… and WEBPUSH_PRIVATE_KEY=…", out)
+	}
+	set := map[string]string{}
+	for _, l := range lines {
+		k, v, _ := strings.Cut(l, "=")
+		set[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return set[k] })
+	if err != nil || cfg.WebPush.Public != set["WEBPUSH_PUBLIC_KEY"] {
+		t.Fatalf("config from the printed pair: %+v, %v", cfg.WebPush, err)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"beacon/app/push"
 )
 
 // Config is every setting Beacon takes from its environment.
@@ -50,6 +52,10 @@ type Config struct {
 	// hold at once; 0 is no limit.
 	StreamLimitUser    int
 	StreamLimitAddress int
+	// WebPush is the VAPID key pair (WEBPUSH_PUBLIC_KEY,
+	// WEBPUSH_PRIVATE_KEY); zero when unset, and then the store keeps one
+	// for every instance.
+	WebPush push.Keys
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -128,6 +134,12 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+	c.WebPush = push.Keys{Public: strings.TrimSpace(getenv("WEBPUSH_PUBLIC_KEY")), Private: strings.TrimSpace(getenv("WEBPUSH_PRIVATE_KEY"))}
+	if c.WebPush != (push.Keys{}) {
+		if err := c.WebPush.Check(); err != nil {
+			return c, fmt.Errorf("config: %w (set both, or neither: Beacon then keeps a pair in its database)", err)
 		}
 	}
 	switch secret := getenv("SECRET_KEY_BASE"); {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"beacon/app/push"
 )
 
 func env(m map[string]string) func(string) string {
@@ -117,5 +119,30 @@ func TestStreamLimits(t *testing.T) {
 	c, err = Load(env(map[string]string{"STREAM_LIMIT_USER": "0", "STREAM_LIMIT_ADDRESS": "5"}))
 	if err != nil || c.StreamLimitUser != 0 || c.StreamLimitAddress != 5 {
 		t.Fatalf("set: user %d address %d (%v)", c.StreamLimitUser, c.StreamLimitAddress, err)
+	}
+}
+
+func TestWebPushKeysComeAsAPairOrNotAtAll(t *testing.T) {
+	k, err := push.NewKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"WEBPUSH_PUBLIC_KEY": k.Public, "WEBPUSH_PRIVATE_KEY": " " + k.Private + "\n"}))
+	if err != nil || c.WebPush != k {
+		t.Fatalf("a pair: %+v, %v", c.WebPush, err)
+	}
+	if c, err := Load(env(nil)); err != nil || c.WebPush != (push.Keys{}) {
+		t.Fatalf("neither: %+v, %v", c.WebPush, err)
+	}
+	other, _ := push.NewKeys()
+	for name, m := range map[string]map[string]string{
+		"public alone":      {"WEBPUSH_PUBLIC_KEY": k.Public},
+		"private alone":     {"WEBPUSH_PRIVATE_KEY": k.Private},
+		"not a pair":        {"WEBPUSH_PUBLIC_KEY": other.Public, "WEBPUSH_PRIVATE_KEY": k.Private},
+		"private not a key": {"WEBPUSH_PUBLIC_KEY": k.Public, "WEBPUSH_PRIVATE_KEY": "abc"},
+	} {
+		if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "WEBPUSH_") {
+			t.Errorf("%s: %v, want refused naming the setting", name, err)
+		}
 	}
 }

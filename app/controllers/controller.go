@@ -96,7 +96,9 @@ type Controller struct {
 	// AllowedOrigins may open the chat WebSocket besides the request's own host.
 	AllowedOrigins []string
 	Signup         bool // SIGNUP: whether visitors may create accounts
-	TrustProxy     bool // TRUST_PROXY: believe a local proxy's X-Forwarded-Proto
+	// PushKey is the VAPID public key browsers subscribe with (GET /push/key).
+	PushKey    string
+	TrustProxy bool // TRUST_PROXY: believe a local proxy's X-Forwarded-Proto
 }
 
 // page is the layout's view of this request, with the user's unread count.

@@ -71,6 +71,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	if ops.MetricsToken != "" { // unset: no route, so /metrics is 404
 		e.GET("/metrics", metricsShow(ops.MetricsToken, ops.Metrics))
 	}
+	e.GET("/push/key", ctl.pushKeyShow)
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
 

@@ -26,6 +26,7 @@ import (
 	"beacon/app/controllers"
 	"beacon/app/jobs"
 	"beacon/app/limits"
+	"beacon/app/push"
 	"beacon/app/store"
 	"beacon/app/stream"
 	"beacon/migrations"
@@ -115,6 +116,15 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		return nil, err
 	}
 
+	// Every instance signs its pushes with one pair: the environment's, or
+	// the one kept in the database (made by the first instance to start).
+	pushKeys := cfg.WebPush
+	if pushKeys == (push.Keys{}) {
+		if pushKeys, err = st.WebPushKeys(ctx, push.NewKeys); err != nil {
+			return nil, err
+		}
+	}
+
 	var sessionStore scs.Store
 	var stop func()
 	if st.Dialect() == migrations.Postgres {
@@ -168,6 +178,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		TrustProxy:     cfg.TrustProxy,
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
+		PushKey:        pushKeys.Public,
 	}
 	// On PostgreSQL the connection limits count across instances through
 	// the database; on SQLite this instance's counts are the truth.
