@@ -56,6 +56,9 @@ type Config struct {
 	// WEBPUSH_PRIVATE_KEY); zero when unset, and then the store keeps one
 	// for every instance.
 	WebPush push.Keys
+	// WebPushAllowedHosts are the hosts a push subscription's endpoint may
+	// name (WEBPUSH_ALLOWED_HOSTS; default push.DefaultAllowedHosts).
+	WebPushAllowedHosts []string
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -134,6 +137,15 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, o := range strings.Split(getenv("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+	c.WebPushAllowedHosts = push.DefaultAllowedHosts
+	if v := getenv("WEBPUSH_ALLOWED_HOSTS"); strings.TrimSpace(v) != "" {
+		c.WebPushAllowedHosts = nil
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.WebPushAllowedHosts = append(c.WebPushAllowedHosts, h)
+			}
 		}
 	}
 	c.WebPush = push.Keys{Public: strings.TrimSpace(getenv("WEBPUSH_PUBLIC_KEY")), Private: strings.TrimSpace(getenv("WEBPUSH_PRIVATE_KEY"))}

@@ -51,6 +51,8 @@ type Store interface {
 	GroupMembers(ctx context.Context) (map[int64][]models.User, error)
 	CreateGroup(ctx context.Context, name string, open bool) (models.Group, error)
 	DeleteGroup(ctx context.Context, name string) (members []int64, err error)
+	SavePushSubscription(ctx context.Context, sub *models.PushSubscription) (created bool, err error)
+	DeletePushSubscription(ctx context.Context, userID int64, endpoint string) error
 	AddGroupMembers(ctx context.Context, name string, emails []string) (added []int64, err error)
 	RemoveGroupMembers(ctx context.Context, name string, emails []string) (removed []int64, err error)
 	OpenGroups(ctx context.Context, userID int64) ([]models.Topic, error)
@@ -97,7 +99,9 @@ type Controller struct {
 	AllowedOrigins []string
 	Signup         bool // SIGNUP: whether visitors may create accounts
 	// PushKey is the VAPID public key browsers subscribe with (GET /push/key).
-	PushKey    string
+	PushKey string
+	// PushHosts are the push services a subscription may name.
+	PushHosts  []string
 	TrustProxy bool // TRUST_PROXY: believe a local proxy's X-Forwarded-Proto
 }
 

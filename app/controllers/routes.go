@@ -90,6 +90,13 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.POST("/topics/:name/follow", ctl.topicFollow, auth.RequireUser)
 	site.POST("/topics/:name/leave", ctl.topicLeave, auth.RequireUser)
 
+	// A page's script subscribes this browser to Web Push: 401, not a
+	// redirect, without a user, and that before the CSRF check.
+	pushSubs := e.Group("/push/subscriptions", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.PrivateCache,
+		requireUserJSON, ctl.Sessions.CheckCSRF)
+	pushSubs.POST("", ctl.pushSubscriptionCreate)
+	pushSubs.DELETE("", ctl.pushSubscriptionDelete)
+
 	site.GET("/chat", ctl.chatShow)
 	site.GET("/chat/:room", ctl.chatShow)
 	// A hijacked connection: no compression or timeout middleware either.

@@ -179,6 +179,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 		PushKey:        pushKeys.Public,
+		PushHosts:      cfg.WebPushAllowedHosts,
 	}
 	// On PostgreSQL the connection limits count across instances through
 	// the database; on SQLite this instance's counts are the truth.
