@@ -19,6 +19,13 @@ import (
 // live and in replays, each told only their own part of its audience; a
 // user who leaves a group has their streams reset and stops seeing it.
 func TestAPostToGroupsAndUsersReachesItsAudienceAlone(t *testing.T) {
+	forEachStreamMode(t, testAudience)
+}
+
+// forEachStreamMode runs test on both databases, with streams the hub
+// takes over and replays from memory, and with streams served in their
+// handler (TLS) and replayed from the database.
+func forEachStreamMode(t *testing.T, test func(t *testing.T, opts apptest.Options)) {
 	for _, mode := range []struct {
 		name string
 		opts apptest.Options
@@ -29,7 +36,7 @@ func TestAPostToGroupsAndUsersReachesItsAudienceAlone(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
 				opts.TLS, opts.ResumeWindow = mode.opts.TLS, mode.opts.ResumeWindow
-				testAudience(t, opts)
+				test(t, opts)
 			})
 		})
 	}

@@ -18,20 +18,7 @@ import (
 // gets `update`; live, resuming from memory or the database, in the list
 // and the long poll.
 func TestReaddressingANotificationWithdrawsItFromLosersAndDeliversItToGainers(t *testing.T) {
-	for _, mode := range []struct {
-		name string
-		opts apptest.Options
-	}{
-		{"taken-over streams, replay from memory", apptest.Options{}},
-		{"streams in their handler, replay from the database", apptest.Options{TLS: true, ResumeWindow: -1}},
-	} {
-		t.Run(mode.name, func(t *testing.T) {
-			forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
-				opts.TLS, opts.ResumeWindow = mode.opts.TLS, mode.opts.ResumeWindow
-				testReaddress(t, opts)
-			})
-		})
-	}
+	forEachStreamMode(t, testReaddress)
 }
 
 func testReaddress(t *testing.T, opts apptest.Options) {
