@@ -17,6 +17,9 @@ import (
 // lines, once every change is loaded, since the first event of a
 // notification new to the hub stands at its first position, maybe before
 // changes an earlier batch loaded. Deliveries count first deliveries only.
+// A notification readdressed since the cursor is told per viewer
+// (retold.go), and a change of membership among the look's positions
+// regroups its user's streams there (regroupsBetween).
 func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 	before := cursor
 	var out []fanned

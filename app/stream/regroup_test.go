@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,9 +28,14 @@ func TestMembershipChangeResetsTheStreamBeforeAnyLaterChange(t *testing.T) {
 	if _, err := r.store.CreateGroup(ctx, "ops", false); err != nil {
 		t.Fatal(err)
 	}
+	var held atomic.Int64 // taken-over streams
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		sr := stream.Request{UserID: ann.ID, LastEventID: req.Header.Get("Last-Event-ID"), Request: req,
-			SignedIn: func() bool { return true }}
+			SignedIn: func() bool { return true },
+			TakenOver: func() func() {
+				held.Add(1)
+				return func() { held.Add(-1) }
+			}}
 		if err := r.hub.Stream(req.Context(), w, sr); err != nil {
 			t.Errorf("stream: %v", err)
 		}
@@ -54,8 +60,10 @@ func TestMembershipChangeResetsTheStreamBeforeAnyLaterChange(t *testing.T) {
 		t.Fatalf("ann in ops: %q, want %q", got, want)
 	}
 
-	// She leaves ops; nobody tells her topic. The next post is the hub's
-	// first look past the change.
+	// Once the hub owns her stream (one still in its handler hears of the
+	// change on her topic), she leaves ops; nobody tells her topic. The
+	// next post is the hub's first look past the change.
+	waitUntil(t, "the stream is taken over", func() bool { return held.Load() == 1 })
 	if _, err := r.store.RemoveGroupMembers(ctx, "ops", []string{ann.Email}); err != nil {
 		t.Fatal(err)
 	}
