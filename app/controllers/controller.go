@@ -53,6 +53,8 @@ type Store interface {
 	DeleteGroup(ctx context.Context, name string) (members []int64, err error)
 	SavePushSubscription(ctx context.Context, sub *models.PushSubscription) (created bool, err error)
 	DeletePushSubscription(ctx context.Context, userID int64, endpoint string) error
+	DeletePushSubscriptionByID(ctx context.Context, userID, id int64) error
+	PushSubscriptionsOf(ctx context.Context, userID int64) ([]models.PushSubscription, error)
 	AddGroupMembers(ctx context.Context, name string, emails []string) (added []int64, err error)
 	RemoveGroupMembers(ctx context.Context, name string, emails []string) (removed []int64, err error)
 	OpenGroups(ctx context.Context, userID int64) ([]models.Topic, error)

@@ -132,3 +132,42 @@ func mustSubs(t *testing.T, app *apptest.App, userID int64) []models.PushSubscri
 	}
 	return subs
 }
+
+// /settings lists the person's push devices, and Remove (a plain form)
+// forgets one of theirs, never another's.
+func TestSettingsListTheDevicesAndRemoveOne(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app := apptest.New(t, opts)
+		ann := app.CreateUser(t, "Ann", "ann@example.com", "password ann", false)
+		app.CreateUser(t, "Bob", "bob@example.com", "password bob", false)
+		if resp, _ := app.Client(t).Get(t, "/settings"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+			t.Errorf("a visitor on /settings: %d to %q, want 303 to /login", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		c := app.Client(t)
+		c.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+		c.Login(t, "ann@example.com", "password ann")
+		for _, e := range []string{"laptop", "phone"} {
+			if status, body := pushCall(t, c, http.MethodPost, c.CSRF(t), subscriptionJSON(t, "https://fcm.googleapis.com/fcm/send/"+e)); status != http.StatusCreated {
+				t.Fatalf("subscribing %s: %d %s", e, status, body)
+			}
+		}
+		_, page := c.Get(t, "/settings")
+		subs := mustSubs(t, app, ann.ID)
+		if strings.Count(page, `class="device card"`) != 2 || !strings.Contains(page, "Firefox on Linux") || !strings.Contains(page, "no push yet") {
+			t.Fatalf("ann's settings do not list her two devices as Firefox on Linux")
+		}
+		b := app.Client(t)
+		b.Login(t, "bob@example.com", "password bob")
+		resp, _ := b.PostForm(t, fmt.Sprintf("/settings/devices/%d/remove", subs[0].ID), map[string][]string{"_csrf": {b.CSRF(t)}})
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("bob removing ann's device: %d, want 404", resp.StatusCode)
+		}
+		resp, _ = c.PostForm(t, fmt.Sprintf("/settings/devices/%d/remove", subs[0].ID), map[string][]string{"_csrf": {c.CSRF(t)}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("ann removing her device: %d, want 303", resp.StatusCode)
+		}
+		if left := mustSubs(t, app, ann.ID); len(left) != 1 || left[0].ID != subs[1].ID {
+			t.Errorf("after removing one: %+v", left)
+		}
+	})
+}

@@ -86,6 +86,8 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 
+	site.GET("/settings", ctl.settingsShow, auth.RequireUser)
+	site.POST("/settings/devices/:id/remove", ctl.deviceRemove, auth.RequireUser)
 	site.GET("/topics", ctl.topicsIndex, auth.RequireUser)
 	site.POST("/topics/:name/follow", ctl.topicFollow, auth.RequireUser)
 	site.POST("/topics/:name/leave", ctl.topicLeave, auth.RequireUser)

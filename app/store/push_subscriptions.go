@@ -66,3 +66,21 @@ func (s *Store) PushSubscriptionsOf(ctx context.Context, userID int64) ([]models
 	}
 	return subs, nil
 }
+
+// DeletePushSubscriptionByID deletes subscription id of user userID:
+// ErrNotFound when there is none of theirs, so that a guess cannot tell.
+func (s *Store) DeletePushSubscriptionByID(ctx context.Context, userID, id int64) error {
+	var deleted int64
+	err := s.write(ctx, func() error {
+		res := s.db.WithContext(ctx).Where("id = ? AND user_id = ?", id, userID).Delete(&models.PushSubscription{})
+		deleted = res.RowsAffected
+		return res.Error
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("delete push subscription %d of user %d: %w", id, userID, err)
+	case deleted == 0:
+		return fmt.Errorf("delete push subscription %d of user %d: %w", id, userID, ErrNotFound)
+	}
+	return nil
+}
