@@ -22,6 +22,17 @@ const maxAPIBody = 64 << 10
 // HandleError to answer: 415 for another Content-Type, 413 for a body too
 // large, 400 for a body that is not one object of v's fields.
 func bindJSONObject(c echo.Context, v any, limit int64) error {
+	return decodeJSONObject(c, v, limit, true)
+}
+
+// bindBrowserJSON is bindJSONObject for what a browser's API hands a page's
+// script, whose members browsers may add to: unknown ones are ignored.
+func bindBrowserJSON(c echo.Context, v any, limit int64) error {
+	return decodeJSONObject(c, v, limit, false)
+}
+
+// decodeJSONObject is bindJSONObject; strict refuses unknown members.
+func decodeJSONObject(c echo.Context, v any, limit int64, strict bool) error {
 	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil || mt != echo.MIMEApplicationJSON {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "The body must be sent as Content-Type: application/json.")
@@ -44,7 +55,9 @@ func bindJSONObject(c echo.Context, v any, limit int64) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The body must be one JSON object.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The body must be one JSON object of the documented fields: "+err.Error())
 	}

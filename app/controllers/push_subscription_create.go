@@ -1,10 +1,8 @@
 package controllers
 
 import (
-	"encoding/json"
-	"io"
-	"mime"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,7 +21,7 @@ const maxSubscriptionBody = 4 << 10
 // is wrong with it.
 func (ctl *Controller) pushSubscriptionCreate(c echo.Context) error {
 	var in push.Subscription
-	if err := readJSON(c, &in); err != nil {
+	if err := bindBrowserJSON(c, &in, maxSubscriptionBody); err != nil {
 		return err
 	}
 	if err := in.Check(ctl.PushHosts); err != nil {
@@ -49,7 +47,7 @@ func (ctl *Controller) pushSubscriptionDelete(c echo.Context) error {
 	var in struct {
 		Endpoint string `json:"endpoint"`
 	}
-	if err := readJSON(c, &in); err != nil {
+	if err := bindBrowserJSON(c, &in, maxSubscriptionBody); err != nil {
 		return err
 	}
 	if in.Endpoint == "" || !models.IsText(in.Endpoint) {
@@ -61,38 +59,16 @@ func (ctl *Controller) pushSubscriptionDelete(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// readJSON decodes a small JSON object a browser's script sent. Unknown
-// members are allowed: browsers may add to PushSubscription.toJSON().
-func readJSON(c echo.Context, v any) error {
-	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationJSON {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "The body must be sent as Content-Type: application/json.")
-	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxSubscriptionBody+1))
-	switch {
-	case err != nil:
-		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read.")
-	case len(body) > maxSubscriptionBody:
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "The body is too large.")
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The body must be one JSON object: "+err.Error())
-	}
-	return nil
-}
-
 // truncate cuts s to at most n bytes, at a rune boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // requireUserJSON answers 401 to a request without a signed-in user, for
 // the routes only a page's script calls.
