@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -56,4 +57,21 @@ func (a *App) LastNotificationID(t testing.TB) int64 {
 		return 0
 	}
 	return ns[0].ID
+}
+
+// CallAPI sends a JSON body (may be "") to path with method and a bearer
+// token, as another system would: PATCH and DELETE on a notification.
+func (a *App) CallAPI(t testing.TB, method, path, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, a.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, readBody(t, resp)
 }

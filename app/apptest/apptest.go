@@ -62,6 +62,9 @@ type Options struct {
 	// ResumeWindow sizes the hub's resume window; < 0 keeps none, so that
 	// every replay reads the database.
 	ResumeWindow int
+	// PushRetry shortens the wait after a push's first failure (default
+	// 10s), which no setting reaches.
+	PushRetry time.Duration
 	// TLS serves HTTPS (httptest's certificate, HTTP/1.1) to the app's
 	// clients: streams then stay in their handler, where over plain HTTP
 	// the hub takes their connections over.
@@ -115,7 +118,7 @@ func New(t testing.TB, opts Options) *App {
 		t.Fatal(err)
 	}
 	a := &App{Store: st, cfg: cfg, log: log, tls: opts.TLS, tune: server.Tuning{StreamRetry: opts.Retry,
-		ReadBound: opts.ReadBound, LimitRefresh: opts.LimitRefresh, ResumeWindow: opts.ResumeWindow}}
+		ReadBound: opts.ReadBound, LimitRefresh: opts.LimitRefresh, ResumeWindow: opts.ResumeWindow, PushRetry: opts.PushRetry}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -38,8 +38,9 @@ func startCluster(t *testing.T, n int) *cluster {
 }
 
 // startClusterWith is startCluster with more parameters for DATABASE_URL
-// ("synchronous_commit=off&…"), which pgx passes to the server.
-func startClusterWith(t *testing.T, n int, params string) *cluster {
+// ("synchronous_commit=off&…"), which pgx passes to the server, and more
+// environment for every instance ("WEBPUSH_DELAY=1s").
+func startClusterWith(t *testing.T, n int, params string, env ...string) *cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -55,7 +56,7 @@ func startClusterWith(t *testing.T, n int, params string) *cluster {
 	}
 	for i := range n {
 		c.nodes = append(c.nodes, startNode(t, string(rune('A'+i)),
-			"DATABASE_URL="+c.url, "SECRET_KEY_BASE=cluster-test", "ADMIN_EMAIL=", "ADMIN_PASSWORD="))
+			append([]string{"DATABASE_URL=" + c.url, "SECRET_KEY_BASE=cluster-test", "ADMIN_EMAIL=", "ADMIN_PASSWORD="}, env...)...))
 	}
 	for _, nd := range c.nodes {
 		nd.waitHealthy(t, true)

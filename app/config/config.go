@@ -59,6 +59,13 @@ type Config struct {
 	// WebPushAllowedHosts are the hosts a push subscription's endpoint may
 	// name (WEBPUSH_ALLOWED_HOSTS; default push.DefaultAllowedHosts).
 	WebPushAllowedHosts []string
+	// WebPushDelay is how long after a notification became visible its
+	// push is sent (WEBPUSH_DELAY, default 10s), if still unread.
+	WebPushDelay time.Duration
+	// WebPushSubject is the contact the push services may write to
+	// (WEBPUSH_SUBJECT; default mailto:ADMIN_EMAIL, else the first of
+	// ALLOWED_ORIGINS, else a placeholder, which start-up warns of).
+	WebPushSubject string
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -153,6 +160,25 @@ func Load(getenv func(string) string) (Config, error) {
 		if err := c.WebPush.Check(); err != nil {
 			return c, fmt.Errorf("config: %w (set both, or neither: Beacon then keeps a pair in its database)", err)
 		}
+	}
+	c.WebPushDelay = 10 * time.Second
+	if v := getenv("WEBPUSH_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("config: WEBPUSH_DELAY %q is not a duration such as 10s", v)
+		}
+		c.WebPushDelay = d
+	}
+	switch v := strings.TrimSpace(getenv("WEBPUSH_SUBJECT")); {
+	case v != "":
+		if !strings.HasPrefix(v, "mailto:") && !strings.HasPrefix(v, "https://") {
+			return c, fmt.Errorf("config: WEBPUSH_SUBJECT %q must start with mailto: or https://", v)
+		}
+		c.WebPushSubject = v
+	case c.AdminEmail != "":
+		c.WebPushSubject = "mailto:" + c.AdminEmail
+	case len(c.AllowedOrigins) > 0:
+		c.WebPushSubject = c.AllowedOrigins[0]
 	}
 	switch secret := getenv("SECRET_KEY_BASE"); {
 	case secret != "":

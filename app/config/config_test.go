@@ -146,3 +146,31 @@ func TestWebPushKeysComeAsAPairOrNotAtAll(t *testing.T) {
 		}
 	}
 }
+
+func TestWebPushDelayAndSubject(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.WebPushDelay != 10*time.Second || c.WebPushSubject != "" {
+		t.Fatalf("defaults: %v %q (%v)", c.WebPushDelay, c.WebPushSubject, err)
+	}
+	c, err = Load(env(map[string]string{"WEBPUSH_DELAY": "0s", "ADMIN_EMAIL": "ops@example.com"}))
+	if err != nil || c.WebPushDelay != 0 || c.WebPushSubject != "mailto:ops@example.com" {
+		t.Fatalf("no delay, an admin: %v %q (%v)", c.WebPushDelay, c.WebPushSubject, err)
+	}
+	c, err = Load(env(map[string]string{"ALLOWED_ORIGINS": "https://beacon.example.com/", "ADMIN_EMAIL": "ops@example.com",
+		"WEBPUSH_SUBJECT": "https://example.com/contact"}))
+	if err != nil || c.WebPushSubject != "https://example.com/contact" {
+		t.Fatalf("set: %q (%v)", c.WebPushSubject, err)
+	}
+	if c, err = Load(env(map[string]string{"ALLOWED_ORIGINS": "https://beacon.example.com/"})); err != nil || c.WebPushSubject != "https://beacon.example.com" {
+		t.Fatalf("from the origin: %q (%v)", c.WebPushSubject, err)
+	}
+	for name, m := range map[string]map[string]string{
+		"a negative delay":                {"WEBPUSH_DELAY": "-1s"},
+		"a delay without unit":            {"WEBPUSH_DELAY": "10"},
+		"a subject not mailto: or https:": {"WEBPUSH_SUBJECT": "ops@example.com"},
+	} {
+		if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "WEBPUSH_") {
+			t.Errorf("%s: %v, want refused naming the setting", name, err)
+		}
+	}
+}

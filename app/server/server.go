@@ -65,6 +65,8 @@ type Tuning struct {
 	// ResumeWindow is stream.Options.ResumeWindow: < 0 keeps no resume
 	// window, so that every replay reads the database.
 	ResumeWindow int
+	// PushRetry is the wait after a push's first failure (default 10s).
+	PushRetry time.Duration
 }
 
 // Broker carries the wake-ups of the hubs, the jobs and the controllers.
@@ -135,7 +137,17 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		sessionStore, stop = ss, ss.StopCleanup
 	}
 
+	pushCounts := newPushMetrics()
+	subject := cfg.WebPushSubject
+	if subject == "" {
+		subject = "https://localhost"
+		log.Warn("WEBPUSH_SUBJECT, ADMIN_EMAIL and ALLOWED_ORIGINS are unset: pushes name https://localhost as the contact " +
+			"the push services may write to; set WEBPUSH_SUBJECT to a mailto: or https: address of yours")
+	}
+	sender := push.NewSender(pushKeys, subject, pushCounts, log, push.Options{Conns: pushConns, FirstRetry: tune.PushRetry})
+
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(pushCounts.collectors(st)...)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -206,6 +218,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		// Built here, not in Run: a membership change committed once New
 		// returns reaches this instance's streams.
 		jobs.NewGroupWatch(ctx, st, b, log).Run,
+		jobs.NewWebPush(st, b, sender, cfg.WebPushDelay, log).Run,
 	}
 	if cfg.Retention > 0 {
 		jobList = append(jobList, func(ctx context.Context) error { return jobs.PruneOld(ctx, st, cfg.Retention, log) })
