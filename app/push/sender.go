@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/SherClockHolmes/webpush-go"
@@ -38,6 +39,10 @@ type Sender struct {
 	log        *slog.Logger
 	counts     Counter
 	firstRetry time.Duration
+	// noSubject is logged once, at the first push, when no contact was
+	// given.
+	noSubject sync.Once
+	defaulted bool
 }
 
 // Options tune a Sender; zero fields take the defaults.
@@ -57,11 +62,16 @@ type Counter interface {
 }
 
 // NewSender signs with keys and names subject (WEBPUSH_SUBJECT, a mailto:
-// or https: address) as the contact the push services may write to.
+// or https: address) as the contact the push services may write to; ""
+// names https://localhost, and the first push logs a warning.
 func NewSender(keys Keys, subject string, counts Counter, log *slog.Logger, opts Options) *Sender {
+	defaulted := subject == ""
+	if defaulted {
+		subject = "https://localhost"
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = cmp.Or(opts.Conns, 64)
-	return &Sender{keys: keys, subject: subject, log: log, counts: counts, firstRetry: cmp.Or(opts.FirstRetry, firstRetry), client: &http.Client{
+	return &Sender{keys: keys, subject: subject, defaulted: defaulted, log: log, counts: counts, firstRetry: cmp.Or(opts.FirstRetry, firstRetry), client: &http.Client{
 		Transport: tr,
 		Timeout:   sendTimeout,
 		// A push service answers; it never sends Beacon elsewhere (an
@@ -132,6 +142,12 @@ func backoff(first time.Duration, attempts int, retryAfter time.Duration) time.D
 
 // send makes one push request: its status, and the Retry-After it asked.
 func (s *Sender) send(ctx context.Context, kind string, j models.PushJob) (int, time.Duration, error) {
+	if s.defaulted {
+		s.noSubject.Do(func() {
+			s.log.Warn("WEBPUSH_SUBJECT, ADMIN_EMAIL and ALLOWED_ORIGINS are unset: pushes name https://localhost as the contact " +
+				"the push services may write to; set WEBPUSH_SUBJECT to a mailto: or https: address of yours")
+		})
+	}
 	urgency := webpush.UrgencyNormal
 	if j.Level == "error" {
 		urgency = webpush.UrgencyHigh

@@ -138,13 +138,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 	}
 
 	pushCounts := newPushMetrics()
-	subject := cfg.WebPushSubject
-	if subject == "" {
-		subject = "https://localhost"
-		log.Warn("WEBPUSH_SUBJECT, ADMIN_EMAIL and ALLOWED_ORIGINS are unset: pushes name https://localhost as the contact " +
-			"the push services may write to; set WEBPUSH_SUBJECT to a mailto: or https: address of yours")
-	}
-	sender := push.NewSender(pushKeys, subject, pushCounts, log, push.Options{Conns: pushConns, FirstRetry: tune.PushRetry})
+	sender := push.NewSender(pushKeys, cfg.WebPushSubject, pushCounts, log, push.Options{Conns: pushConns, FirstRetry: tune.PushRetry})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(pushCounts.collectors(st)...)
