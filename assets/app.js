@@ -43,7 +43,7 @@
     connection.dataset.state = state;
     connectionText.textContent = connectionLabels[state];
   }
-  window.Beacon = { setConnection: setConnection };
+  window.Beacon = { setConnection: setConnection, refreshTimes: refreshTimes };
 
   // The current section, for assistive technology and the eye.
   Array.prototype.forEach.call(document.querySelectorAll(".site-header nav a"), function (a) {
@@ -185,7 +185,11 @@
   if (notifyButton && canNotify && Notification.permission === "default") {
     notifyButton.hidden = false;
     notifyButton.addEventListener("click", function () {
-      var done = function () { notifyButton.hidden = Notification.permission !== "default"; };
+      var done = function () {
+        notifyButton.hidden = Notification.permission !== "default";
+        // push.js, when loaded, offers the same for closed tabs.
+        if (Notification.permission === "granted" && window.Beacon.offerPush) window.Beacon.offerPush();
+      };
       var p = Notification.requestPermission(done);
       if (p && p.then) p.then(done);
     });
@@ -207,11 +211,24 @@
       var title = ns.length === 1 ? last.title : ns.length + " new notifications";
       var body = ns.length === 1 ? (last.body || "") : "The newest: " + last.title;
       var icon = document.querySelector("link[rel=icon]");
+      var options = { body: body, tag: "beacon-" + last.id, icon: icon ? icon.href : undefined };
+      // With Beacon's service worker in charge of the page (push is on in
+      // this browser), it is shown as the worker's: the push that may
+      // follow then replaces it under its tag rather than showing it
+      // twice, and the worker handles its click.
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        options.data = ns.length === 1 ? { id: last.id, url: last.url } : {};
+        navigator.serviceWorker.ready.then(function (reg) {
+          return reg.showNotification(title, options);
+        }).catch(function () {});
+        return;
+      }
       try {
-        var note = new Notification(title, { body: body, tag: "beacon-" + last.id, icon: icon ? icon.href : undefined });
-        note.onclick = function () {
-          window.focus();
+        var note = new Notification(title, options);
+        note.onclick = function (e) {
+          e.preventDefault();
           note.close();
+          if (ns.length === 1) clicked(last); else window.focus();
         };
       } catch (err) {
         // Some browsers allow notifications only from a service worker.
@@ -219,6 +236,15 @@
     }, 250);
   }
 
+  // clicked does what a click on n's desktop notification does, as the
+  // service worker's does: opens its url, else brings the feed forward,
+  // and marks it read here, so that the page shows it read too.
+  function clicked(n) {
+    if (n.url) window.open(n.url, "_blank", "noopener");
+    else window.focus();
+    var form = document.querySelector("#notification-" + n.id + " form.mark-read");
+    if (form && form.requestSubmit) form.requestSubmit();
+  }
 
   // --- The stream
 
@@ -295,7 +321,8 @@
     if (empty) empty.hidden = true;
     var title = text(item, ".title");
     announce("New notification", title);
-    desktopNotify({ id: n.id, title: title, body: text(item, ".body") });
+    var link = item.querySelector(".title a");
+    desktopNotify({ id: n.id, title: title, body: text(item, ".body"), url: link ? link.getAttribute("href") : null });
   }
 
   // update applies an edit to the item in place; one the page does not

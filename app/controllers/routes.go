@@ -74,6 +74,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	e.GET("/push/key", ctl.pushKeyShow)
 	e.GET("/assets/:name", ctl.assetShow)
 	e.GET("/favicon.ico", ctl.faviconShow)
+	e.GET("/sw.js", ctl.swShow)
 
 	// The long-lived routes hold a lease each (STREAM_LIMIT_USER,
 	// STREAM_LIMIT_ADDRESS) once the user is known.
@@ -85,6 +86,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.GET(streamPath, ctl.streamShow, limit)
 	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
+	site.GET("/notifications/:id/open", ctl.notificationOpen, auth.RequireUser)
 
 	site.GET("/settings", ctl.settingsShow, auth.RequireUser)
 	site.POST("/settings/devices/:id/remove", ctl.deviceRemove, auth.RequireUser)
