@@ -37,7 +37,7 @@ func (a *App) PostAPI(t testing.TB, token string, body any) (*http.Response, str
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := a.Server.Client().Do(req)
+	resp, err := a.httpClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +69,18 @@ func (a *App) CallAPI(t testing.TB, method, path, token, body string) (*http.Res
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := a.Server.Client().Do(req)
+	resp, err := a.httpClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return resp, readBody(t, resp)
+}
+
+// httpClient is the test server's client, or for a remote app (another
+// process) the default one.
+func (a *App) httpClient() *http.Client {
+	if a.Server == nil {
+		return http.DefaultClient
+	}
+	return a.Server.Client()
 }

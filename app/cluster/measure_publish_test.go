@@ -99,28 +99,35 @@ type target struct {
 	pids    []int
 	token   string
 	appName string
+	dbURL   string // DATABASE_URL, on SQLite when env set it
 }
 
 // startTarget starts n instances on one PostgreSQL schema, or with
 // "sqlite" one on a SQLite file.
-func startTarget(t *testing.T, instances, params string) target {
+func startTarget(t *testing.T, instances, params string, env ...string) target {
 	t.Helper()
 	if instances == "sqlite" {
-		nd := startOnSQLite(t)
+		nd := startOnSQLite(t, env...)
 		create := exec.Command(nd.cmd.Path, "token", "create", "ops@example.com")
 		create.Env = nd.cmd.Env
 		out, err := create.Output()
 		if err != nil {
 			t.Fatalf("token create: %v", err)
 		}
-		return target{urls: []string{nd.base}, pids: []int{nd.cmd.Process.Pid}, token: strings.TrimSpace(string(out))}
+		tg := target{urls: []string{nd.base}, pids: []int{nd.cmd.Process.Pid}, token: strings.TrimSpace(string(out))}
+		for _, e := range env {
+			if v, ok := strings.CutPrefix(e, "DATABASE_URL="); ok {
+				tg.dbURL = v
+			}
+		}
+		return tg
 	}
 	n, err := strconv.Atoi(instances)
 	if err != nil || n <= 0 {
 		t.Fatalf("BEACON_MEASURE_INSTANCES: %q is neither a count nor sqlite", instances)
 	}
-	c := startClusterWith(t, n, params)
-	tg := target{token: c.token, appName: c.appName}
+	c := startClusterWith(t, n, params, env...)
+	tg := target{token: c.token, appName: c.appName, dbURL: c.url}
 	for _, nd := range c.nodes {
 		tg.urls = append(tg.urls, nd.base)
 		tg.pids = append(tg.pids, nd.cmd.Process.Pid)

@@ -195,3 +195,32 @@ func TestThePushServicesAnswersAreHonoured(t *testing.T) {
 		}
 	})
 }
+
+// A device whose every push has failed for three days is deleted at its
+// next failure; one failing for less is kept.
+func TestADeviceFailingForDaysIsDeleted(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app, token, svc := pushApp(t, opts, 0)
+		_, old, oldID := subscribed(t, app, svc, "Ann")
+		_, recent, recentID := subscribed(t, app, svc, "Bob")
+		for id, since := range map[int64]time.Duration{oldID: 73 * time.Hour, recentID: 71 * time.Hour} {
+			_, err := app.Store.SQL().Exec("UPDATE push_subscriptions SET failing_since = "+
+				map[bool]string{true: "$1", false: "?"}[opts.DatabaseURL != ""]+" WHERE user_id = "+strconv.FormatInt(id, 10),
+				time.Now().UTC().Add(-since))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		old.AnswerNext(pushtest.Answer{Status: 500})
+		recent.AnswerNext(pushtest.Answer{Status: 500})
+		app.Notify(t, token, map[string]string{"title": "Anyone there?"})
+		waitFor(t, svc, "Ann's device deleted", func() bool {
+			subs, err := app.Store.PushSubscriptionsOf(context.Background(), oldID)
+			return err == nil && len(subs) == 0
+		})
+		waitFor(t, svc, "Bob's device retried, and no longer failing", func() bool {
+			subs, err := app.Store.PushSubscriptionsOf(context.Background(), recentID)
+			return err == nil && len(subs) == 1 && subs[0].LastPushAt != nil && subs[0].FailingSince == nil
+		})
+	})
+}

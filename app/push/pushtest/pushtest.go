@@ -42,6 +42,9 @@ type Service struct {
 	dev    map[string]*Device
 	errs   []error
 	notify chan struct{}
+	// checkEvery > 1 checks and decrypts one push in that many (a
+	// measurement's service must not take the cores from the server).
+	checkEvery, seen int
 }
 
 // Device is one browser's subscription: its keys, what it was sent, and
@@ -78,6 +81,14 @@ func New(t testing.TB, vapidPublic string) *Service {
 	t.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
 	return s
+}
+
+// CheckEvery makes the service check and decrypt only one push in n; the
+// others are counted, with no payload.
+func (s *Service) CheckEvery(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkEvery = n
 }
 
 // NewDevice subscribes a new browser.
@@ -162,7 +173,17 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such subscription", http.StatusNotFound)
 		return
 	}
-	payload, err := s.check(r, d)
+	s.mu.Lock()
+	s.seen++
+	check := s.checkEvery <= 1 || s.seen%s.checkEvery == 0
+	s.mu.Unlock()
+	var payload map[string]any
+	var err error
+	if check {
+		payload, err = s.check(r, d)
+	} else {
+		_, err = io.Copy(io.Discard, r.Body)
+	}
 	if err != nil {
 		s.fail(fmt.Errorf("push to %s: %w", name, err))
 		http.Error(w, err.Error(), http.StatusBadRequest)
