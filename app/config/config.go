@@ -64,7 +64,8 @@ type Config struct {
 	WebPushDelay time.Duration
 	// WebPushSubject is the contact the push services may write to
 	// (WEBPUSH_SUBJECT; default mailto:ADMIN_EMAIL, else the first of
-	// ALLOWED_ORIGINS, else a placeholder, which start-up warns of).
+	// ALLOWED_ORIGINS when https://, else "": the sender then names a
+	// placeholder and warns of it at its first push).
 	WebPushSubject string
 }
 
@@ -177,7 +178,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.WebPushSubject = v
 	case c.AdminEmail != "":
 		c.WebPushSubject = "mailto:" + c.AdminEmail
-	case len(c.AllowedOrigins) > 0:
+	case len(c.AllowedOrigins) > 0 && strings.HasPrefix(c.AllowedOrigins[0], "https://"):
 		c.WebPushSubject = c.AllowedOrigins[0]
 	}
 	switch secret := getenv("SECRET_KEY_BASE"); {

@@ -164,6 +164,9 @@ func TestWebPushDelayAndSubject(t *testing.T) {
 	if c, err = Load(env(map[string]string{"ALLOWED_ORIGINS": "https://beacon.example.com/"})); err != nil || c.WebPushSubject != "https://beacon.example.com" {
 		t.Fatalf("from the origin: %q (%v)", c.WebPushSubject, err)
 	}
+	if c, err = Load(env(map[string]string{"ALLOWED_ORIGINS": "http://localhost:8080"})); err != nil || c.WebPushSubject != "" {
+		t.Fatalf("from an http:// origin: %q (%v), want none", c.WebPushSubject, err)
+	}
 	for name, m := range map[string]map[string]string{
 		"a negative delay":                {"WEBPUSH_DELAY": "-1s"},
 		"a delay without unit":            {"WEBPUSH_DELAY": "10"},

@@ -219,8 +219,15 @@ func (s *scene) checkReads(t *testing.T) {
 	if n := markJSON(t, s.bob.client, readPath(s.p1), s.m); n != 2 {
 		t.Errorf("bob's unread after marking p1: %d, want 2", n)
 	}
-	if _, unread := s.until(t, s.bob.live, 0); fmt.Sprint(unread) != "[2]" {
-		t.Errorf("bob's stream after marking p1: unread %v, want [2]", unread)
+	// A count sent before the read (a wake-up of Bob's streams for
+	// something else) may still be on its way: the read's comes after it.
+	var counts []int
+	for len(counts) < 3 && (len(counts) == 0 || counts[len(counts)-1] != 2) {
+		_, unread := s.until(t, s.bob.live, 0)
+		counts = append(counts, unread...)
+	}
+	if counts[len(counts)-1] != 2 {
+		t.Errorf("bob's stream after marking p1: unread %v, want it to reach 2", counts)
 	}
 	if resp, _ := s.cat.client.PostForm(t, readPath(s.p1), nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("cat marks bob's p1 read: %d, want 404", resp.StatusCode)

@@ -14,14 +14,14 @@ import (
 // Web Push's timings and bounds. Every instance plans from the change feed
 // (the store lets one at a time move the cursor), and sends what it
 // claims: pushConcurrency at once, at most perHost of them to one push
-// service, so that a slow one holds up only its own devices.
+// service; while one has perHost out, its pushes are not claimed, so a
+// slow one holds up its own devices and leaves the others half the room.
 const (
 	planBatch        = 50
 	claimBatch       = 256
 	pushConcurrency  = 256
 	perHost          = 128
 	claimLease       = 2 * time.Minute
-	busyHostWait     = time.Second
 	keepPushRows     = 7 * 24 * time.Hour
 	prunePushesEvery = time.Hour
 	// drainSends is how long sends under way may finish once the
@@ -35,7 +35,7 @@ const (
 type PushStore interface {
 	PlanPushes(ctx context.Context, delay time.Duration, limit int) (int, bool, error)
 	NextPushDue(ctx context.Context) (time.Time, error)
-	ClaimPushes(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]models.PushJob, error)
+	ClaimPushes(ctx context.Context, now time.Time, lease time.Duration, limit int, busy []string) ([]models.PushJob, error)
 	FinishPushes(ctx context.Context, outcomes []models.PushOutcome) ([]int64, error)
 	PrunePushDeliveries(ctx context.Context, t time.Time) (int64, error)
 }
@@ -165,7 +165,15 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 				}
 				break
 			}
-			jobs, err := w.st.ClaimPushes(ctx, time.Now(), claimLease, min(free, claimBatch))
+			mu.Lock()
+			var full []string
+			for origin, n := range busy {
+				if n >= perHost {
+					full = append(full, origin)
+				}
+			}
+			mu.Unlock()
+			jobs, err := w.st.ClaimPushes(ctx, time.Now(), claimLease, min(free, claimBatch), full)
 			if err != nil {
 				if ctx.Err() == nil {
 					w.log.Error("web push: claim", "err", err)
@@ -177,7 +185,7 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 				break
 			}
 			for _, j := range jobs {
-				h := hostOf(j.Endpoint)
+				h := originOf(j.Endpoint)
 				mu.Lock()
 				full := busy[h] >= perHost
 				if !full {
@@ -185,7 +193,9 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 				}
 				mu.Unlock()
 				if full {
-					outcomes <- models.PushOutcome{Job: j, Result: models.PushReleased, RetryAt: time.Now().Add(busyHostWait)}
+					// Claimed with others before its service filled up:
+					// due again at once, and not claimed while it is full.
+					outcomes <- models.PushOutcome{Job: j, Result: models.PushReleased}
 					continue
 				}
 				slots <- struct{}{}
@@ -194,8 +204,11 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 					mu.Lock()
 					busy[h]--
 					mu.Unlock()
-					<-slots
+					// Queued before the slot is freed: when recording falls
+					// behind, claiming waits for it, and no claim outlives
+					// its lease while its outcome waits.
 					outcomes <- o
+					<-slots
 				})
 			}
 		}
@@ -226,7 +239,9 @@ func (w *WebPush) record(outcomes <-chan models.PushOutcome) {
 		removed, err := w.st.FinishPushes(ctx, batch)
 		cancel()
 		if err != nil {
-			// The claims run out, and the pushes are tried again.
+			// The claims run out and the pushes are claimed again: those
+			// that went through are sent a second time (the device shows
+			// one: same tag).
 			w.log.Error("web push: record", "count", len(batch), "err", err)
 		}
 		if len(removed) > 0 {
@@ -235,11 +250,12 @@ func (w *WebPush) record(outcomes <-chan models.PushOutcome) {
 	}
 }
 
-// hostOf is an endpoint's host: its push service.
-func hostOf(endpoint string) string {
+// originOf is an endpoint's scheme and host: its push service, as
+// ClaimPushes' busy takes it.
+func originOf(endpoint string) string {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return ""
 	}
-	return u.Host
+	return u.Scheme + "://" + u.Host
 }

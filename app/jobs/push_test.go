@@ -224,3 +224,41 @@ func TestADeviceFailingForDaysIsDeleted(t *testing.T) {
 		})
 	})
 }
+
+// Readdressing a notification pushes it to those who gain it, takes it
+// back from those who lose it, and updates it for those who keep it; none
+// is told twice that it is new.
+func TestReaddressingPushesToWhoGainsAndLosesIt(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app, token, svc := pushApp(t, opts, 0)
+		_, ann, _ := subscribed(t, app, svc, "Ann")
+		_, bob, _ := subscribed(t, app, svc, "Bob")
+		_, cid, _ := subscribed(t, app, svc, "Cid")
+		id := app.Notify(t, token, map[string]string{"title": "Deploy", "recipient": "ann@example.com"})
+		waitFor(t, svc, "Ann's push", func() bool { return len(ann.Received()) == 1 })
+		path := "/api/notifications/" + strconv.FormatInt(id, 10)
+		if resp, body := app.CallAPI(t, http.MethodPatch, path, token, `{"to":["ann@example.com","bob@example.com"]}`); resp.StatusCode != http.StatusOK {
+			t.Fatalf("PATCH to Ann and Bob: %d %s", resp.StatusCode, body)
+		}
+		waitFor(t, svc, "Bob's push and Ann's update", func() bool { return len(bob.Received()) == 1 && len(ann.Received()) == 2 })
+		if resp, body := app.CallAPI(t, http.MethodPatch, path, token, `{"to":["bob@example.com","cid@example.com"]}`); resp.StatusCode != http.StatusOK {
+			t.Fatalf("PATCH to Bob and Cid: %d %s", resp.StatusCode, body)
+		}
+		waitFor(t, svc, "Ann's withdrawal, Bob's update, Cid's push", func() bool {
+			return len(ann.Received()) == 3 && len(bob.Received()) == 2 && len(cid.Received()) == 1
+		})
+		waitFor(t, svc, "nothing owed", func() bool {
+			c, err := app.Store.CountPushes(context.Background())
+			return err == nil && c.Pending == 0
+		})
+		for d, want := range map[*pushtest.Device]string{
+			ann: fmt.Sprintf("[notification %[1]d Deploy update %[1]d Deploy withdraw %[1]d]", id),
+			bob: fmt.Sprintf("[notification %[1]d Deploy update %[1]d Deploy]", id),
+			cid: fmt.Sprintf("[notification %[1]d Deploy]", id),
+		} {
+			if got := fmt.Sprint(kinds(d)); got != want {
+				t.Errorf("%s got %s, want %s", d.Name, got, want)
+			}
+		}
+	})
+}

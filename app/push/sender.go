@@ -39,6 +39,7 @@ type Sender struct {
 	log        *slog.Logger
 	counts     Counter
 	firstRetry time.Duration
+	allowed    []string
 	// noSubject is logged once, at the first push, when no contact was
 	// given.
 	noSubject sync.Once
@@ -47,9 +48,12 @@ type Sender struct {
 
 // Options tune a Sender; zero fields take the defaults.
 type Options struct {
-	// Conns bounds the connections kept open to one push service
-	// (default 64).
+	// Conns bounds the idle connections kept to one push service for
+	// the next pushes (default 64).
 	Conns int
+	// AllowedHosts, when set, are WEBPUSH_ALLOWED_HOSTS: a device whose
+	// endpoint is no longer on them is deleted rather than pushed to.
+	AllowedHosts []string
 	// FirstRetry is the wait after a first failure (default 10s), which
 	// doubles after each up to ten minutes.
 	FirstRetry time.Duration
@@ -71,7 +75,7 @@ func NewSender(keys Keys, subject string, counts Counter, log *slog.Logger, opts
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = cmp.Or(opts.Conns, 64)
-	return &Sender{keys: keys, subject: subject, defaulted: defaulted, log: log, counts: counts, firstRetry: cmp.Or(opts.FirstRetry, firstRetry), client: &http.Client{
+	return &Sender{keys: keys, subject: subject, defaulted: defaulted, log: log, counts: counts, firstRetry: cmp.Or(opts.FirstRetry, firstRetry), allowed: opts.AllowedHosts, client: &http.Client{
 		Transport: tr,
 		Timeout:   sendTimeout,
 		// A push service answers; it never sends Beacon elsewhere (an
@@ -84,6 +88,11 @@ func NewSender(keys Keys, subject string, counts Counter, log *slog.Logger, opts
 // what became of it. A push cut short by ctx is released, to be sent
 // again by whichever instance claims it next.
 func (s *Sender) Push(ctx context.Context, j models.PushJob) models.PushOutcome {
+	if s.allowed != nil && checkEndpoint(j.Endpoint, s.allowed) != nil {
+		// WEBPUSH_ALLOWED_HOSTS was narrowed since it subscribed.
+		s.log.Info("push subscription no longer allowed: deleted", "subscription", j.SubscriptionID, "host", host(j.Endpoint))
+		return models.PushOutcome{Job: j, Result: models.PushGone}
+	}
 	kind := Decide(j)
 	if kind == "" {
 		return models.PushOutcome{Job: j, Result: models.PushDropped}

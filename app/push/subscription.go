@@ -38,14 +38,8 @@ const maxEndpoint = 2000
 // may be http://, for tests), or keys that are not a P-256 point and a
 // 16-byte secret.
 func (s Subscription) Check(allowed []string) error {
-	u, err := url.Parse(s.Endpoint)
-	switch {
-	case s.Endpoint == "" || len(s.Endpoint) > maxEndpoint || err != nil || u.Host == "" || u.User != nil:
-		return errors.New("endpoint must be a push service's https:// address")
-	case !hostAllowed(u.Hostname(), allowed):
-		return errors.New("endpoint names a host that is not a push service this server sends to (WEBPUSH_ALLOWED_HOSTS)")
-	case u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())):
-		return errors.New("endpoint must be https://")
+	if err := checkEndpoint(s.Endpoint, allowed); err != nil {
+		return err
 	}
 	pub, err := decode(s.Keys.P256dh)
 	if err != nil {
@@ -56,6 +50,20 @@ func (s Subscription) Check(allowed []string) error {
 	}
 	if auth, err := decode(s.Keys.Auth); err != nil || len(auth) != 16 {
 		return errors.New("keys.auth must be 16 bytes, base64url")
+	}
+	return nil
+}
+
+// checkEndpoint is Check's rule for the endpoint alone.
+func checkEndpoint(endpoint string, allowed []string) error {
+	u, err := url.Parse(endpoint)
+	switch {
+	case endpoint == "" || len(endpoint) > maxEndpoint || err != nil || u.Host == "" || u.User != nil:
+		return errors.New("endpoint must be a push service's https:// address")
+	case !hostAllowed(u.Hostname(), allowed):
+		return errors.New("endpoint names a host that is not a push service this server sends to (WEBPUSH_ALLOWED_HOSTS)")
+	case u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())):
+		return errors.New("endpoint must be https://")
 	}
 	return nil
 }

@@ -10,8 +10,8 @@ import (
 	"beacon/app/store"
 )
 
-// pushConns bounds the connections kept open to one push service; the
-// sender has at most that many pushes out to one at a time.
+// pushConns is how many idle connections to one push service are kept for
+// the next pushes (jobs.perHost bounds how many are out at once).
 const pushConns = 128
 
 // pushMetrics counts what the push services answered.

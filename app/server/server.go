@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 	}
 
 	pushCounts := newPushMetrics()
-	sender := push.NewSender(pushKeys, cfg.WebPushSubject, pushCounts, log, push.Options{Conns: pushConns, FirstRetry: tune.PushRetry})
+	sender := push.NewSender(pushKeys, cfg.WebPushSubject, pushCounts, log, push.Options{Conns: pushConns, FirstRetry: tune.PushRetry, AllowedHosts: cfg.WebPushAllowedHosts})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(pushCounts.collectors(st)...)

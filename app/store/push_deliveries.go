@@ -34,9 +34,10 @@ func (s *Store) NextPushDue(ctx context.Context) (time.Time, error) {
 
 // ClaimPushes claims up to limit pushes due at now that no instance holds,
 // for lease, and returns each with its device and its notification as
-// they are now. A claim outlives its instance by lease at most: then the
-// push is due again.
-func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]models.PushJob, error) {
+// they are now; pushes to the push services at busy (origins, such as
+// https://fcm.googleapis.com) are left for later. A claim outlives its
+// instance by lease at most: then the push is due again.
+func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease time.Duration, limit int, busy []string) ([]models.PushJob, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -46,14 +47,21 @@ func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease time.Durat
 	// for its rows (PostgreSQL checks them again on the row it waited for).
 	skip := ""
 	if s.dialect == migrations.Postgres {
-		skip = " FOR UPDATE SKIP LOCKED"
+		skip = " FOR UPDATE OF d SKIP LOCKED"
 	}
+	notBusy, args := "", []any{claim, now.Add(lease), now, now}
+	for _, origin := range busy {
+		notBusy += ` AND ps.endpoint NOT LIKE ? ESCAPE '\'`
+		args = append(args, escapeLike(origin)+"/%")
+	}
+	args = append(args, limit, now, now)
 	err := s.write(ctx, func() error {
 		return s.db.WithContext(ctx).Exec(`UPDATE push_deliveries SET claim = ?, claimed_until = ?
-			WHERE (subscription_id, notification_id) IN (SELECT subscription_id, notification_id FROM push_deliveries
-				WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY due_at LIMIT ?`+skip+`)
-			AND due_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)`,
-			claim, now.Add(lease), now, now, limit, now, now).Error
+			WHERE (subscription_id, notification_id) IN (SELECT d.subscription_id, d.notification_id FROM push_deliveries d
+				JOIN push_subscriptions ps ON ps.id = d.subscription_id
+				WHERE d.due_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until <= ?)`+notBusy+`
+				ORDER BY d.due_at LIMIT ?`+skip+`)
+			AND due_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)`, args...).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim pushes: %w", err)

@@ -20,6 +20,7 @@ type planRow struct {
 	Position         int64
 	FirstPosition    int64
 	AudiencePosition int64
+	Scheduled        bool
 	Withdrawn        bool
 }
 
@@ -49,17 +50,17 @@ func (s *Store) PlanPushes(ctx context.Context, delay time.Duration, limit int) 
 		if err := tx.Raw("SELECT position FROM push_cursor WHERE id = 1").Scan(&cursor).Error; err != nil {
 			return err
 		}
-		var anyone bool
-		if err := tx.Raw("SELECT CASE WHEN EXISTS (SELECT 1 FROM push_subscriptions) THEN 1 ELSE 0 END").Scan(&anyone).Error; err != nil {
-			return err
-		}
-		if !anyone {
-			// Nobody to push to: nothing up to now will ever be owed.
-			return tx.Exec("UPDATE push_cursor SET position = (SELECT COALESCE(MAX(position), ?) FROM notifications) WHERE id = 1", cursor).Error
+		// Nobody to push to: nothing up to now will ever be owed. One
+		// statement, so that a subscription and then a notification
+		// committed meanwhile are both seen or both not.
+		res := tx.Exec(`UPDATE push_cursor SET position = (SELECT COALESCE(MAX(position), push_cursor.position) FROM notifications)
+			WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM push_subscriptions)`)
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
 		}
 		var rows []planRow
-		err := tx.Table("notifications").Select("id, position, first_position, audience_position, withdrawn_at IS NOT NULL AS withdrawn").
-			Where("position > ? AND NOT scheduled", cursor).Order("position").Limit(limit).Scan(&rows).Error
+		err := tx.Table("notifications").Select("id, position, first_position, audience_position, scheduled, withdrawn_at IS NOT NULL AS withdrawn").
+			Where("position > ?", cursor).Order("position").Limit(limit).Scan(&rows).Error
 		if err != nil || len(rows) == 0 {
 			return err
 		}
@@ -68,6 +69,9 @@ func (s *Store) PlanPushes(ctx context.Context, delay time.Duration, limit int) 
 		var fresh, changed, gained []int64
 		for _, r := range rows {
 			switch {
+			case r.Scheduled:
+				// Not yet visible: it comes again at the position of its
+				// delivery. The cursor moves past it all the same.
 			case r.FirstPosition > cursor && r.Withdrawn:
 				// Never shown anywhere: nothing to take back.
 			case r.FirstPosition > cursor:
@@ -82,7 +86,10 @@ func (s *Store) PlanPushes(ctx context.Context, delay time.Duration, limit int) 
 		if err := owe(tx, changed, now); err != nil {
 			return err
 		}
-		if err := oweAudience(tx, append(fresh, gained...), now, now.Add(delay)); err != nil {
+		if err := oweAudience(tx, fresh, now, now.Add(delay)); err != nil {
+			return err
+		}
+		if err := oweGained(tx, gained, cursor, now, now.Add(delay)); err != nil {
 			return err
 		}
 		return tx.Exec("UPDATE push_cursor SET position = ? WHERE id = 1", rows[len(rows)-1].Position).Error
@@ -123,4 +130,22 @@ func oweAudience(tx *gorm.DB, ids []int64, now, due time.Time) error {
 		SELECT ps.id, n.id, ?, 1, ? FROM notifications n JOIN push_subscriptions ps ON `+audience.SQL("n", "ps.user_id")+`
 		WHERE n.id IN ?
 		ON CONFLICT (subscription_id, notification_id) DO NOTHING`, due, now, ids).Error
+}
+
+// oweGained makes a push due at due to every subscription of every user
+// who gained one of ids by a change of audience after position cursor:
+// in its audience now, and not in the one it had at cursor (kept by the
+// first change after it, notification_audience_changes). Those who had
+// it all along were planned for when it was new.
+func oweGained(tx *gorm.DB, ids []int64, cursor int64, now, due time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return tx.Exec(`INSERT INTO push_deliveries (subscription_id, notification_id, due_at, seq, updated_at)
+		SELECT ps.id, n.id, ?, 1, ? FROM notifications n
+		JOIN notification_audience_changes was ON was.notification_id = n.id AND was.position =
+			(SELECT MIN(c.position) FROM notification_audience_changes c WHERE c.notification_id = n.id AND c.position > ?)
+		JOIN push_subscriptions ps ON `+audience.SQL("n", "ps.user_id")+` AND NOT `+audience.SQL("was", "ps.user_id")+`
+		WHERE n.id IN ?
+		ON CONFLICT (subscription_id, notification_id) DO NOTHING`, due, now, cursor, ids).Error
 }
