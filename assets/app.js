@@ -24,6 +24,9 @@
   // The stream position this page is current to (opaque, from the
   // server): a new stream resumes after it.
   var cursor = feed ? feed.dataset.position || "0" : "0";
+  // A page back (?before=) or narrowed (?level=, ?q=) shows what it asked
+  // for; the stream still keeps its read state and the count current.
+  var pagedBack = !!feed && feed.hasAttribute("data-history");
   // How many unread notifications arrived live: a marking answered with a
   // count as of its submission adds those that arrived while it was sent.
   var arrivals = 0;
@@ -316,11 +319,16 @@
       setUnread(unread() + 1);
       arrivals++;
     }
-    list.insertBefore(item, list.firstChild);
-    var empty = document.getElementById("feed-empty");
-    if (empty) empty.hidden = true;
     var title = text(item, ".title");
-    announce("New notification", title);
+    if (pagedBack) {
+      // An older or narrowed page: arrivals join the newest page only.
+      announce("New notification on the newest page", title);
+    } else {
+      list.insertBefore(item, list.firstChild);
+      var empty = document.getElementById("feed-empty");
+      if (empty) empty.hidden = true;
+      announce("New notification", title);
+    }
     var link = item.querySelector(".title a");
     desktopNotify({ id: n.id, title: title, body: text(item, ".body"), url: link ? link.getAttribute("href") : null });
   }

@@ -40,6 +40,7 @@ type Store interface {
 	APITokens(ctx context.Context, userID int64) ([]models.APIToken, error)
 	DeleteAPIToken(ctx context.Context, id int64) error
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
+	FeedPage(ctx context.Context, userID int64, f store.FeedFilter, limit int) ([]models.Notification, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)

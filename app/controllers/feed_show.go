@@ -13,7 +13,8 @@ import (
 const feedLimit = 50
 
 // feedShow renders the feed, newest first, each marked read or unread for
-// a signed-in user. The stream picks up after the newest position this
+// a signed-in user; ?before=, ?level= and ?q= page back and narrow it
+// (feedFilter), and the live stream then adds nothing to the page. The stream picks up after the newest position this
 // viewer could see before the rows were read: a change committed between
 // the two is replayed (one the page already shows is applied again,
 // harmlessly) rather than missed. "Mark all as read" and the unread count
@@ -33,13 +34,26 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 		return err
 	}
 	cursor = max(cursor, pruned)
-	ns, err := ctl.Store.RecentNotifications(ctx, uid, feedLimit)
+	filter, notices := feedFilter(c)
+	ns, err := ctl.Store.FeedPage(ctx, uid, filter, feedLimit)
 	if err != nil {
 		return err
 	}
 	var shownThrough int64 // ns is in FirstPosition order, newest first
 	if len(ns) > 0 {
 		shownThrough = ns[0].FirstPosition
+	}
+	history := feedHistory(filter, notices, ns, len(ns) == feedLimit)
+	if history.Paged || history.Filtered {
+		// The count and "mark all" cover the newest, not this page's.
+		newest, err := ctl.Store.RecentNotifications(ctx, uid, 1)
+		if err != nil {
+			return err
+		}
+		shownThrough = 0
+		if len(newest) > 0 {
+			shownThrough = newest[0].FirstPosition
+		}
 	}
 	items := make([]pages.FeedItem, len(ns))
 	for i, n := range ns {
@@ -59,5 +73,5 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 			items[i].Read = &r
 		}
 	}
-	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", shownThrough), items, shownThrough, cursor))
+	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", shownThrough), items, shownThrough, cursor, history))
 }

@@ -20,7 +20,7 @@ func TestFeedShowsNewestFirstAndWhereTheStreamResumes(t *testing.T) {
 	app.Notify(t, token, map[string]string{"title": "older"})
 	newest := app.Notify(t, token, map[string]string{"title": "newer"})
 	resp, body := c.Get(t, "/")
-	if resp.StatusCode != http.StatusOK || strings.Index(body, "newer") > strings.Index(body, "older") {
+	if resp.StatusCode != http.StatusOK || strings.Index(body, ">newer</h3>") > strings.Index(body, ">older</h3>") || !strings.Contains(body, ">older</h3>") {
 		t.Fatalf("not newest first:\n%s", body)
 	}
 	if want := `data-last-id="` + itoa(newest) + `"`; !strings.Contains(body, want) {

@@ -136,13 +136,7 @@ func live(db *gorm.DB) *gorm.DB {
 // visible (FirstPosition), newest first: a scheduled one that just fell due
 // comes before those posted while it waited.
 func (s *Store) RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error) {
-	var ns []models.Notification
-	err := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleTo(userID), live).
-		Order("first_position DESC").Limit(limit).Find(&ns).Error
-	if err != nil {
-		return nil, fmt.Errorf("recent notifications for user %d: %w", userID, err)
-	}
-	return ns, nil
+	return s.FeedPage(ctx, userID, FeedFilter{}, limit)
 }
 
 // LatestNotifications returns the newest limit notifications for every

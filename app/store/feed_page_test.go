@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"beacon/app/models"
+)
+
+// Paging the feed back (Before) while notifications keep arriving between
+// pages shows every one that was there when the first page was read
+// exactly once, newest first, with or without a level filter; random
+// posts, random page sizes.
+func TestFeedPagesNeitherSkipNorRepeatWhileNewOnesArrive(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			a, b := user(t, s, "a@example.com"), user(t, s, "b@example.com")
+			rng := rand.New(rand.NewPCG(1, 2))
+			postRandom := func() {
+				n := models.Notification{Title: fmt.Sprint("n", rng.IntN(1000)), Level: models.Levels[rng.IntN(len(models.Levels))]}
+				switch rng.IntN(3) {
+				case 1:
+					n.RecipientID = &a.ID
+				case 2:
+					n.RecipientID = &b.ID
+				}
+				if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 150 {
+				postRandom()
+			}
+			for round := range 6 {
+				level := ""
+				if round%2 == 1 {
+					level = models.Levels[rng.IntN(len(models.Levels))]
+				}
+				all := must(s.FeedPage(ctx, a.ID, FeedFilter{Level: level}, 1000))
+				var want, got []int64
+				for _, n := range all {
+					want = append(want, n.ID)
+				}
+				f := FeedFilter{Level: level}
+				for {
+					page := must(s.FeedPage(ctx, a.ID, f, 1+rng.IntN(30)))
+					if len(page) == 0 {
+						break
+					}
+					for _, n := range page {
+						if n.RecipientID != nil && *n.RecipientID != a.ID || level != "" && n.Level != level {
+							t.Fatalf("page for a, level %q, holds %+v", level, n)
+						}
+						got = append(got, n.ID)
+					}
+					f.Before = page[len(page)-1].FirstPosition
+					for range rng.IntN(4) {
+						postRandom()
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("round %d, level %q: paged %d %v\nwant %d %v", round, level, len(got), got, len(want), want)
+				}
+			}
+		})
+	}
+}
+
+// The search finds text in title or body in any case, and takes %, _,
+// quotes and backslashes literally.
+func TestFeedSearchTakesTextLiterally(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			ids := map[string]int64{}
+			for _, tb := range [][2]string{
+				{"100% done", ""}, {"a_b", ""}, {`it's`, ""}, {`say "hi"`, ""}, {`back\slash`, ""},
+				{"Plain Title", ""}, {"x", "the BODY text"}, {"ab", "cd"},
+			} {
+				n := models.Notification{Title: tb[0], Body: tb[1], Level: "info"}
+				if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
+					t.Fatal(err)
+				}
+				ids[tb[0]] = n.ID
+			}
+			for q, want := range map[string][]string{
+				"%":       {"100% done"},
+				"0%":      {"100% done"},
+				"_":       {"a_b"},
+				"'":       {`it's`},
+				`"hi"`:    {`say "hi"`},
+				`\`:       {`back\slash`},
+				`\s`:      {`back\slash`},
+				"plain t": {"Plain Title"},
+				"body":    {"x"},
+				"bc":      nil, // not across title and body
+				"zzz":     nil,
+			} {
+				var got []string
+				for _, n := range must(s.FeedPage(ctx, 0, FeedFilter{Q: q}, 50)) {
+					got = append(got, n.Title)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("?q=%s: %q, want %q", q, got, want)
+				}
+			}
+		})
+	}
+}
