@@ -64,7 +64,8 @@ type notificationList struct {
 }
 
 // writeList answers with a page as a notificationList, each shown as the
-// signed-in user may be told of its audience.
+// signed-in user may be told of its audience, and for them whether they
+// have read it ("read").
 func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
 	ns := page.Changes
 	out := notificationList{Notifications: make([]json.RawMessage, 0, len(ns)), LastID: page.Through} // after, when there is none
@@ -72,8 +73,23 @@ func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
 	if err != nil {
 		return err
 	}
+	var read map[int64]bool
+	if uid := auth.UserID(c); uid != 0 && len(ns) > 0 {
+		ids := make([]int64, len(ns))
+		for i, n := range ns {
+			ids[i] = n.ID
+		}
+		if read, err = ctl.Store.ReadNotificationIDs(c.Request().Context(), uid, ids); err != nil {
+			return err
+		}
+	}
 	for _, n := range ns {
-		p, err := components.NotificationJSON(c.Request().Context(), audience.ShownTo(n, v))
+		n = audience.ShownTo(n, v)
+		if read != nil && !n.Withdrawn() {
+			r := read[n.ID]
+			n.Read = &r
+		}
+		p, err := components.NotificationJSON(c.Request().Context(), n)
 		if err != nil {
 			return err
 		}

@@ -138,6 +138,9 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 	busy := map[string]int{} // sends under way per push service
 	var sends sync.WaitGroup
 	defer sends.Wait()
+	// ended wakes the loop when a send ends while it waits for room (all
+	// slots taken, or every push due is for a service at its cap).
+	ended := make(chan struct{}, 1)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -146,14 +149,13 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 			return
 		case <-timer.C:
 		case <-w.planned:
+		case <-ended:
 		}
 		wait := recheck
 		for ctx.Err() == nil {
 			free := pushConcurrency - len(slots)
 			if free == 0 {
-				// Each send that ends makes room: look again soon.
-				wait = 10 * time.Millisecond
-				break
+				break // until a send ends
 			}
 			next, err := w.st.NextPushDue(ctx)
 			if err != nil || next.IsZero() || next.After(time.Now()) {
@@ -181,7 +183,9 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 				break
 			}
 			if len(jobs) == 0 {
-				// Due, but claimed by others: theirs, or back at the lease.
+				// Due, but claimed by others (theirs, or back at the
+				// lease), or for services at their cap (a send's end wakes
+				// the loop).
 				break
 			}
 			for _, j := range jobs {
@@ -209,6 +213,10 @@ func (w *WebPush) dispatch(ctx context.Context, outcomes chan<- models.PushOutco
 					// its lease while its outcome waits.
 					outcomes <- o
 					<-slots
+					select {
+					case ended <- struct{}{}:
+					default:
+					}
 				})
 			}
 		}

@@ -103,6 +103,9 @@ type Notification struct {
 	To []string `gorm:"-"`
 	// Groups are the groups one viewer sees it through; set per viewer.
 	Groups []string `gorm:"-"`
+	// Read is whether one signed-in viewer has read it; set per viewer
+	// where a list says it (the list API, the long poll).
+	Read *bool `gorm:"-"`
 }
 
 // AudienceChange is one change of a notification's audience: before

@@ -29,6 +29,8 @@ type notificationJSON struct {
 	Groups []string `json:"groups,omitempty"`
 	// To, for admins only: its whole audience (audience.ShownToAdmin).
 	To *[]string `json:"to,omitempty"`
+	// Read, in a signed-in viewer's list: whether they have read it.
+	Read *bool `json:"read,omitempty"`
 }
 
 // withdrawnJSON is what the list API and the long poll send for a
@@ -62,7 +64,7 @@ func NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error
 	if email := n.RecipientEmail(); email != "" {
 		p.Recipient = &email
 	}
-	p.Groups = n.Groups
+	p.Groups, p.Read = n.Groups, n.Read
 	if n.To != nil {
 		p.To = &n.To
 	}
