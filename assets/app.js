@@ -14,6 +14,7 @@
   var list = document.getElementById("notifications");
   var markAll = document.getElementById("mark-all");
   var template = document.getElementById("mark-read-template");
+  var archiveTemplate = document.getElementById("archive-template");
   var announcer = document.getElementById("announcer");
   var notifyButton = document.getElementById("desktop-notify");
   var connection = document.getElementById("connection");
@@ -276,6 +277,13 @@
         form = form.cloneNode(true);
         form.action = "/notifications/" + n.id + "/read";
         item.appendChild(form);
+      }
+      // Archiving is a plain form: the feed reloads without it.
+      var archive = archiveTemplate && archiveTemplate.content.firstElementChild;
+      if (archive) {
+        archive = archive.cloneNode(true);
+        archive.action = "/notifications/" + n.id + "/archive";
+        item.appendChild(archive);
       }
     }
     refreshTimes(item);

@@ -41,6 +41,8 @@ type Store interface {
 	DeleteAPIToken(ctx context.Context, id int64) error
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	FeedPage(ctx context.Context, userID int64, f store.FeedFilter, limit int) ([]models.Notification, error)
+	SetArchived(ctx context.Context, userID, id int64, archived bool) error
+	ArchivedNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)

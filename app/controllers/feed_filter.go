@@ -19,7 +19,7 @@ import (
 const maxQuery = 200
 
 // feedFilter reads the feed's history parameters (?before=, ?level=,
-// ?q=). One that is not what it should be is left out and said on the
+// ?q=, ?view=archived). One that is not what it should be is left out and said on the
 // page: a link someone mistyped still shows a feed.
 func feedFilter(c echo.Context) (store.FeedFilter, []string) {
 	var f store.FeedFilter
@@ -38,6 +38,13 @@ func feedFilter(c echo.Context) (store.FeedFilter, []string) {
 			notices = append(notices, "Showing every level: “"+strings.ToValidUTF8(truncate(v, 20), "?")+"” is not one of "+strings.Join(models.Levels, ", ")+".")
 		}
 	}
+	switch v := c.QueryParam("view"); v {
+	case "":
+	case "archived":
+		f.Archived = true
+	default:
+		notices = append(notices, "Showing the feed: the only other view is “archived”.")
+	}
 	if v := strings.TrimSpace(c.QueryParam("q")); v != "" {
 		switch {
 		case !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl):
@@ -55,27 +62,34 @@ func feedFilter(c echo.Context) (store.FeedFilter, []string) {
 // older page is (after a full page, from its oldest), and where the newest.
 func feedHistory(f store.FeedFilter, notices []string, ns []models.Notification, full bool) pages.FeedHistory {
 	h := pages.FeedHistory{Level: f.Level, Q: f.Q, Paged: f.Before > 0, Notices: notices,
-		Filtered: f.Level != "" || f.Q != ""}
+		Filtered: f.Level != "" || f.Q != "", Archived: f.Archived}
 	if full && len(ns) > 0 {
-		h.Older = feedURL(f.Level, f.Q, ns[len(ns)-1].FirstPosition)
+		older := f
+		older.Before = ns[len(ns)-1].FirstPosition
+		h.Older = feedURL(older)
 	}
 	if h.Paged {
-		h.Newest = feedURL(f.Level, f.Q, 0)
+		newest := f
+		newest.Before = 0
+		h.Newest = feedURL(newest)
 	}
 	return h
 }
 
-// feedURL is the feed's address with these parameters.
-func feedURL(level, q string, before int64) string {
+// feedURL is the feed's address for f.
+func feedURL(f store.FeedFilter) string {
 	v := url.Values{}
-	if before > 0 {
-		v.Set("before", strconv.FormatInt(before, 10))
+	if f.Before > 0 {
+		v.Set("before", strconv.FormatInt(f.Before, 10))
 	}
-	if level != "" {
-		v.Set("level", level)
+	if f.Level != "" {
+		v.Set("level", f.Level)
 	}
-	if q != "" {
-		v.Set("q", q)
+	if f.Q != "" {
+		v.Set("q", f.Q)
+	}
+	if f.Archived {
+		v.Set("view", "archived")
 	}
 	if len(v) == 0 {
 		return "/"

@@ -65,7 +65,7 @@ type notificationList struct {
 
 // writeList answers with a page as a notificationList, each shown as the
 // signed-in user may be told of its audience, and for them whether they
-// have read it ("read").
+// have read it ("read") and archived it ("archived").
 func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
 	ns := page.Changes
 	out := notificationList{Notifications: make([]json.RawMessage, 0, len(ns)), LastID: page.Through} // after, when there is none
@@ -73,7 +73,7 @@ func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
 	if err != nil {
 		return err
 	}
-	var read map[int64]bool
+	var read, archived map[int64]bool
 	if uid := auth.UserID(c); uid != 0 && len(ns) > 0 {
 		ids := make([]int64, len(ns))
 		for i, n := range ns {
@@ -82,12 +82,15 @@ func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
 		if read, err = ctl.Store.ReadNotificationIDs(c.Request().Context(), uid, ids); err != nil {
 			return err
 		}
+		if archived, err = ctl.Store.ArchivedNotificationIDs(c.Request().Context(), uid, ids); err != nil {
+			return err
+		}
 	}
 	for _, n := range ns {
 		n = audience.ShownTo(n, v)
 		if read != nil && !n.Withdrawn() {
-			r := read[n.ID]
-			n.Read = &r
+			r, a := read[n.ID], archived[n.ID]
+			n.Read, n.Archived = &r, &a
 		}
 		p, err := components.NotificationJSON(c.Request().Context(), n)
 		if err != nil {

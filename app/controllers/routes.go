@@ -86,6 +86,8 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.GET(streamPath, ctl.streamShow, limit)
 	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
+	site.POST("/notifications/:id/archive", ctl.notificationArchive(true), auth.RequireUser)
+	site.POST("/notifications/:id/unarchive", ctl.notificationArchive(false), auth.RequireUser)
 	site.GET("/notifications/:id/open", ctl.notificationOpen, auth.RequireUser)
 
 	site.GET("/settings", ctl.settingsShow, auth.RequireUser)

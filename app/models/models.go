@@ -106,6 +106,8 @@ type Notification struct {
 	// Read is whether one signed-in viewer has read it; set per viewer
 	// where a list says it (the list API, the long poll).
 	Read *bool `gorm:"-"`
+	// Archived is whether that viewer archived it, where Read is set.
+	Archived *bool `gorm:"-"`
 }
 
 // AudienceChange is one change of a notification's audience: before

@@ -23,6 +23,9 @@ type FeedFilter struct {
 	// Q keeps those whose title or body holds it, in any case (on SQLite
 	// any ASCII case); "" any.
 	Q string
+	// Archived shows the user's archive instead of the rest (a visitor
+	// has none).
+	Archived bool
 }
 
 // FeedPage returns up to limit live notifications user userID (0: a
@@ -64,6 +67,14 @@ func (s *Store) FeedPage(ctx context.Context, userID int64, f FeedFilter, limit 
 			return nil, fmt.Errorf("feed page %+v for user %d: %w", f, userID, err)
 		}
 		branches = audience.BranchesIn("n", userID, audiences)
+		in := "NOT EXISTS"
+		if f.Archived {
+			in = "EXISTS"
+		}
+		cond += " AND " + in + " (SELECT 1 FROM notification_archives a WHERE a.user_id = " + strconv.FormatInt(userID, 10) +
+			" AND a.notification_id = n.id)"
+	} else if f.Archived {
+		return []models.Notification{}, nil
 	}
 	order := "n.first_position"
 	if f.Q != "" && s.dialect == migrations.Postgres {

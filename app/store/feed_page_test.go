@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -107,6 +108,57 @@ func TestFeedSearchTakesTextLiterally(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("?q=%s: %q, want %q", q, got, want)
 				}
+			}
+		})
+	}
+}
+
+// Archiving takes a notification out of the user's pages and into their
+// archive, for them alone; one they may not see cannot be archived.
+func TestArchivingMovesANotificationToTheUsersArchive(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			a, b := user(t, s, "a@example.com"), user(t, s, "b@example.com")
+			all, mine, bobs := post(t, s, nil), post(t, s, &a), post(t, s, &b)
+			titles := func(u int64, f FeedFilter) []int64 {
+				var ids []int64
+				for _, n := range must(s.FeedPage(ctx, u, f, 50)) {
+					ids = append(ids, n.ID)
+				}
+				return ids
+			}
+			for _, id := range []int64{all, mine} {
+				if err := s.SetArchived(ctx, a.ID, id, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.SetArchived(ctx, a.ID, all, true); err != nil {
+				t.Fatalf("archiving twice: %v", err)
+			}
+			if err := s.SetArchived(ctx, a.ID, bobs, true); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("archiving Bob's: %v, want ErrNotFound", err)
+			}
+			if got := titles(a.ID, FeedFilter{}); len(got) != 0 {
+				t.Errorf("a's feed after archiving both: %v", got)
+			}
+			if got := titles(a.ID, FeedFilter{Archived: true}); !slices.Equal(got, []int64{mine, all}) {
+				t.Errorf("a's archive: %v, want [%d %d]", got, mine, all)
+			}
+			if got := titles(b.ID, FeedFilter{}); !slices.Equal(got, []int64{bobs, all}) {
+				t.Errorf("b's feed: %v, want [%d %d] (a's archive is a's)", got, bobs, all)
+			}
+			if got := titles(0, FeedFilter{Archived: true}); len(got) != 0 {
+				t.Errorf("a visitor's archive: %v", got)
+			}
+			if err := s.SetArchived(ctx, a.ID, all, false); err != nil {
+				t.Fatal(err)
+			}
+			if got := titles(a.ID, FeedFilter{}); !slices.Equal(got, []int64{all}) {
+				t.Errorf("a's feed after unarchiving: %v", got)
+			}
+			if got := must(s.ArchivedNotificationIDs(ctx, a.ID, []int64{all, mine, bobs})); !got[mine] || got[all] || got[bobs] {
+				t.Errorf("archived ids: %v", got)
 			}
 		})
 	}

@@ -31,6 +31,8 @@ type notificationJSON struct {
 	To *[]string `json:"to,omitempty"`
 	// Read, in a signed-in viewer's list: whether they have read it.
 	Read *bool `json:"read,omitempty"`
+	// Archived, in a signed-in viewer's list: whether they archived it.
+	Archived *bool `json:"archived,omitempty"`
 }
 
 // withdrawnJSON is what the list API and the long poll send for a
@@ -64,7 +66,7 @@ func NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error
 	if email := n.RecipientEmail(); email != "" {
 		p.Recipient = &email
 	}
-	p.Groups, p.Read = n.Groups, n.Read
+	p.Groups, p.Read, p.Archived = n.Groups, n.Read, n.Archived
 	if n.To != nil {
 		p.To = &n.To
 	}

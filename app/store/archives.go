@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"beacon/app/models"
+)
+
+// SetArchived archives notification id for user userID, or takes it out
+// of the archive: ErrNotFound when it is not one they may see, so that a
+// guess cannot tell that it exists.
+func (s *Store) SetArchived(ctx context.Context, userID, id int64, archived bool) error {
+	err := s.write(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var n models.Notification
+			if err := tx.Scopes(visibleTo(userID), live).Select("id").Where("id = ?", id).Take(&n).Error; err != nil {
+				return notFound(err)
+			}
+			if !archived {
+				return tx.Exec("DELETE FROM notification_archives WHERE user_id = ? AND notification_id = ?", userID, id).Error
+			}
+			return tx.Exec(`INSERT INTO notification_archives (user_id, notification_id, archived_at) VALUES (?, ?, ?)
+				ON CONFLICT (user_id, notification_id) DO NOTHING`, userID, id, timestamp()).Error
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("archive %v notification %d for user %d: %w", archived, id, userID, err)
+	}
+	return nil
+}
+
+// ArchivedNotificationIDs returns which of ids user userID archived.
+func (s *Store) ArchivedNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
+	archived := make(map[int64]bool, len(ids))
+	if len(ids) == 0 {
+		return archived, nil
+	}
+	var found []int64
+	err := s.db.WithContext(ctx).Raw("SELECT notification_id FROM notification_archives WHERE user_id = ? AND notification_id IN ?", userID, ids).
+		Scan(&found).Error
+	if err != nil {
+		return nil, fmt.Errorf("archived notifications of user %d: %w", userID, err)
+	}
+	for _, id := range found {
+		archived[id] = true
+	}
+	return archived, nil
+}
