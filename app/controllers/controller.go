@@ -42,6 +42,8 @@ type Store interface {
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	FeedPage(ctx context.Context, userID int64, f store.FeedFilter, limit int) ([]models.Notification, error)
 	SetArchived(ctx context.Context, userID, id int64, archived bool) error
+	PreferencesOf(ctx context.Context, userID int64) (models.Preferences, error)
+	SavePreferences(ctx context.Context, p models.Preferences) error
 	ArchivedNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)

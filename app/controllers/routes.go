@@ -91,6 +91,7 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.GET("/notifications/:id/open", ctl.notificationOpen, auth.RequireUser)
 
 	site.GET("/settings", ctl.settingsShow, auth.RequireUser)
+	site.POST("/settings", ctl.settingsUpdate, auth.RequireUser)
 	site.POST("/settings/devices/:id/remove", ctl.deviceRemove, auth.RequireUser)
 	site.GET("/topics", ctl.topicsIndex, auth.RequireUser)
 	site.POST("/topics/:name/follow", ctl.topicFollow, auth.RequireUser)

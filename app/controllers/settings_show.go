@@ -11,9 +11,14 @@ import (
 
 // settingsShow is the signed-in person's settings (GET /settings).
 func (ctl *Controller) settingsShow(c echo.Context) error {
-	devices, err := ctl.Store.PushSubscriptionsOf(c.Request().Context(), auth.UserID(c))
+	uid := auth.UserID(c)
+	prefs, err := ctl.Store.PreferencesOf(c.Request().Context(), uid)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, pages.Settings(ctl.page(c, "Settings"), devices))
+	devices, err := ctl.Store.PushSubscriptionsOf(c.Request().Context(), uid)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, pages.Settings(ctl.page(c, "Settings"), pages.PreferencesForm{Prefs: prefs}, devices))
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"beacon/app/apptest"
+	"beacon/app/models"
 	"beacon/app/push/pushtest"
 )
 
@@ -258,6 +259,41 @@ func TestReaddressingPushesToWhoGainsAndLosesIt(t *testing.T) {
 		} {
 			if got := fmt.Sprint(kinds(d)); got != want {
 				t.Errorf("%s got %s, want %s", d.Name, got, want)
+			}
+		}
+	})
+}
+
+// A person's preferences decide what is pushed to them: a muted level is
+// not, and in quiet hours only an error is, when they allow it.
+func TestPushesFollowThePersonsPreferences(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, opts apptest.Options) {
+		app, token, svc := pushApp(t, opts, 0)
+		_, ann, annID := subscribed(t, app, svc, "Ann")
+		_, bob, bobID := subscribed(t, app, svc, "Bob")
+		errorsOnly := models.DefaultPreferences(annID)
+		errorsOnly.Levels = "error"
+		// Quiet all day but a minute: every hour is quiet for Bob.
+		now := time.Now().UTC()
+		quiet := models.DefaultPreferences(bobID)
+		quiet.QuietStart, quiet.QuietEnd = now.Add(-time.Hour).Format("15:04"), now.Add(-time.Hour-time.Minute).Format("15:04")
+		quiet.QuietAllowErrors = true
+		for _, p := range []models.Preferences{errorsOnly, quiet} {
+			if err := app.Store.SavePreferences(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		app.Notify(t, token, map[string]string{"title": "Just so you know", "level": "info"})
+		id := app.Notify(t, token, map[string]string{"title": "Down", "level": "error"})
+		waitFor(t, svc, "the error on both devices", func() bool { return len(ann.Received()) >= 1 && len(bob.Received()) >= 1 })
+		waitFor(t, svc, "nothing owed", func() bool {
+			c, err := app.Store.CountPushes(context.Background())
+			return err == nil && c.Pending == 0
+		})
+		want := fmt.Sprintf("[notification %d Down]", id)
+		for _, d := range []*pushtest.Device{ann, bob} {
+			if got := fmt.Sprint(kinds(d)); got != want {
+				t.Errorf("%s got %s, want %s alone", d.Name, got, want)
 			}
 		}
 	})

@@ -53,6 +53,8 @@ type PushJob struct {
 	// Live: delivered and not withdrawn; Sees: the user is in its audience
 	// now; Read: the user has read it.
 	Live, Sees, Read bool
+	// Prefs are the user's: what may interrupt them.
+	Prefs Preferences `gorm:"embedded;embeddedPrefix:pref_"`
 }
 
 // PushResult is what became of a claimed push.

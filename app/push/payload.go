@@ -20,11 +20,12 @@ const (
 // 4 KB after encryption, and a body cut to fit is better than none.
 const MaxPayload = 3000
 
-// Decide is what a claimed push tells its device now, "" for nothing: a
-// device that was shown the notification hears of its change (update) or
-// that it is gone for this user (withdraw); one that was not is shown it,
-// unless it is gone, no longer for the user, or read meanwhile.
-func Decide(j models.PushJob) string {
+// Decide is what a claimed push tells its device at now, "" for nothing:
+// a device that was shown the notification hears of its change (update)
+// or that it is gone for this user (withdraw); one that was not is shown
+// it, unless it is gone, no longer for the user, read meanwhile, or of a
+// level the user's preferences keep from interrupting them now.
+func Decide(j models.PushJob, now time.Time) string {
 	switch {
 	case !j.Live || !j.Sees:
 		if j.Shown {
@@ -33,7 +34,7 @@ func Decide(j models.PushJob) string {
 		return ""
 	case j.Shown:
 		return KindUpdate
-	case j.Read:
+	case j.Read, !j.Prefs.Interrupts(j.Level, now):
 		return ""
 	}
 	return KindNotification

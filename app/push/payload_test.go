@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"beacon/app/models"
@@ -47,23 +48,41 @@ func TestAPayloadIsCutToFitAndStaysJSON(t *testing.T) {
 	}
 }
 
-// What a device is told follows what it was shown and what is true now.
+// What a device is told follows what it was shown, what is true now, and
+// what the user lets interrupt them.
 func TestDecide(t *testing.T) {
+	all := models.DefaultPreferences(1)
+	noInfo := all
+	noInfo.Levels = "success,warning,error"
+	night := all
+	night.QuietStart, night.QuietEnd, night.TimeZone = "22:00", "07:00", "Europe/Berlin"
+	nightErrors := night
+	nightErrors.QuietAllowErrors = true
+	noon := time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC)     // 12:00 in Berlin
+	midnight := time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC) // 00:00 in Berlin
 	for _, c := range []struct {
 		j    models.PushJob
+		at   time.Time
 		want string
 	}{
-		{models.PushJob{Live: true, Sees: true}, "notification"},
-		{models.PushJob{Live: true, Sees: true, Read: true}, ""},
-		{models.PushJob{Live: true, Sees: true, Shown: true}, "update"},
-		{models.PushJob{Live: true, Sees: true, Shown: true, Read: true}, "update"},
-		{models.PushJob{Live: false, Sees: true, Shown: true}, "withdraw"},
-		{models.PushJob{Live: true, Sees: false, Shown: true}, "withdraw"},
-		{models.PushJob{Live: false, Sees: true}, ""},
-		{models.PushJob{Live: true, Sees: false}, ""},
+		{models.PushJob{Live: true, Sees: true, Level: "info", Prefs: all}, noon, "notification"},
+		{models.PushJob{Live: true, Sees: true, Level: "info", Read: true, Prefs: all}, noon, ""},
+		{models.PushJob{Live: true, Sees: true, Level: "info", Shown: true, Prefs: all}, noon, "update"},
+		{models.PushJob{Live: true, Sees: true, Level: "info", Shown: true, Read: true, Prefs: all}, noon, "update"},
+		{models.PushJob{Live: false, Sees: true, Level: "info", Shown: true, Prefs: all}, noon, "withdraw"},
+		{models.PushJob{Live: true, Sees: false, Level: "info", Shown: true, Prefs: all}, noon, "withdraw"},
+		{models.PushJob{Live: false, Sees: true, Level: "info", Prefs: all}, noon, ""},
+		{models.PushJob{Live: true, Sees: false, Level: "info", Prefs: all}, noon, ""},
+		{models.PushJob{Live: true, Sees: true, Level: "info", Prefs: noInfo}, noon, ""},
+		{models.PushJob{Live: true, Sees: true, Level: "error", Prefs: noInfo}, noon, "notification"},
+		{models.PushJob{Live: true, Sees: true, Level: "info", Prefs: night}, noon, "notification"},
+		{models.PushJob{Live: true, Sees: true, Level: "info", Prefs: night}, midnight, ""},
+		{models.PushJob{Live: true, Sees: true, Level: "error", Prefs: night}, midnight, ""},
+		{models.PushJob{Live: true, Sees: true, Level: "error", Prefs: nightErrors}, midnight, "notification"},
+		{models.PushJob{Live: true, Sees: true, Level: "warning", Prefs: nightErrors}, midnight, ""},
 	} {
-		if got := push.Decide(c.j); got != c.want {
-			t.Errorf("%+v: %q, want %q", c.j, got, c.want)
+		if got := push.Decide(c.j, c.at); got != c.want {
+			t.Errorf("%+v at %v: %q, want %q", c.j, c.at, got, c.want)
 		}
 	}
 }

@@ -93,7 +93,7 @@ func (s *Sender) Push(ctx context.Context, j models.PushJob) models.PushOutcome 
 		s.log.Info("push subscription no longer allowed: deleted", "subscription", j.SubscriptionID, "host", host(j.Endpoint))
 		return models.PushOutcome{Job: j, Result: models.PushGone}
 	}
-	kind := Decide(j)
+	kind := Decide(j, time.Now())
 	if kind == "" {
 		return models.PushOutcome{Job: j, Result: models.PushDropped}
 	}

@@ -32,7 +32,7 @@ func TestEachAnswerOfThePushServiceBecomesAnOutcome(t *testing.T) {
 	dev := svc.NewDevice(t, "d")
 	sub := dev.Subscription()
 	job := models.PushJob{NotificationID: 1, Endpoint: sub.Endpoint, P256dh: sub.Keys.P256dh, Auth: sub.Keys.Auth,
-		Title: "t", Level: "info", Live: true, Sees: true}
+		Title: "t", Level: "info", Live: true, Sees: true, Prefs: models.DefaultPreferences(0)}
 	hourAgo := time.Now().Add(-61 * time.Minute)
 	minuteAgo := time.Now().Add(-time.Minute)
 	for _, tc := range []struct {
@@ -97,7 +97,7 @@ func BenchmarkSenderPush(b *testing.B) {
 	s := push.NewSender(keys, "mailto:ops@example.com", c, slog.New(slog.NewTextHandler(io.Discard, nil)), push.Options{})
 	sub := svc.NewDevice(b, "d").Subscription()
 	job := models.PushJob{NotificationID: 1, Endpoint: sub.Endpoint, P256dh: sub.Keys.P256dh, Auth: sub.Keys.Auth,
-		Title: "Disk full", Body: "on db1", Level: "info", Live: true, Sees: true}
+		Title: "Disk full", Body: "on db1", Level: "info", Live: true, Sees: true, Prefs: models.DefaultPreferences(0)}
 	b.ResetTimer()
 	for b.Loop() {
 		if o := s.Push(context.Background(), job); o.Result != models.PushShown {

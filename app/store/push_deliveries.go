@@ -73,12 +73,16 @@ func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease time.Durat
 			CASE WHEN n.withdrawn_at IS NULL AND NOT n.scheduled THEN 1 ELSE 0 END AS live,
 			CASE WHEN `+audience.SQL("n", "ps.user_id")+` THEN 1 ELSE 0 END AS sees,
 			CASE WHEN n.first_position <= u.read_through_id OR EXISTS (SELECT 1 FROM notification_reads r
-				WHERE r.user_id = ps.user_id AND r.notification_id = n.id) THEN 1 ELSE 0 END AS read
+				WHERE r.user_id = ps.user_id AND r.notification_id = n.id) THEN 1 ELSE 0 END AS read,
+			ps.user_id AS pref_user_id, COALESCE(pr.levels, ?) AS pref_levels, COALESCE(pr.quiet_start, '') AS pref_quiet_start,
+			COALESCE(pr.quiet_end, '') AS pref_quiet_end, COALESCE(pr.time_zone, 'UTC') AS pref_time_zone,
+			CASE WHEN pr.quiet_allow_errors THEN 1 ELSE 0 END AS pref_quiet_allow_errors
 		FROM push_deliveries d
 		JOIN push_subscriptions ps ON ps.id = d.subscription_id
 		JOIN notifications n ON n.id = d.notification_id
 		JOIN users u ON u.id = ps.user_id
-		WHERE d.claim = ? ORDER BY d.due_at`, claim).Scan(&jobs).Error
+		LEFT JOIN user_preferences pr ON pr.user_id = ps.user_id
+		WHERE d.claim = ? ORDER BY d.due_at`, models.DefaultPreferences(0).Levels, claim).Scan(&jobs).Error
 	if err != nil {
 		return nil, fmt.Errorf("claimed pushes: %w", err)
 	}
