@@ -199,12 +199,32 @@
     });
   }
 
+  // interrupts tells whether a notification of level may interrupt the
+  // person now, as their settings say (the server's
+  // models.Preferences.Interrupts): its level is on, and it is outside
+  // their quiet hours, or an error they let through.
+  function interrupts(level) {
+    var d = feed ? feed.dataset : {};
+    if (d.interruptLevels === undefined) return true; // a visitor
+    if (d.interruptLevels.split(",").indexOf(level) < 0) return false;
+    if (!d.quietStart || !d.quietEnd || d.quietStart === d.quietEnd) return true;
+    var now;
+    try {
+      now = new Intl.DateTimeFormat("en-GB", { timeZone: d.timeZone || "UTC", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+        .format(new Date());
+    } catch (err) {
+      return true;
+    }
+    var quiet = d.quietStart < d.quietEnd ? d.quietStart <= now && now < d.quietEnd : now >= d.quietStart || now < d.quietEnd;
+    return !quiet || (level === "error" && d.quietErrors === "true");
+  }
+
   // Arrivals within a moment (a replay after a night away) make one
   // desktop notification, not one each.
   var toNotify = [];
   var notifyTimer = null;
   function desktopNotify(n) {
-    if (!canNotify || Notification.permission !== "granted" || !document.hidden) return;
+    if (!canNotify || Notification.permission !== "granted" || !document.hidden || !interrupts(n.level)) return;
     toNotify.push(n);
     if (notifyTimer) return;
     notifyTimer = setTimeout(function () {
@@ -338,7 +358,8 @@
       announce("New notification", title);
     }
     var link = item.querySelector(".title a");
-    desktopNotify({ id: n.id, title: title, body: text(item, ".body"), url: link ? link.getAttribute("href") : null });
+    var level = (item.className.match(/\blevel-(\w+)/) || [])[1] || "";
+    desktopNotify({ id: n.id, title: title, body: text(item, ".body"), url: link ? link.getAttribute("href") : null, level: level });
   }
 
   // update applies an edit to the item in place; one the page does not

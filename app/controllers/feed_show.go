@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
+	"beacon/app/models"
 	"beacon/views/pages"
 )
 
@@ -59,7 +60,13 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 	for i, n := range ns {
 		items[i].Notification = n
 	}
+	var prefs *models.Preferences
 	if uid != 0 {
+		p, err := ctl.Store.PreferencesOf(ctx, uid)
+		if err != nil {
+			return err
+		}
+		prefs = &p
 		ids := make([]int64, len(ns))
 		for i, n := range ns {
 			ids[i] = n.ID
@@ -73,5 +80,5 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 			items[i].Read = &r
 		}
 	}
-	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", shownThrough), items, shownThrough, cursor, history))
+	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", shownThrough), items, shownThrough, cursor, history, prefs))
 }
