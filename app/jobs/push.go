@@ -71,14 +71,9 @@ func (w *WebPush) Run(ctx context.Context) error {
 	outcomes := make(chan models.PushOutcome, pushConcurrency)
 	var wg sync.WaitGroup
 	wg.Go(func() { w.plan(ctx) })
-	recorded := make(chan struct{})
-	go func() {
-		defer close(recorded)
-		w.record(outcomes)
-	}()
-	w.dispatch(ctx, outcomes)
+	wg.Go(func() { w.record(outcomes) })
+	w.dispatch(ctx, outcomes) // returns once every send is done
 	close(outcomes)
-	<-recorded
 	wg.Wait()
 	return nil
 }

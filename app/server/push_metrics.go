@@ -40,25 +40,31 @@ func (m *pushMetrics) Failed(status string) { m.failed.WithLabelValues(status).I
 // subscribed, as the database has them when /metrics is read (the same
 // on every instance).
 func (m *pushMetrics) collectors(st *store.Store) []prometheus.Collector {
-	count := func(pick func(store.PushCounts) int64) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			c, err := st.CountPushes(ctx)
-			if err != nil {
-				return math.NaN() // unknown, not zero
-			}
-			return float64(pick(c))
-		}
+	return []prometheus.Collector{m.sent, m.failed, pushCounts{st}}
+}
+
+var (
+	pendingDesc = prometheus.NewDesc("beacon_webpush_pending",
+		"Pushes owed and not yet sent (waiting for WEBPUSH_DELAY, or to be retried), on all instances.", nil, nil)
+	subscriptionsDesc = prometheus.NewDesc("beacon_webpush_subscriptions",
+		"Devices subscribed to Web Push, on all instances.", nil, nil)
+)
+
+// pushCounts reads both gauges with one query per scrape.
+type pushCounts struct{ st *store.Store }
+
+func (pushCounts) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pendingDesc
+	ch <- subscriptionsDesc
+}
+
+func (p pushCounts) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	pending, subs := math.NaN(), math.NaN() // unknown, not zero, and the rest of /metrics still served
+	if c, err := p.st.CountPushes(ctx); err == nil {
+		pending, subs = float64(c.Pending), float64(c.Subscriptions)
 	}
-	return []prometheus.Collector{m.sent, m.failed,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "beacon_webpush_pending",
-			Help: "Pushes owed and not yet sent (waiting for WEBPUSH_DELAY, or to be retried), on all instances.",
-		}, count(func(c store.PushCounts) int64 { return c.Pending })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "beacon_webpush_subscriptions",
-			Help: "Devices subscribed to Web Push, on all instances.",
-		}, count(func(c store.PushCounts) int64 { return c.Subscriptions })),
-	}
+	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, pending)
+	ch <- prometheus.MustNewConstMetric(subscriptionsDesc, prometheus.GaugeValue, subs)
 }
