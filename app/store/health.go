@@ -18,22 +18,25 @@ var (
 // Health asks the database a real question, and on SQLite checks that the
 // file at its path is still the one opened: SQLite's open connections keep
 // reading and writing a deleted or replaced file without an error.
+//
+// The file is checked first: once it is gone, the query fails too whenever
+// it needs a new connection (the pool opens the path read-write only), and
+// "deleted" is the answer that tells an operator what happened.
 func (s *Store) Health(ctx context.Context) error {
+	if s.file != "" {
+		fi, err := os.Stat(s.file)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("%s: %w", s.file, ErrFileDeleted)
+		case err != nil:
+			return fmt.Errorf("check the SQLite file: %w", err)
+		case !os.SameFile(fi, s.fileID): // device and inode
+			return fmt.Errorf("%s: %w", s.file, ErrFileReplaced)
+		}
+	}
 	var one int
 	if err := s.sqlDB.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("query the database: %w", err)
-	}
-	if s.file == "" {
-		return nil
-	}
-	fi, err := os.Stat(s.file)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("%s: %w", s.file, ErrFileDeleted)
-	case err != nil:
-		return fmt.Errorf("check the SQLite file: %w", err)
-	case !os.SameFile(fi, s.fileID): // device and inode
-		return fmt.Errorf("%s: %w", s.file, ErrFileReplaced)
 	}
 	return nil
 }
