@@ -271,8 +271,11 @@ func TestStreamCarriesUnreadCountAcrossTabs(t *testing.T) {
 		t.Fatalf("unread after replay %d, want 2", n)
 	}
 
-	// Reading in this tab updates the other.
+	// Reading in this tab updates the other: what changed, then the count.
 	bea.PostForm(t, readPath(first), url.Values{})
+	if ev := tab.NextEvent(t, wait); ev.Event != "state" || ev.Data != `{"ids":[`+strconv.FormatInt(first, 10)+`],"read":true}` {
+		t.Fatalf("after marking one: %+v, want its state", ev)
+	}
 	if n := unreadOf(t, tab.NextEvent(t, wait)); n != 1 {
 		t.Fatalf("unread after marking one %d, want 1", n)
 	}
@@ -290,6 +293,9 @@ func TestStreamCarriesUnreadCountAcrossTabs(t *testing.T) {
 		t.Fatalf("got %d, want %d", p.ID, fourth)
 	}
 	bea.PostForm(t, "/notifications/read_all", url.Values{})
+	if ev := tab.NextEvent(t, wait); ev.Event != "state" || ev.Data != `{"all":true,"read":true,"through":`+strconv.FormatInt(fourth, 10)+`}` {
+		t.Fatalf("after marking all: %+v, want the state through %d", ev, fourth)
+	}
 	if n := unreadOf(t, tab.NextEvent(t, wait)); n != 0 {
 		t.Fatalf("unread after mark all %d, want 0", n)
 	}

@@ -34,6 +34,7 @@ func (ctl *Controller) streamShow(c echo.Context) error {
 	err = ctl.Notifications.Stream(ctx, c.Response(), stream.Request{
 		UserID:      auth.UserID(c),
 		LastEventID: last,
+		StateAfter:  c.QueryParam("state_after"),
 		Fields:      fields,
 		SignedIn:    func() bool { return ctl.sessionActive(ctx) },
 		Request:     c.Request(),

@@ -344,6 +344,18 @@ func (s *scene) until(t *testing.T, st *apptest.Stream, last int64) (events []st
 			if ev.Event == "notification" && data.ID == last {
 				return events, unread
 			}
+		case "state":
+			// Only what this viewer may see: a user's own changes, of
+			// notifications they could mark.
+			var st struct{ IDs []int64 }
+			if err := json.Unmarshal([]byte(ev.Data), &st); err != nil {
+				t.Fatalf("event %+v: %v", ev, err)
+			}
+			for _, id := range st.IDs {
+				if _, ok := s.names[id]; !ok {
+					t.Errorf("state event names #%d, which is no notification of the scene", id)
+				}
+			}
 		default:
 			t.Fatalf("unexpected event %+v", ev)
 		}

@@ -230,3 +230,33 @@ type Signup struct {
 	Address   string
 	CreatedAt int64 `gorm:"autoCreateTime:false"`
 }
+
+// The kinds of StateChange.
+const (
+	StateRead     = "read"     // NotificationID read (Value) or unread
+	StateArchived = "archived" // NotificationID archived (Value) or not
+	StateAllRead  = "all_read" // everything visible by position Through read
+)
+
+// StateChange is one change of a user's read or archive state, numbered
+// by Seq: 1, 2, 3 … per user, committed in that order.
+type StateChange struct {
+	UserID         int64
+	Seq            int64
+	Kind           string
+	NotificationID int64 // 0 for StateAllRead
+	Value          bool
+	Through        int64 // StateAllRead's position
+	CreatedAt      time.Time
+}
+
+// TableName is the table the changes are kept in.
+func (StateChange) TableName() string { return "user_state_changes" }
+
+// NotificationUnread records that a user marked one notification unread
+// although their ReadThroughID covers it.
+type NotificationUnread struct {
+	UserID         int64 `gorm:"primaryKey;autoIncrement:false"`
+	NotificationID int64 `gorm:"primaryKey;autoIncrement:false"`
+	FirstPosition  int64
+}

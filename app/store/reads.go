@@ -15,9 +15,10 @@ import (
 	"beacon/migrations"
 )
 
-// Read state has two parts: users.read_through_id, at or below which
-// everything is read (moved by "mark all", one write), and
-// notification_reads, the single reads above it. Both go by first_position,
+// Read state has three parts: users.read_through_id, at or below which
+// everything is read (moved by "mark all", one write); notification_reads,
+// the single reads above it; and notification_unreads, the single
+// "mark unread"s at or below it. Both go by first_position,
 // when a notification became visible, not by its id: a scheduled one is
 // newer than everything posted before it fell due. A broadcast is unread
 // for a user until one of them covers it; posting one never writes a row
@@ -36,7 +37,8 @@ const NoLimit int64 = math.MaxInt64
 // notification's first_position, and withdrawing deletes them; a read
 // counts only while the user sees its notification (they may have left its
 // group, or it was readdressed), one lookup by id per read past the
-// watermark.
+// watermark. Marked unread below the watermark counts again, with the
+// same lookup.
 var unreadCountSQL = `
 SELECT ` + sumOverAudience(`SELECT COUNT(*) FROM notifications n
      WHERE %s AND n.first_position > u.read_through_id AND n.first_position <= @through
@@ -44,6 +46,9 @@ SELECT ` + sumOverAudience(`SELECT COUNT(*) FROM notifications n
 - (SELECT COUNT(*) FROM notification_reads r JOIN notifications n ON n.id = r.notification_id
      WHERE r.user_id = u.id AND r.first_position > u.read_through_id AND r.first_position <= @through
        AND ` + audience.SQL("n", "u.id") + `)
++ (SELECT COUNT(*) FROM notification_unreads x JOIN notifications n ON n.id = x.notification_id
+     WHERE x.user_id = u.id AND x.first_position <= u.read_through_id AND x.first_position <= @through
+       AND n.withdrawn_at IS NULL AND NOT n.scheduled AND ` + audience.SQL("n", "u.id") + `)
 FROM users u WHERE u.id = @user`
 
 // sumOverAudience adds up count, a query on notifications n and users u
@@ -79,7 +84,31 @@ func (s *Store) UnreadCount(ctx context.Context, userID, through int64) (int64, 
 // ErrNotFound when there is no such notification, it is someone else's,
 // withdrawn or not yet delivered, so that a guess cannot tell them apart.
 func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	if err := s.setRead(ctx, userID, notificationID, true); err != nil {
+		return fmt.Errorf("mark notification %d read for user %d: %w", notificationID, userID, err)
+	}
+	return nil
+}
+
+// MarkUnread marks one notification, by id, unread for the user, with
+// MarkRead's ErrNotFound.
+func (s *Store) MarkUnread(ctx context.Context, userID, notificationID int64) error {
+	if err := s.setRead(ctx, userID, notificationID, false); err != nil {
+		return fmt.Errorf("mark notification %d unread for user %d: %w", notificationID, userID, err)
+	}
+	return nil
+}
+
+// setRead records one notification's read state for the user, and the
+// change, when it is one, for their streams. Above the watermark a read
+// is a notification_reads row; at or below it, unread is a
+// notification_unreads row.
+func (s *Store) setRead(ctx context.Context, userID, notificationID int64, read bool) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		watermark, err := s.lockUser(tx, userID)
+		if err != nil {
+			return err
+		}
 		q := tx.Scopes(visibleTo(userID), live)
 		if s.dialect == migrations.Postgres {
 			// Held until commit: a withdrawal (which deletes the reads)
@@ -87,25 +116,28 @@ func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) erro
 			q = q.Clauses(clause.Locking{Strength: "SHARE"})
 		}
 		var n models.Notification
-		err := q.Select("id", "first_position").Where("id = ?", notificationID).Take(&n).Error
-		if err != nil {
+		if err := q.Select("id", "first_position").Where("id = ?", notificationID).Take(&n).Error; err != nil {
 			return notFound(err)
 		}
-		var u models.User
-		if err := tx.Select("read_through_id").Take(&u, userID).Error; err != nil {
-			return notFound(err)
+		key := "user_id = ? AND notification_id = ?"
+		var res *gorm.DB
+		switch covered := n.FirstPosition <= watermark; {
+		case covered && read:
+			res = tx.Where(key, userID, notificationID).Delete(&models.NotificationUnread{})
+		case covered:
+			res = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.NotificationUnread{
+				UserID: userID, NotificationID: notificationID, FirstPosition: n.FirstPosition})
+		case read:
+			res = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.NotificationRead{
+				UserID: userID, NotificationID: notificationID, FirstPosition: n.FirstPosition, ReadAt: time.Now().UTC()})
+		default:
+			res = tx.Where(key, userID, notificationID).Delete(&models.NotificationRead{})
 		}
-		if n.FirstPosition <= u.ReadThroughID {
-			return nil // already read by the watermark
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error // no change: nothing to tell the streams
 		}
-		r := models.NotificationRead{UserID: userID, NotificationID: notificationID,
-			FirstPosition: n.FirstPosition, ReadAt: time.Now().UTC()}
-		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error
+		return s.recordState(tx, models.StateChange{UserID: userID, Kind: models.StateRead, NotificationID: notificationID, Value: read})
 	})
-	if err != nil {
-		return fmt.Errorf("mark notification %d read for user %d: %w", notificationID, userID, err)
-	}
-	return nil
 }
 
 // MarkAllRead marks every notification that became visible at or before
@@ -115,6 +147,10 @@ func (s *Store) MarkRead(ctx context.Context, userID, notificationID int64) erro
 // first_position it showed: what arrived since stays unread.
 func (s *Store) MarkAllRead(ctx context.Context, userID, through int64) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		watermark, err := s.lockUser(tx, userID)
+		if err != nil {
+			return err
+		}
 		// Every later delivery takes a position past this one (positions
 		// commit in order), and MAX(position) is one step on its index.
 		var last int64
@@ -122,17 +158,27 @@ func (s *Store) MarkAllRead(ctx context.Context, userID, through int64) error {
 			return err
 		}
 		through = min(through, last)
-		res := tx.Model(&models.User{}).Where("id = ? AND read_through_id < ?", userID, through).
-			Update("read_through_id", through)
+		changed := false
+		if through > watermark {
+			if err := tx.Model(&models.User{}).Where("id = ?", userID).Update("read_through_id", through).Error; err != nil {
+				return err
+			}
+			// Single reads below the watermark say nothing more; dropping
+			// them keeps the table to reads above it.
+			if err := s.deleteReads(tx, "user_id = ? AND first_position <= ?", userID, through); err != nil {
+				return err
+			}
+			changed = true
+		}
+		// Marked unread since an earlier "mark all": read now.
+		res := tx.Where("user_id = ? AND first_position <= ?", userID, through).Delete(&models.NotificationUnread{})
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 0 {
-			return nil // the watermark was already there
+		if !changed && res.RowsAffected == 0 {
+			return nil
 		}
-		// Single reads below the watermark say nothing more; dropping them
-		// keeps the table to reads above it.
-		return s.deleteReads(tx, "user_id = ? AND first_position <= ?", userID, through)
+		return s.recordState(tx, models.StateChange{UserID: userID, Kind: models.StateAllRead, Value: true, Through: through})
 	})
 	if err != nil {
 		return fmt.Errorf("mark notifications through position %d read for user %d: %w", through, userID, err)
@@ -154,8 +200,9 @@ func (s *Store) ReadNotificationIDs(ctx context.Context, userID int64, ids []int
 	var found []int64
 	err := s.db.WithContext(ctx).Model(&models.Notification{}).
 		Where("id IN ? AND NOT scheduled", ids).
-		Where("first_position <= ? OR EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = ? AND r.notification_id = notifications.id)",
-			u.ReadThroughID, userID).
+		Where(`first_position <= ? AND NOT EXISTS (SELECT 1 FROM notification_unreads x WHERE x.user_id = ? AND x.notification_id = notifications.id)
+			OR EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = ? AND r.notification_id = notifications.id)`,
+			u.ReadThroughID, userID, userID).
 		Pluck("id", &found).Error
 	if err != nil {
 		return nil, fmt.Errorf("read state for user %d: %w", userID, err)
@@ -183,7 +230,9 @@ SELECT n.id AS id,
     ELSE ` + sumOverAudience(`SELECT COUNT(*) FROM users u WHERE %s AND u.read_through_id >= n.first_position`) + `
   END
   + (SELECT COUNT(*) FROM notification_reads r JOIN users u ON u.id = r.user_id
-       WHERE r.notification_id = n.id AND u.read_through_id < r.first_position) AS read_by
+       WHERE r.notification_id = n.id AND u.read_through_id < r.first_position)
+  - (SELECT COUNT(*) FROM notification_unreads x JOIN users u ON u.id = x.user_id
+       WHERE x.notification_id = n.id AND u.read_through_id >= x.first_position AND ` + audience.SQL("n", "u.id") + `) AS read_by
 FROM notifications n WHERE n.id IN ?`
 
 // fillReadBy sets ReadBy on each of ns.

@@ -34,6 +34,7 @@ type streamConn struct {
 	stalled   time.Time // since when rest has waited; zero when none
 	wrote     time.Time // the last write; zero before the first
 	last      int64     // the newest id queued or sent
+	stateSeq  int64     // the user's newest state change queued (userState)
 	scheduled bool      // queued for, or held by, a writer
 	closed    bool
 }

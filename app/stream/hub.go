@@ -35,6 +35,7 @@ type Source interface {
 	RegroupedBetween(ctx context.Context, after, through int64) ([]models.GroupChange, error)
 	AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
+	StateChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.StateChange, int64, error)
 }
 
 // What no setting reaches: tests alone change them, through Options.

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -20,6 +21,11 @@ type Request struct {
 	UserID int64 // 0 for a visitor
 	// LastEventID is the id the client last saw, as sent; "" when it sent none.
 	LastEventID string
+	// StateAfter is the number of the user's read and archive changes the
+	// client holds, as sent (the feed page renders it, and asks for those
+	// after it with ?state_after=); "" when it sent none: it is sent those
+	// made from now on. One that is not a number it could hold is reset.
+	StateAfter string
 	// Fields is what its notification and update events carry, the replay's
 	// as much as the live ones'.
 	Fields Fields
@@ -55,6 +61,8 @@ type Request struct {
 // unread) after the replay and whenever they mark some read. The count
 // covers ids up to the last one this stream sent; the page adds one for
 // each notification that arrives after it, so the two always add up.
+// Before each count go their read and archive changes (event: state)
+// since the stream's last look, or since Request.StateAfter.
 //
 // On a plain HTTP/1.x connection, once the replay is written, the hub takes
 // the connection over (see adopt) and Stream returns: an idle stream then
@@ -104,8 +112,16 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	}
 	// userChanged answers a wake-up on the user's topic (and the first
 	// look, after the replay): it ends the stream, or queues what changed.
+	stateSeq := int64(-1) // from now on
+	if req.StateAfter != "" {
+		var ok bool
+		if stateSeq, ok = parseID(req.StateAfter); !ok {
+			stateSeq = math.MaxInt64 // past every number: reset
+		}
+	}
 	userChanged := func(signedIn func() bool, regroup bool) (end bool, err error) {
-		st, err := userChange(ctx, h.source, signedIn, req.UserID, groups, regroup, sent)
+		look := newUserLook(ctx, h.source, req.UserID, stateSeq)
+		st, err := userChange(look, signedIn, groups, regroup, sent, stateSeq)
 		if st.end || err != nil {
 			return st.end, err
 		}
@@ -114,6 +130,10 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 			groups = st.groups
 			out.add(regroupedFrame(sent))
 		}
+		if st.state != nil {
+			out.add(st.state)
+		}
+		stateSeq = st.stateSeq
 		out.add(st.unread)
 		return false, nil
 	}
@@ -130,7 +150,7 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 		// Nothing the client sends after its request is read, so the
 		// buffered reader and writer go with the handler.
 		if conn, _, err := rc.Hijack(); err == nil {
-			h.adopt(conn, sub, sent, req, rs)
+			h.adopt(conn, sub, sent, stateSeq, req, rs)
 			return nil
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"time"
+
+	"beacon/app/models"
 )
 
 // The Server-Sent Events wire format, and nothing else.
@@ -45,4 +47,31 @@ func encodeReset(lastID int64) []byte {
 // line, so the browser's Last-Event-ID stays a stream position.
 func encodeUnread(n int64) []byte {
 	return []byte("event: unread\ndata: {\"unread\":" + strconv.FormatInt(n, 10) + "}\n\n")
+}
+
+// encodeState renders a user's read and archive changes, in order, as
+// `state` events: a run of one kind and value is one event naming every id
+// in it. They have no id: line either.
+func encodeState(cs []models.StateChange) []byte {
+	var b bytes.Buffer
+	for i := 0; i < len(cs); {
+		c := cs[i]
+		b.WriteString("event: state\ndata: ")
+		if c.Kind == models.StateAllRead {
+			b.WriteString(`{"all":true,"read":true,"through":` + strconv.FormatInt(c.Through, 10) + "}\n\n")
+			i++
+			continue
+		}
+		b.WriteString(`{"ids":[`)
+		j := i
+		for ; j < len(cs) && cs[j].Kind == c.Kind && cs[j].Value == c.Value; j++ {
+			if j > i {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(cs[j].NotificationID, 10))
+		}
+		b.WriteString(`],"` + c.Kind + `":` + strconv.FormatBool(c.Value) + "}\n\n")
+		i = j
+	}
+	return b.Bytes()
 }

@@ -33,8 +33,9 @@ func canTakeOver(w http.ResponseWriter, r *http.Request) bool {
 // order, so the stream has no gap and no duplicate. reads is the user's
 // topic the stream followed until now (nil for visitors): a wake-up still
 // pending there is answered as one on the hub's own.
-func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent int64, req Request, reads *broker.Subscription) {
-	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, start: sent, last: sent, hangups: h.sweep.watch}
+func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent, stateSeq int64, req Request, reads *broker.Subscription) {
+	c := &streamConn{conn: conn, sock: newSocket(conn), userID: req.UserID, fields: req.Fields, start: sent, last: sent,
+		stateSeq: stateSeq, hangups: h.sweep.watch}
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}

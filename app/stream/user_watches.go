@@ -4,6 +4,7 @@ import (
 	"beacon/app/broker"
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 )
@@ -130,8 +131,15 @@ func (u *userWatches) answer(ctx context.Context, w *userWatch) {
 		conns = append(conns, c)
 	}
 	u.mu.Unlock()
+	from := int64(math.MaxInt64)
 	for _, c := range conns {
-		end, err := u.queueChange(ctx, c)
+		c.mu.Lock()
+		from = min(from, c.stateSeq)
+		c.mu.Unlock()
+	}
+	look := newUserLook(ctx, u.source, w.id, from)
+	for _, c := range conns {
+		end, err := u.queueChange(c, look)
 		if err != nil && ctx.Err() == nil {
 			u.log.Error("notification stream: user's state", "user", c.userID, "err", err)
 		}
@@ -151,16 +159,16 @@ func (u *userWatches) answer(ctx context.Context, w *userWatch) {
 
 // queueChange queues on c what userChange says, counted through the last
 // position queued before it, as the handler's stream counts through the
-// last it sent.
-func (u *userWatches) queueChange(ctx context.Context, c *streamConn) (end bool, err error) {
+// last it sent. look is shared by the user's streams answered with c.
+func (u *userWatches) queueChange(c *streamConn, look *userLook) (end bool, err error) {
 	for try := 0; ; try++ {
 		c.mu.Lock()
-		through, closed := c.last, c.closed
+		through, stateSeq, closed := c.last, c.stateSeq, c.closed
 		c.mu.Unlock()
 		if closed {
 			return false, nil
 		}
-		st, err := userChange(ctx, u.source, c.signedIn, c.userID, u.groups.connGroups(c), true, through)
+		st, err := userChange(look, c.signedIn, u.groups.connGroups(c), true, through, stateSeq)
 		if st.end || err != nil {
 			return st.end, err
 		}
@@ -172,6 +180,10 @@ func (u *userWatches) queueChange(ctx context.Context, c *streamConn) (end bool,
 		// at most; the next wake-up corrects a count that stays behind.
 		if c.last == through || try == 2 {
 			if !c.closed {
+				if st.state != nil {
+					c.pending = append(c.pending, &Event{Frame: st.state})
+				}
+				c.stateSeq = st.stateSeq
 				c.pending = append(c.pending, &Event{Frame: st.unread})
 			}
 			c.mu.Unlock()

@@ -39,6 +39,10 @@ type client struct {
 	view   map[int64]card // the cards on its page, by notification id
 	known  map[int64]bool // every id it ever held
 	gone   map[int64]bool // ids it was told were withdrawn (or lost), and not given back
+	// read is the read state its `state` events (and reloads) left, by
+	// id: every connection asks for the user's changes from the first
+	// (?state_after=0), so it ends as the server's.
+	read map[int64]bool
 	trace  map[int64][]string
 	fails  []failure
 	// unknownWithdrawals are `withdraw`s of ids the client never had:
@@ -58,11 +62,12 @@ type client struct {
 type card struct {
 	Title, Body, Level string
 	Position           int64
+	Read               bool // for a signed-in user: as their state events left it
 }
 
 func newClient(w *world, name string, u *user, web *apptest.Client) *client {
 	return &client{name: name, user: u, web: web, w: w, cursor: "0",
-		view: map[int64]card{}, known: map[int64]bool{}, gone: map[int64]bool{}, trace: map[int64][]string{},
+		view: map[int64]card{}, known: map[int64]bool{}, gone: map[int64]bool{}, trace: map[int64][]string{}, read: map[int64]bool{},
 		listsSeen: map[int]bool{}, groupsSeen: map[string]bool{}}
 }
 
@@ -208,7 +213,7 @@ func (c *client) stream(ctx context.Context, app *apptest.App, lastID string, fo
 	dropped := ctx.Err
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, app.URL+"/notifications/stream", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, app.URL+"/notifications/stream?state_after=0", nil)
 	if err != nil {
 		return false, err
 	}
@@ -353,6 +358,7 @@ func (c *client) reload(ctx context.Context, app *apptest.App) error {
 	defer c.mu.Unlock()
 	c.view = items
 	for id, it := range items {
+		c.read[id] = it.Read
 		c.known[id] = true
 		delete(c.gone, id) // lost, then given back (readdressed, or the groups changed)
 		c.trace[id] = append(c.trace[id], fmt.Sprintf("list from %s through %d: %q at %d", c.w.instance(app), last, it.Title, it.Position))

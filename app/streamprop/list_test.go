@@ -31,7 +31,7 @@ func listAll(ctx context.Context, web *apptest.Client, base string) (map[int64]c
 			if n.Withdrawn {
 				delete(items, n.ID)
 			} else {
-				items[n.ID] = card{Title: n.Title, Body: n.Body, Level: n.Level, Position: n.Position}
+				items[n.ID] = card{Title: n.Title, Body: n.Body, Level: n.Level, Position: n.Position, Read: n.Read}
 			}
 		}
 		if len(page.Notifications) < listPage {
@@ -56,6 +56,7 @@ type listAnswer struct {
 		Level     string `json:"level"`
 		Position  int64  `json:"position"`
 		Withdrawn bool   `json:"withdrawn"`
+		Read      bool   `json:"read"`
 	} `json:"notifications"`
 	LastID int64 `json:"last_id"`
 }

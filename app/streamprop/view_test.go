@@ -57,6 +57,10 @@ func (c *client) apply(k *connection, ev event) (reset bool) {
 	if ev.kind == "unread" {
 		return false // the header's count: not the view's business
 	}
+	if ev.kind == "state" {
+		c.applyState(k, ev)
+		return false
+	}
 	e := &seen{c: c, k: k, ev: ev}
 	if err := json.Unmarshal([]byte(ev.data), &e.p); err != nil {
 		e.breach("data not JSON", "%v", err)
@@ -195,7 +199,38 @@ func (e *seen) withdraw() {
 }
 
 func (e *seen) card() card {
-	return card{Title: e.p.Title, Body: e.p.Body, Level: e.p.Level, Position: e.p.Position}
+	return card{Title: e.p.Title, Body: e.p.Body, Level: e.p.Level, Position: e.p.Position, Read: e.c.read[e.p.ID]}
+}
+
+// applyState applies a `state` event as the feed page does: the ids it
+// names are read or unread from now on. It has no id: line, and a
+// visitor is sent none.
+func (c *client) applyState(k *connection, ev event) {
+	e := &seen{c: c, k: k, ev: ev}
+	var st struct {
+		IDs  []int64 `json:"ids"`
+		Read *bool   `json:"read"`
+		All  bool    `json:"all"`
+	}
+	switch err := json.Unmarshal([]byte(ev.data), &st); {
+	case err != nil:
+		e.breach("data not JSON", "%v", err)
+		return
+	case ev.hasID:
+		e.breach("state with an id", "state events leave Last-Event-ID alone")
+	case c.user == nil:
+		e.breach("state to a visitor", "a visitor has no read state")
+	case st.All || st.Read == nil:
+		e.breach("state unexpected", "the operations only mark single notifications read")
+		return
+	}
+	for _, id := range st.IDs {
+		c.read[id] = *st.Read
+		if cd, ok := c.view[id]; ok {
+			cd.Read = *st.Read
+			c.view[id] = cd
+		}
+	}
 }
 
 var (
