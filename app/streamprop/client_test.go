@@ -42,9 +42,9 @@ type client struct {
 	// read is the read state its `state` events (and reloads) left, by
 	// id: every connection asks for the user's changes from the first
 	// (?state_after=0), so it ends as the server's.
-	read map[int64]bool
-	trace  map[int64][]string
-	fails  []failure
+	read  map[int64]bool
+	trace map[int64][]string
+	fails []failure
 	// unknownWithdrawals are `withdraw`s of ids the client never had:
 	// failures unless the connection's cursor covers their first position.
 	unknownWithdrawals []failure
