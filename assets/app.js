@@ -5,7 +5,9 @@
 // list, saying it to screen readers and, when asked, to the desktop. The
 // header's connection indicator follows the stream (here) or the chat's
 // WebSocket (chat.js, through window.Beacon). A notification edited or
-// withdrawn while the page is open changes or leaves in place.
+// withdrawn while the page is open changes or leaves in place, and one the
+// person reads, marks unread or archives anywhere (another tab, another
+// device) follows here through the stream's `state` events.
 (function () {
   "use strict";
   var countEl = document.getElementById("unread-count"); // signed in only
@@ -14,6 +16,7 @@
   var list = document.getElementById("notifications");
   var markAll = document.getElementById("mark-all");
   var template = document.getElementById("mark-read-template");
+  var unreadTemplate = document.getElementById("mark-unread-template");
   var archiveTemplate = document.getElementById("archive-template");
   var announcer = document.getElementById("announcer");
   var notifyButton = document.getElementById("desktop-notify");
@@ -25,9 +28,14 @@
   // The stream position this page is current to (opaque, from the
   // server): a new stream resumes after it.
   var cursor = feed ? feed.dataset.position || "0" : "0";
+  // The signed-in user's state number as rendered: the stream sends their
+  // read and archive changes after it, so the page misses none.
+  var stateSeq = feed ? feed.dataset.state : undefined;
   // A page back (?before=) or narrowed (?level=, ?q=) shows what it asked
   // for; the stream still keeps its read state and the count current.
   var pagedBack = !!feed && feed.hasAttribute("data-history");
+  // The page shows the archive: what is taken out of it leaves the page.
+  var archiveView = !!feed && feed.hasAttribute("data-archive");
   // How many unread notifications arrived live: a marking answered with a
   // count as of its submission adds those that arrived while it was sent.
   var arrivals = 0;
@@ -101,11 +109,39 @@
     document.title = n > 0 ? "(" + n + ") " + title : title;
   }
 
+  // markForm is this page's form that marks notification id read (or,
+  // when read, unread), or null where the page has none.
+  function markForm(id, read) {
+    var tpl = read ? unreadTemplate : template;
+    var form = tpl && tpl.content.firstElementChild;
+    if (!form) return null;
+    form = form.cloneNode(true);
+    form.action = "/notifications/" + id + (read ? "/unread" : "/read");
+    return form;
+  }
+
+  // setRead shows item read or unread, with the form that marks it the
+  // other way; keyboard focus on the form it replaces moves to the new one.
+  function setRead(item, read) {
+    if (!countEl) return;
+    item.classList.toggle("read", read);
+    item.classList.toggle("unread", !read);
+    var have = item.querySelector(read ? "form.mark-unread" : "form.mark-read");
+    var stale = item.querySelector(read ? "form.mark-read" : "form.mark-unread");
+    if (have && !stale) return;
+    var focused = !!stale && stale.contains(document.activeElement);
+    var form = have || markForm(item.dataset.id, read);
+    if (stale) stale.remove();
+    if (form && !form.isConnected) item.insertBefore(form, item.querySelector("form.archive"));
+    if (focused) {
+      var button = form && form.querySelector("button");
+      if (!button && !item.hasAttribute("tabindex")) item.tabIndex = -1;
+      (button || item).focus();
+    }
+  }
+
   function markItemRead(item) {
-    item.classList.remove("unread");
-    item.classList.add("read");
-    var form = item.querySelector("form.mark-read");
-    if (form) form.remove();
+    setRead(item, true);
   }
 
   function unreadItems() {
@@ -121,7 +157,8 @@
   // with the new count. On any failure the form is submitted as usual.
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    var single = form.classList && form.classList.contains("mark-read");
+    var single = form.classList && (form.classList.contains("mark-read") || form.classList.contains("mark-unread"));
+    var read = !(form.classList && form.classList.contains("mark-unread"));
     if (!countEl || !window.fetch || !(single || form === markAll)) return;
     e.preventDefault();
     // What "mark all" covers is what is shown now; one arriving while the
@@ -145,12 +182,9 @@
         if (item && item.dataset.id && !item.isConnected) {
           item = document.getElementById("notification-" + item.dataset.id) || item;
         }
-        // The button that had focus is gone: keep keyboard users in place.
-        if (item) {
-          markItemRead(item);
-          if (!item.hasAttribute("tabindex")) item.tabIndex = -1;
-          item.focus();
-        }
+        // The form swaps for the other (here, or already by the stream's
+        // state event); a focused button hands focus to its successor.
+        if (item) setRead(item, read);
       } else {
         markItemsRead(covered);
       }
@@ -292,12 +326,8 @@
     item.classList.add("fresh");
     if (countEl) {
       item.classList.add(read ? "read" : "unread");
-      var form = !read && template && template.content.firstElementChild;
-      if (form) {
-        form = form.cloneNode(true);
-        form.action = "/notifications/" + n.id + "/read";
-        item.appendChild(form);
-      }
+      var form = markForm(n.id, read);
+      if (form) item.appendChild(form);
       // Archiving is a plain form: the feed reloads without it.
       var archive = archiveTemplate && archiveTemplate.content.firstElementChild;
       if (archive) {
@@ -375,8 +405,14 @@
   function withdraw(id) {
     var old = shown(id);
     if (!old) return;
-    var title = old.querySelector(".title");
     if (countEl && old.classList.contains("unread")) setUnread(unread() - 1);
+    leave(old, "Withdrawn");
+  }
+
+  // leave takes the item off the page and says so (what: "Withdrawn",
+  // "Archived" …).
+  function leave(old, what) {
+    var title = old.querySelector(".title");
     // Focus inside would fall to the document: give it to a neighbour.
     var next = old.contains(document.activeElement) && (old.nextElementSibling || old.previousElementSibling);
     old.remove();
@@ -386,7 +422,27 @@
     }
     var empty = document.getElementById("feed-empty");
     if (empty && !list.querySelector(".notification")) empty.hidden = false;
-    announce("Withdrawn", title ? title.textContent : "a notification");
+    announce(what, title ? title.textContent : "a notification");
+  }
+
+  // applyState follows a change of the user's read or archive state made
+  // anywhere (this tab, another, another device): {"ids":[…],"read":…},
+  // {"ids":[…],"archived":…} or {"all":true,"read":true,"through":P}. The
+  // unread count that follows it sets the badge.
+  function applyState(s) {
+    var items = s.all
+      ? Array.prototype.filter.call(list.querySelectorAll(".notification"), function (item) {
+        return parseInt(item.dataset.first || "0", 10) <= s.through;
+      })
+      : (s.ids || []).map(shown).filter(Boolean);
+    items.forEach(function (item) {
+      if (typeof s.read === "boolean") setRead(item, s.read);
+      // One archived leaves the feed; one taken out of the archive leaves
+      // the archive (the feed shows it again from its next load).
+      if (typeof s.archived === "boolean" && s.archived !== archiveView) {
+        leave(item, s.archived ? "Archived" : "Moved back to the feed");
+      }
+    });
   }
 
   if (!window.EventSource) return;
@@ -411,7 +467,9 @@
 
   function open() {
     reopenTimer = null;
-    source = new EventSource("/notifications/stream?fields=html&last_event_id=" + encodeURIComponent(cursor));
+    var url = "/notifications/stream?fields=html&last_event_id=" + encodeURIComponent(cursor);
+    if (stateSeq !== undefined) url += "&state_after=" + encodeURIComponent(stateSeq);
+    source = new EventSource(url);
     source.onopen = function () {
       liveTimer = setTimeout(live, 1000);
     };
@@ -446,6 +504,10 @@
       var n = JSON.parse(e.data).unread;
       setUnread(n);
       if (n === 0) markItemsRead();
+    });
+    source.addEventListener("state", function (e) {
+      live();
+      applyState(JSON.parse(e.data));
     });
     // The server could not resume (its database was reset): start afresh.
     source.addEventListener("reset", function () {

@@ -50,6 +50,8 @@ type Store interface {
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 	ReadNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
 	MarkRead(ctx context.Context, userID, notificationID int64) error
+	MarkUnread(ctx context.Context, userID, notificationID int64) error
+	StateSeq(ctx context.Context, userID int64) (int64, error)
 	MarkAllRead(ctx context.Context, userID, through int64) error
 	Groups(ctx context.Context) ([]models.Group, error)
 	GroupByName(ctx context.Context, name string) (models.Group, error)

@@ -24,6 +24,16 @@ const feedLimit = 50
 func (ctl *Controller) feedShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	uid := auth.UserID(c)
+	// The user's state number, read first: a change after it shows on
+	// the page or not, and the page's stream sends it either way
+	// (?state_after=), so none is missed.
+	var stateSeq int64
+	if uid != 0 {
+		var err error
+		if stateSeq, err = ctl.Store.StateSeq(ctx, uid); err != nil {
+			return err
+		}
+	}
 	cursor, err := ctl.Store.LastVisiblePosition(ctx, uid)
 	if err != nil {
 		return err
@@ -80,5 +90,6 @@ func (ctl *Controller) feedShow(c echo.Context) error {
 			items[i].Read = &r
 		}
 	}
-	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", shownThrough), items, shownThrough, cursor, history, prefs))
+	at := pages.FeedCursor{ShownThrough: shownThrough, Position: cursor, StateSeq: stateSeq}
+	return render(c, http.StatusOK, pages.Feed(ctl.pageThrough(c, "Notifications", shownThrough), items, at, history, prefs))
 }

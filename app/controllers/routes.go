@@ -84,7 +84,8 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.HEAD("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
 	site.GET(streamPath, ctl.streamShow, limit)
-	site.POST("/notifications/:id/read", ctl.notificationRead, auth.RequireUser)
+	site.POST("/notifications/:id/read", ctl.notificationRead(true), auth.RequireUser)
+	site.POST("/notifications/:id/unread", ctl.notificationRead(false), auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
 	site.POST("/notifications/:id/archive", ctl.notificationArchive(true), auth.RequireUser)
 	site.POST("/notifications/:id/unarchive", ctl.notificationArchive(false), auth.RequireUser)
