@@ -47,3 +47,33 @@ func PruneOld(ctx context.Context, st Prune, retention time.Duration, log *slog.
 		}
 	}
 }
+
+// How long each person's read and archive changes are kept (a tab that
+// reconnects later reloads instead), and how often older ones go.
+const (
+	StateChangesKept = 24 * time.Hour
+	pruneStateEvery  = 10 * time.Minute
+)
+
+// PruneStates is what the state-change pruner needs from the store.
+type PruneStates interface {
+	PruneStateChangesBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
+// PruneStateChanges deletes the read and archive changes older than
+// StateChangesKept at start and every pruneStateEvery, until ctx ends.
+// Every instance runs it; a second delete of the same rows deletes none.
+func PruneStateChanges(ctx context.Context, st PruneStates, log *slog.Logger) error {
+	ticker := time.NewTicker(pruneStateEvery)
+	defer ticker.Stop()
+	for {
+		if _, err := st.PruneStateChangesBefore(ctx, time.Now().Add(-StateChangesKept)); err != nil && ctx.Err() == nil {
+			log.Error("prune state changes", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}

@@ -213,6 +213,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		// returns reaches this instance's streams.
 		jobs.NewGroupWatch(ctx, st, b, log).Run,
 		jobs.NewWebPush(st, b, sender, cfg.WebPushDelay, log).Run,
+		func(ctx context.Context) error { return jobs.PruneStateChanges(ctx, st, log) },
 	}
 	if cfg.Retention > 0 {
 		jobList = append(jobList, func(ctx context.Context) error { return jobs.PruneOld(ctx, st, cfg.Retention, log) })

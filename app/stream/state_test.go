@@ -16,7 +16,7 @@ import (
 
 // stateServer serves user's streams, taken over by the hub when takeOver
 // (HTTP/1.1) or kept in their handlers, passing ?state_after= on.
-func stateServer(t *testing.T, r *rig, userID int64, takeOver bool, held *atomic.Int64) *httptest.Server {
+func stateServer(t testing.TB, r *rig, userID int64, takeOver bool, held *atomic.Int64) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		sr := stream.Request{UserID: userID, LastEventID: req.Header.Get("Last-Event-ID"),
 			StateAfter: req.URL.Query().Get("state_after"), SignedIn: func() bool { return true }}
@@ -35,7 +35,7 @@ func stateServer(t *testing.T, r *rig, userID int64, takeOver bool, held *atomic
 	return srv
 }
 
-func (r *rig) user(t *testing.T, name string) models.User {
+func (r *rig) user(t testing.TB, name string) models.User {
 	t.Helper()
 	u := models.User{Name: name, Email: name + "@example.com", PasswordHash: "x"}
 	if err := r.store.CreateUser(context.Background(), &u); err != nil {

@@ -55,8 +55,6 @@ func Notification(n models.Notification) templ.Component {
 
 // NotificationFor is Notification as the feed shows it to a signed-in
 // user: marked read or unread, with a form to mark it the other way.
-// data-first is the position at which it became visible: "mark all as
-// read" through a position reaches those at or before it.
 func NotificationFor(n models.Notification, rs ReadState) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -82,6 +80,8 @@ func NotificationFor(n models.Notification, rs ReadState) templ.Component {
 	})
 }
 
+// notification's data-first is the position at which it became visible:
+// a "mark all as read" through a position reaches those at or before it.
 func notification(n models.Notification, rs *ReadState) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
