@@ -77,14 +77,24 @@ func (s *Store) FeedPage(ctx context.Context, userID int64, f FeedFilter, limit 
 		return []models.Notification{}, nil
 	}
 	order := "n.first_position"
-	if f.Q != "" && s.dialect == migrations.Postgres {
-		// A search is served by the trigram index, then sorted: walking
-		// the broadcasts newest first, as the planner otherwise chose,
-		// read all 100,000 for a text in none (55 ms against 0.5).
+	if f.Q != "" {
+		// A search on PostgreSQL is served by the trigram index, then
+		// sorted: walking the broadcasts newest first, as the planner
+		// otherwise chose, read all 100,000 for a text in none (55 ms
+		// against 0.5).
 		order = "n.first_position + 0"
 	}
 	var arms []string
 	var all []any
+	if f.Q != "" && s.dialect != migrations.Postgres {
+		// SQLite has no index for a text, and reads every row the user may
+		// see: once, in the table's order, with the rule's branches ORed,
+		// 14–17 ms for 100,000; per branch along the position's index, a
+		// lookup per row, 27 ms for a text in none.
+		arms = append(arms, fmt.Sprintf("SELECT n.id, n.first_position FROM notifications n NOT INDEXED WHERE (%s) AND %s", strings.Join(branches, " OR "), cond))
+		all = args
+		branches = nil
+	}
 	for i, b := range branches {
 		arms = append(arms, fmt.Sprintf("SELECT id, first_position FROM (SELECT n.id, n.first_position FROM notifications n WHERE %s AND %s ORDER BY %s DESC LIMIT ?) b%d", b, cond, order, i))
 		all = append(append(all, args...), limit)
