@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -223,4 +224,27 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 		panic(err)
 	}
 	return a, b
+}
+
+// NotificationStates tells read and archived apart in one query, the
+// watermark and its exceptions included.
+func TestNotificationStates(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			a := user(t, s, "a@example.com")
+			below, exception, above, archived, plain := post(t, s, nil), post(t, s, nil), post(t, s, nil), post(t, s, nil), post(t, s, nil)
+			must0(t, s.MarkAllRead(ctx, a.ID, exception))
+			must0(t, s.MarkUnread(ctx, a.ID, exception))
+			must0(t, s.MarkRead(ctx, a.ID, above))
+			must0(t, s.SetArchived(ctx, a.ID, archived, true))
+			read, arch, err := s.NotificationStates(ctx, a.ID, []int64{below, exception, above, archived, plain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(read) != fmt.Sprint([]int64{below, above}) || fmt.Sprint(arch) != fmt.Sprint([]int64{archived}) {
+				t.Errorf("read %v, archived %v; want [%d %d] and [%d]", read, arch, below, above, archived)
+			}
+		})
+	}
 }

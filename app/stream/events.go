@@ -15,6 +15,9 @@ type Event struct {
 	// variants are the frames for HTMLFields and JSONFields, by Fields-1;
 	// nil where it is Frame (a withdrawal, a heartbeat).
 	variants [numFields - 1][]byte
+	// notification is its notification's id; 0 for a withdrawal and a
+	// heartbeat.
+	notification int64
 	// A notification the hub had not fanned out yet goes as two events
 	// (see encodeAfter): its first, for streams whose replay ended before
 	// first (onlyBefore), and its change, for the others (onlyFrom).
@@ -98,12 +101,12 @@ func (h *Hub) encodeAfter(ctx context.Context, n models.Notification, after int6
 	if err != nil {
 		return nil, err
 	}
-	first := dataEvent(n.FirstPosition, kindNotification, data)
+	first := dataEvent(n.ID, n.FirstPosition, kindNotification, data)
 	if n.Position == n.FirstPosition {
 		return []emission{{kindNotification, first}}, nil
 	}
 	first.onlyBefore = n.FirstPosition
-	change := dataEvent(n.Position, kindUpdate, data)
+	change := dataEvent(n.ID, n.Position, kindUpdate, data)
 	change.onlyFrom = n.FirstPosition
 	return []emission{{kindNotification, first}, {kindUpdate, change}}, nil
 }
@@ -124,7 +127,7 @@ func (h *Hub) encode(ctx context.Context, n models.Notification, kind string) (*
 	if kind == kindNotification {
 		pos = n.FirstPosition
 	}
-	return dataEvent(pos, kind, data), nil
+	return dataEvent(n.ID, pos, kind, data), nil
 }
 
 // render is n's wire JSON in every variant, by Fields.
@@ -141,8 +144,8 @@ func (h *Hub) render(ctx context.Context, n models.Notification) (data [numField
 	return data, nil
 }
 
-func dataEvent(pos int64, kind string, data [numFields][]byte) *Event {
-	ev := &Event{ID: pos, Frame: encodeEvent(pos, kind, data[AllFields])}
+func dataEvent(id, pos int64, kind string, data [numFields][]byte) *Event {
+	ev := &Event{ID: pos, Frame: encodeEvent(pos, kind, data[AllFields]), notification: id}
 	ev.variants[HTMLFields-1] = encodeEvent(pos, kind, data[HTMLFields])
 	ev.variants[JSONFields-1] = encodeEvent(pos, kind, data[JSONFields])
 	return ev

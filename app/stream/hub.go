@@ -36,6 +36,7 @@ type Source interface {
 	AddDeliveryCounts(ctx context.Context, counts map[int64]int64) error
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 	StateChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.StateChange, int64, error)
+	NotificationStates(ctx context.Context, userID int64, ids []int64) (read, archived []int64, err error)
 }
 
 // What no setting reaches: tests alone change them, through Options.

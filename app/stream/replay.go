@@ -24,63 +24,65 @@ const maxReplay = 1000
 // It returns at least the newest position read before the replay: every
 // change up to it had committed, so the replay sent its latest state, and
 // live events up to it would only repeat it.
-func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (int64, error) {
+func (h *Hub) replay(ctx context.Context, out *streamWriter, req Request) (sent int64, replayed []*Event, err error) {
 	if after, ok := parseID(req.LastEventID); ok && after < req.regroupedAt {
 		// What the client holds was chosen by the user's old groups. The
 		// reset's id is at least regroupedAt (LastVisiblePosition), so the
 		// client resumes from past it.
 		last, err := h.source.LastPosition(ctx)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		return h.reset(ctx, out, req.UserID, last)
+		sent, err := h.reset(ctx, out, req.UserID, last)
+		return sent, nil, err
 	}
 	// A cursor the resume window covers is served from memory.
 	if evs, sent, ok := h.resume.replay(ctx, h, audience.Member(req.UserID, req.groups), req.LastEventID); ok {
 		for _, ev := range evs {
 			out.add(ev.FrameFor(req.Fields))
 		}
-		return sent, nil
+		return sent, evs, nil
 	}
 	last, err := h.source.LastPosition(ctx)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if req.LastEventID == "" {
-		return last, nil // a new client starts from now
+		return last, nil, nil // a new client starts from now
 	}
 	after, ok := parseID(req.LastEventID)
 	if ok {
 		if ok, err = h.resumable(ctx, req.UserID, after); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	var r models.Replay
 	if ok {
 		if r, err = h.source.ReplayAfter(ctx, req.UserID, after, maxReplay); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		ok = !r.More
 	}
 	if !ok {
-		return h.reset(ctx, out, req.UserID, last)
+		sent, err := h.reset(ctx, out, req.UserID, last)
+		return sent, nil, err
 	}
 	// Past last when changes committed between the two reads: the replay
 	// has their outcome, the withdrawals it left out included.
-	sent := max(last, r.Through)
+	sent = max(last, r.Through)
 	evs := make([]*Event, 0, len(r.Changes))
 	for _, n := range r.Changes {
 		// Against the client's own cursor: it decides what the client holds.
 		ev, err := h.encode(ctx, audience.ShownTo(n, audience.Member(req.UserID, req.groups)), kindAfter(n, after))
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		evs = append(evs, ev)
 	}
 	for _, ev := range inIDOrder(evs) {
 		out.add(ev.FrameFor(req.Fields))
 	}
-	return sent, nil
+	return sent, evs, nil
 }
 
 // resumable reports whether a client at position after can be brought up to

@@ -106,9 +106,20 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 
 	out := &streamWriter{w: w, rc: rc}
 	out.add(retryFrame(h.opts.Retry))
-	sent, err := h.replay(ctx, out, req)
+	sent, replayed, err := h.replay(ctx, out, req)
 	if err != nil {
 		return err
+	}
+	if req.UserID != 0 && req.StateAfter == "" {
+		// A client that names no state number is told the state of what
+		// it was replayed: its read and archived ones.
+		frame, err := h.replayedState(ctx, req.UserID, replayed)
+		if err != nil {
+			return err
+		}
+		if frame != nil {
+			out.add(frame)
+		}
 	}
 	// userChanged answers a wake-up on the user's topic (and the first
 	// look, after the replay): it ends the stream, or queues what changed.

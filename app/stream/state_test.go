@@ -226,3 +226,41 @@ func TestStateChangeToManyStreamsIsOneLook(t *testing.T) {
 		t.Errorf("a state change to %d tabs took %d queries, want at most 4", tabs, q)
 	}
 }
+
+// A stream that resumes without a state number (a script) is told, after
+// the replay, which of the replayed notifications are read and which
+// archived, from the resume window and from the database alike.
+func TestResumedStreamIsToldTheStateOfWhatItReplays(t *testing.T) {
+	for _, window := range []int{0, -1} { // the default window; none
+		t.Run(fmt.Sprintf("window %d", window), func(t *testing.T) {
+			r := newRig(t, stream.Options{Heartbeat: time.Hour, ResumeWindow: window})
+			ann := r.user(t, "ann")
+			n1, n2, n3 := r.post(t, "one"), r.post(t, "two"), r.post(t, "three")
+			ctx := context.Background()
+			if err := r.store.MarkRead(ctx, ann.ID, n2); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.store.SetArchived(ctx, ann.ID, n3, true); err != nil {
+				t.Fatal(err)
+			}
+			var held atomic.Int64
+			srv := stateServer(t, r, ann.ID, true, &held)
+			s := openEvents(t, srv.URL, fmt.Sprint(n1))
+			var got []string
+			for ev := s.next(t); ; ev = s.next(t) {
+				got = append(got, ev.kind+" "+ev.data)
+				if ev.kind == "unread" {
+					break
+				}
+			}
+			want := []string{
+				fmt.Sprintf(`state {"ids":[%d],"read":true}`, n2),
+				fmt.Sprintf(`state {"ids":[%d],"archived":true}`, n3),
+				`unread {"unread":2}`, // one and three: archived is still unread
+			}
+			if len(got) != 5 || !equal(got[2:], want) {
+				t.Errorf("resumed from %d: %q, want two notifications then %q", n1, got, want)
+			}
+		})
+	}
+}

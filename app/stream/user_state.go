@@ -19,6 +19,7 @@ type userSource interface {
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
 	GroupIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	StateChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.StateChange, int64, error)
+	NotificationStates(ctx context.Context, userID int64, ids []int64) (read, archived []int64, err error)
 }
 
 // userState is what a wake-up on a user's topic means to one of their
@@ -170,4 +171,34 @@ func userChange(look *userLook, signedIn func() bool, groups []int64, regroup bo
 // position it sent or queued.
 func regroupedFrame(through int64) []byte {
 	return encodeEvent(through, "reset", encodeReset(through))
+}
+
+// replayedState is the `state` events that say which of the notifications
+// a replay sent are read, and which archived (nil when none is either):
+// the others are unread and in the feed.
+func (h *Hub) replayedState(ctx context.Context, userID int64, replayed []*Event) ([]byte, error) {
+	var ids []int64
+	for _, ev := range replayed {
+		if ev.notification != 0 && !slices.Contains(ids, ev.notification) {
+			ids = append(ids, ev.notification)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	read, archived, err := h.source.NotificationStates(ctx, userID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var cs []models.StateChange
+	for _, id := range read {
+		cs = append(cs, models.StateChange{Kind: models.StateRead, NotificationID: id, Value: true})
+	}
+	for _, id := range archived {
+		cs = append(cs, models.StateChange{Kind: models.StateArchived, NotificationID: id, Value: true})
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	return encodeState(cs), nil
 }
