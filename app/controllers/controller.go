@@ -37,6 +37,9 @@ type Store interface {
 	PrunedThrough(ctx context.Context) (int64, error)
 	ListAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error)
 	CreateNamedAPIToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error)
+	CreateReadToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error)
+	ReadTokens(ctx context.Context, userID int64) ([]models.APIToken, error)
+	DeleteReadToken(ctx context.Context, userID, id int64) error
 	APITokens(ctx context.Context, userID int64) ([]models.APIToken, error)
 	DeleteAPIToken(ctx context.Context, id int64) error
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)

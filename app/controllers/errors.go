@@ -49,9 +49,11 @@ func (ctl *Controller) HandleError(err error, c echo.Context) {
 
 	var werr error
 	switch {
-	case c.Request().URL.Path == streamPath:
+	case c.Request().URL.Path == streamPath && status != http.StatusUnauthorized:
 		// Any status but 200 makes EventSource give up for good: say
-		// "come back shortly" in its own terms instead.
+		// "come back shortly" in its own terms instead. A bearer token
+		// that is not one (revoked) is 401: only a script sends one, and
+		// it must stop.
 		werr = ctl.Notifications.Unavailable(c.Response())
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(status)

@@ -80,10 +80,12 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	// STREAM_LIMIT_ADDRESS) once the user is known.
 	limit := limitConnections(ops.Limits)
 	site := e.Group("", ctl.Sessions.Load, auth.LoadUser(ctl.Sessions, ctl.Store), auth.PrivateCache, ctl.Sessions.CheckCSRF)
+	// What a person reads, a script may read with their token (Bearer).
+	bearer := auth.BearerUser(ctl.Store)
 	site.GET("/", ctl.feedShow)
 	site.HEAD("/", ctl.feedShow)
 	// No compression or timeout middleware may wrap the stream.
-	site.GET(streamPath, ctl.streamShow, limit)
+	site.GET(streamPath, ctl.streamShow, bearer, limit)
 	site.POST("/notifications/:id/read", ctl.notificationRead(true), auth.RequireUser)
 	site.POST("/notifications/:id/unread", ctl.notificationRead(false), auth.RequireUser)
 	site.POST("/notifications/read_all", ctl.notificationsReadAll, auth.RequireUser)
@@ -94,6 +96,8 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.GET("/settings", ctl.settingsShow, auth.RequireUser)
 	site.POST("/settings", ctl.settingsUpdate, auth.RequireUser)
 	site.POST("/settings/devices/:id/remove", ctl.deviceRemove, auth.RequireUser)
+	site.POST("/settings/tokens", ctl.readTokenCreate, auth.RequireUser)
+	site.POST("/settings/tokens/:id/revoke", ctl.readTokenRevoke, auth.RequireUser)
 	site.GET("/topics", ctl.topicsIndex, auth.RequireUser)
 	site.POST("/topics/:name/follow", ctl.topicFollow, auth.RequireUser)
 	site.POST("/topics/:name/leave", ctl.topicLeave, auth.RequireUser)
@@ -119,8 +123,8 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	}
 
 	api := site.Group("/api")
-	api.GET("/notifications", ctl.apiNotificationsIndex)
-	site.GET(pollPath, ctl.apiNotificationsPoll, limit)
+	api.GET("/notifications", ctl.apiNotificationsIndex, bearer)
+	site.GET(pollPath, ctl.apiNotificationsPoll, bearer, limit)
 	api.POST("/notifications", ctl.apiNotificationCreate, auth.RequireAPIAdmin(ctl.Store))
 	api.POST("/notifications/batch", ctl.apiNotificationBatchCreate, auth.RequireAPIAdmin(ctl.Store))
 	api.PATCH("/notifications/:id", ctl.apiNotificationUpdate, auth.RequireAPIAdmin(ctl.Store))

@@ -11,14 +11,31 @@ import (
 
 // settingsShow is the signed-in person's settings (GET /settings).
 func (ctl *Controller) settingsShow(c echo.Context) error {
-	uid := auth.UserID(c)
-	prefs, err := ctl.Store.PreferencesOf(c.Request().Context(), uid)
+	s, err := ctl.settingsPage(c)
 	if err != nil {
 		return err
 	}
-	devices, err := ctl.Store.PushSubscriptionsOf(c.Request().Context(), uid)
-	if err != nil {
-		return err
+	return ctl.renderSettings(c, http.StatusOK, s)
+}
+
+// settingsPage reads what /settings shows the signed-in person as saved;
+// a refused form then replaces its part.
+func (ctl *Controller) settingsPage(c echo.Context) (pages.SettingsPage, error) {
+	ctx, uid := c.Request().Context(), auth.UserID(c)
+	var s pages.SettingsPage
+	var err error
+	if s.Form.Prefs, err = ctl.Store.PreferencesOf(ctx, uid); err != nil {
+		return s, err
 	}
-	return render(c, http.StatusOK, pages.Settings(ctl.page(c, "Settings"), pages.PreferencesForm{Prefs: prefs}, devices))
+	if s.Devices, err = ctl.Store.PushSubscriptionsOf(ctx, uid); err != nil {
+		return s, err
+	}
+	if s.Tokens.Tokens, err = ctl.Store.ReadTokens(ctx, uid); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func (ctl *Controller) renderSettings(c echo.Context, status int, s pages.SettingsPage) error {
+	return render(c, status, pages.Settings(ctl.page(c, "Settings"), s))
 }

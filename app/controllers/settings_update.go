@@ -31,11 +31,12 @@ func (ctl *Controller) settingsUpdate(c echo.Context) error {
 		QuietAllowErrors: form.Get("quiet_allow_errors") == "true",
 	}
 	if errs := models.CheckPreferences(p); len(errs) > 0 {
-		devices, err := ctl.Store.PushSubscriptionsOf(c.Request().Context(), uid)
+		page, err := ctl.settingsPage(c)
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusUnprocessableEntity, pages.Settings(ctl.page(c, "Settings"), pages.PreferencesForm{Prefs: p, Errors: errs}, devices))
+		page.Form = pages.PreferencesForm{Prefs: p, Errors: errs}
+		return ctl.renderSettings(c, http.StatusUnprocessableEntity, page)
 	}
 	err = broker.SaveThenPublish(c.Request().Context(), ctl.Publisher, ctl.Log, broker.UserTopic(uid), func(ctx context.Context) error {
 		return ctl.Store.SavePreferences(ctx, p)

@@ -2,12 +2,15 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"beacon/app/auth"
 	"beacon/app/limits"
+	"beacon/app/store"
 	"beacon/app/stream"
 )
 
@@ -31,12 +34,18 @@ func (ctl *Controller) streamShow(c echo.Context) error {
 		last = c.QueryParam("last_event_id")
 	}
 	ctx := c.Request().Context()
+	// The stream ends when its session does, or, for a script that came
+	// with a token, when the token is revoked.
+	signedIn := func() bool { return ctl.sessionActive(ctx) }
+	if hash := auth.TokenHash(c); hash != "" {
+		signedIn = func() bool { return ctl.tokenActive(ctx, hash) }
+	}
 	err = ctl.Notifications.Stream(ctx, c.Response(), stream.Request{
 		UserID:      auth.UserID(c),
 		LastEventID: last,
 		StateAfter:  c.QueryParam("state_after"),
 		Fields:      fields,
-		SignedIn:    func() bool { return ctl.sessionActive(ctx) },
+		SignedIn:    signedIn,
 		Request:     c.Request(),
 		// A taken-over stream outlives this handler: its connection-limit
 		// lease ends with the connection.
@@ -58,4 +67,18 @@ func (ctl *Controller) sessionActive(ctx context.Context) bool {
 		return true
 	}
 	return ok
+}
+
+// tokenActive reports whether the bearer token with this hash still
+// exists. A database error counts as yes, as in sessionActive. It asks in
+// a context of its own: a stream the hub took over outlives its request.
+func (ctl *Controller) tokenActive(ctx context.Context, hash string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := ctl.Store.UserByTokenHash(ctx, hash)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		ctl.Log.Warn("check bearer token", "err", err)
+		return true
+	}
+	return err == nil
 }

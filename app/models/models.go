@@ -183,13 +183,21 @@ type ChatMessage struct {
 	CreatedAt time.Time
 }
 
-// APIToken lets another system post notifications as the admin who owns it.
-// Only a hash of the token is kept.
+// The scopes of an APIToken.
+const (
+	TokenAdmin = "admin" // posts, edits and withdraws as the admin who owns it
+	TokenRead  = "read"  // a person's own: reads their notifications, nothing else
+)
+
+// APIToken lets another system post notifications as the admin who owns it,
+// or (Scope TokenRead) read a person's notifications as them. Only a hash
+// of the token is kept.
 type APIToken struct {
 	ID         int64
 	UserID     int64
 	User       User
 	Name       string // what it is for; may be blank, else a user's Name's rules
+	Scope      string `gorm:"default:admin"`
 	TokenHash  string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time

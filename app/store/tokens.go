@@ -20,6 +20,41 @@ func (s *Store) CreateNamedAPIToken(ctx context.Context, userID int64, name, tok
 	return t, nil
 }
 
+// CreateReadToken stores the hash of a new personal read token called name
+// for user userID and returns it.
+func (s *Store) CreateReadToken(ctx context.Context, userID int64, name, tokenHash string) (models.APIToken, error) {
+	t := models.APIToken{UserID: userID, Name: name, Scope: models.TokenRead, TokenHash: tokenHash}
+	if err := s.db.WithContext(ctx).Omit("User").Create(&t).Error; err != nil {
+		return t, fmt.Errorf("create read token for user %d: %w", userID, err)
+	}
+	return t, nil
+}
+
+// ReadTokens lists user userID's personal read tokens, oldest first.
+func (s *Store) ReadTokens(ctx context.Context, userID int64) ([]models.APIToken, error) {
+	var ts []models.APIToken
+	err := s.db.WithContext(ctx).Where("user_id = ? AND scope = ?", userID, models.TokenRead).Order("id").Find(&ts).Error
+	if err != nil {
+		return nil, fmt.Errorf("list read tokens of user %d: %w", userID, err)
+	}
+	return ts, nil
+}
+
+// DeleteReadToken revokes user userID's personal read token id;
+// ErrNotFound when they have none by that id. This instance refuses it at
+// once; publish broker.TokensTopic for the others.
+func (s *Store) DeleteReadToken(ctx context.Context, userID, id int64) error {
+	res := s.db.WithContext(ctx).Where("id = ? AND user_id = ? AND scope = ?", id, userID, models.TokenRead).Delete(&models.APIToken{})
+	s.ForgetTokens()
+	if res.Error != nil {
+		return fmt.Errorf("revoke read token %d of user %d: %w", id, userID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("revoke read token %d of user %d: %w", id, userID, ErrNotFound)
+	}
+	return nil
+}
+
 // tokenUseResolution is how precisely a token's last use is kept. Written
 // on every call, it was a second write per post, and every post queued
 // behind it for SQLite's single writer; once a minute per token is as
@@ -67,10 +102,11 @@ func (s *Store) userByTokenHash(ctx context.Context, tokenHash string, now time.
 	return t.User, nil
 }
 
-// APITokens lists every API token with its owner, oldest first; userID
-// other than 0 lists that user's alone.
+// APITokens lists every admin API token with its owner, oldest first;
+// userID other than 0 lists that user's alone. Personal read tokens are
+// their owners' (ReadTokens).
 func (s *Store) APITokens(ctx context.Context, userID int64) ([]models.APIToken, error) {
-	q := s.db.WithContext(ctx).Preload("User").Order("id")
+	q := s.db.WithContext(ctx).Preload("User").Where("scope = ?", models.TokenAdmin).Order("id")
 	if userID != 0 {
 		q = q.Where("user_id = ?", userID)
 	}
