@@ -30,17 +30,21 @@ func sameBrowserTab(t *testing.T, ctx context.Context) context.Context {
 	return tab
 }
 
-// cardOf is how a notification's card looks: "" when it is not on the
-// page, else "read" or "unread" and which marking form it offers.
+// cardJS is how notification %d's card looks, as a JavaScript
+// expression: "" when it is not on the page, else "read" or "unread" and
+// which marking form it offers.
+const cardJS = `(() => {
+	const li = document.getElementById("notification-%d");
+	if (!li) return "";
+	const state = li.classList.contains("unread") ? "unread" : li.classList.contains("read") ? "read" : "?";
+	const form = li.querySelector("form.mark-read") ? "mark-read" : li.querySelector("form.mark-unread") ? "mark-unread" : "no form";
+	return state + " " + form;
+})()`
+
+// cardOf is how notification id's card looks now (cardJS).
 func cardOf(t *testing.T, ctx context.Context, id int64) string {
 	t.Helper()
-	return eval[string](t, ctx, fmt.Sprintf(`(() => {
-		const li = document.getElementById("notification-%d");
-		if (!li) return "";
-		const state = li.classList.contains("unread") ? "unread" : li.classList.contains("read") ? "read" : "?";
-		const form = li.querySelector("form.mark-read") ? "mark-read" : li.querySelector("form.mark-unread") ? "mark-unread" : "no form";
-		return state + " " + form;
-	})()`, id))
+	return eval[string](t, ctx, fmt.Sprintf(cardJS, id))
 }
 
 // waitFor waits until cond holds in the tab, within stateWithin, and
@@ -52,14 +56,10 @@ func waitFor(t *testing.T, ctx context.Context, what, cond string) {
 	t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
 }
 
+// cardIs is a JavaScript condition: notification id's card looks as want
+// says (cardJS).
 func cardIs(id int64, want string) string {
-	return fmt.Sprintf(`(() => {
-		const li = document.getElementById("notification-%d");
-		if (!li) return %q === "";
-		const state = li.classList.contains("unread") ? "unread" : li.classList.contains("read") ? "read" : "?";
-		const form = li.querySelector("form.mark-read") ? "mark-read" : li.querySelector("form.mark-unread") ? "mark-unread" : "no form";
-		return state + " " + form === %q;
-	})()`, id, want, want)
+	return fmt.Sprintf(cardJS+" === %q", id, want)
 }
 
 // Two tabs of one person stay in step: reading, marking unread, archiving
