@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"crypto/rand"
 	"fmt"
 
 	"golang.org/x/crypto/bcrypt"
@@ -32,4 +33,12 @@ const decoyHash = "$2a$10$cH8Oh2Fulvvs24snfzC0suANwf2ZgQbV5jk6/FgMC1kl/Woc5TEYO"
 func CheckNoPassword(password string) bool {
 	CheckPassword(decoyHash, password)
 	return false
+}
+
+// UnusablePasswordHash is the password hash of an account made by single
+// sign-on: a bcrypt hash of random text nobody knows, so that no password
+// (the empty one included) matches it, while checking one takes as long
+// as for any account and tells nothing of which accounts have none.
+func UnusablePasswordHash() (string, error) {
+	return HashPassword(rand.Text())
 }

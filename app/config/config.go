@@ -67,6 +67,11 @@ type Config struct {
 	// ALLOWED_ORIGINS when https://, else "": the sender then names a
 	// placeholder and warns of it at its first push).
 	WebPushSubject string
+	// OIDC is single sign-on (OIDC_*); off unless OIDC_ISSUER is set.
+	OIDC OIDC
+	// PasswordLogin is PASSWORD_LOGIN (default true): false hides the
+	// password form, refuses POST /login and turns sign-up off.
+	PasswordLogin bool
 }
 
 // Load builds a Config from getenv (os.Getenv in main, a map in tests).
@@ -97,6 +102,18 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.TrustProxy, err = parseBool("TRUST_PROXY", getenv("TRUST_PROXY"), false); err != nil {
 		return c, err
+	}
+	if c.OIDC, err = LoadOIDC(getenv); err != nil {
+		return c, err
+	}
+	if c.PasswordLogin, err = parseBool("PASSWORD_LOGIN", getenv("PASSWORD_LOGIN"), true); err != nil {
+		return c, err
+	}
+	if !c.PasswordLogin {
+		if !c.OIDC.On() {
+			return c, fmt.Errorf("config: PASSWORD_LOGIN=false needs single sign-on (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET), or nobody could sign in")
+		}
+		c.Signup = false // an account with a password it could not use
 	}
 	if v := getenv("HEARTBEAT_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -70,6 +70,9 @@ type Store interface {
 	OpenGroups(ctx context.Context, userID int64) ([]models.Topic, error)
 	FollowGroup(ctx context.Context, userID int64, name string) error
 	LeaveGroup(ctx context.Context, userID int64, name string) error
+	FollowProviderGroups(ctx context.Context, userID int64, names []string) (changed bool, err error)
+	GrantAdmin(ctx context.Context, userID int64) error
+	RevokeAdmin(ctx context.Context, email string) (models.User, error)
 }
 
 // NotificationStreams serves the live side of notifications: the SSE
@@ -115,6 +118,12 @@ type Controller struct {
 	// PushHosts are the push services a subscription may name.
 	PushHosts  []string
 	TrustProxy bool // TRUST_PROXY: believe a local proxy's X-Forwarded-Proto
+	// SSO is sign-in through an identity provider (OIDC_*); off when its
+	// Provider is nil.
+	SSO SSO
+	// PasswordLogin is PASSWORD_LOGIN: false hides the password form and
+	// refuses POST /login.
+	PasswordLogin bool
 }
 
 // page is the layout's view of this request, with the user's unread count.

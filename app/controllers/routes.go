@@ -117,6 +117,10 @@ func (ctl *Controller) Routes(e *echo.Echo, ops Ops) {
 	site.GET("/login", ctl.sessionNew)
 	site.POST("/login", ctl.sessionCreate)
 	site.POST("/logout", ctl.sessionDestroy)
+	if ctl.SSO.Provider != nil { // OIDC_ISSUER unset: no routes, so these are 404
+		site.GET("/auth/oidc", ctl.ssoStart)
+		site.GET(ssoCallbackPath, ctl.ssoCallback)
+	}
 	if ctl.Signup { // SIGNUP=false: no route, so /signup is 404
 		site.GET("/signup", ctl.signupNew)
 		site.POST("/signup", ctl.signupCreate)

@@ -14,10 +14,14 @@ import (
 	"beacon/app/store"
 )
 
-// sessionCreate signs a user in. Attempts are throttled per email and per
+// sessionCreate signs a user in with a password, unless PASSWORD_LOGIN=false
+// turned that off (403). Attempts are throttled per email and per
 // client address, or per device for a browser that signed in as that user
 // before; a refused one is not checked, so it teaches nothing.
 func (ctl *Controller) sessionCreate(c echo.Context) error {
+	if !ctl.PasswordLogin {
+		return ctl.renderLogin(c, http.StatusForbidden, "", "Signing in with a password is turned off here: sign in with "+ctl.SSO.Name+".")
+	}
 	ctx := c.Request().Context()
 	email, password := c.FormValue("email"), c.FormValue("password")
 	if !models.IsText(email) || len(email) > models.MaxEmail {

@@ -17,12 +17,17 @@ func (ctl *Controller) sessionNew(c echo.Context) error {
 	return ctl.renderLogin(c, http.StatusOK, "", "")
 }
 
-// renderLogin answers with the sign-in form, its email filled in and msg
-// above it.
+// renderLogin answers with the sign-in page, its email filled in and msg
+// above it: the password form (unless PASSWORD_LOGIN=false), and the way
+// to the identity provider when there is one.
 func (ctl *Controller) renderLogin(c echo.Context, status int, email, msg string) error {
 	p, err := ctl.formPage(c, "Sign in")
 	if err != nil {
 		return err
 	}
-	return render(c, status, pages.Login(p, email, msg))
+	f := pages.LoginForm{Email: email, Problem: msg, Password: ctl.PasswordLogin}
+	if ctl.SSO.Provider != nil {
+		f.SSOName = ctl.SSO.Name
+	}
+	return render(c, status, pages.Login(p, f))
 }

@@ -182,6 +182,8 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		SignupLimit:    auth.NewSignupLimit(st, cfg.SignupLimit, nil),
 		Signup:         cfg.Signup,
 		TrustProxy:     cfg.TrustProxy,
+		SSO:            signOn(cfg.OIDC),
+		PasswordLogin:  cfg.PasswordLogin,
 		Log:            log,
 		AllowedOrigins: cfg.AllowedOrigins,
 		PushKey:        pushKeys.Public,

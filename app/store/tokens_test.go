@@ -55,3 +55,33 @@ func TestTokenUseIsRecordedOncePerResolution(t *testing.T) {
 		})
 	}
 }
+
+// Taking admin rights away revokes the admin API tokens, not the person's
+// own read tokens; the admin list and a person's list each show their own
+// kind.
+func TestRevokingAdminKeepsReadTokens(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range OpenTestDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			u := user(t, s, "ops@example.com")
+			must(s.CreateNamedAPIToken(ctx, u.ID, "ci", "hash-admin"))
+			must(s.CreateReadToken(ctx, u.ID, "laptop", "hash-read"))
+			if ts := must(s.APITokens(ctx, 0)); len(ts) != 1 || ts[0].Scope != models.TokenAdmin {
+				t.Errorf("admin tokens: %+v", ts)
+			}
+			if ts := must(s.ReadTokens(ctx, u.ID)); len(ts) != 1 || ts[0].Name != "laptop" {
+				t.Errorf("read tokens: %+v", ts)
+			}
+			must(s.RevokeAdmin(ctx, u.Email))
+			if _, err := s.UserByTokenHash(ctx, "hash-admin"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("the admin token after revoking admin: %v", err)
+			}
+			if _, err := s.UserByTokenHash(ctx, "hash-read"); err != nil {
+				t.Errorf("the read token after revoking admin: %v", err)
+			}
+			if err := s.DeleteReadToken(ctx, u.ID+1, must(s.ReadTokens(ctx, u.ID))[0].ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("someone else deleting the read token: %v", err)
+			}
+		})
+	}
+}

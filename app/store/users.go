@@ -72,6 +72,18 @@ func (s *Store) SaveAdmin(ctx context.Context, email, name, passwordHash string)
 	return u, nil
 }
 
+// GrantAdmin makes the user with id userID an admin; one already is
+// unchanged. Taking it away is RevokeAdmin, which also revokes their
+// API tokens.
+func (s *Store) GrantAdmin(ctx context.Context, userID int64) error {
+	err := s.db.WithContext(ctx).Model(&models.User{ID: userID}).Select("admin", "updated_at").
+		Updates(&models.User{Admin: true}).Error
+	if err != nil {
+		return fmt.Errorf("grant admin to user %d: %w", userID, err)
+	}
+	return nil
+}
+
 // HasAdmin reports whether any admin exists.
 func (s *Store) HasAdmin(ctx context.Context) (bool, error) {
 	var n int64
@@ -82,8 +94,8 @@ func (s *Store) HasAdmin(ctx context.Context) (bool, error) {
 }
 
 // RevokeAdmin takes admin rights away from the user with this email (the
-// user stays) and revokes their API tokens, so that promoting them again
-// does not bring old tokens back. Publish broker.TokensTopic after it, as
+// user stays) and revokes their admin API tokens, so that promoting them
+// again does not bring old tokens back; their personal read tokens stay. Publish broker.TokensTopic after it, as
 // after DeleteAPIToken.
 func (s *Store) RevokeAdmin(ctx context.Context, email string) (models.User, error) {
 	var u models.User
@@ -91,7 +103,7 @@ func (s *Store) RevokeAdmin(ctx context.Context, email string) (models.User, err
 		if err := tx.Where("lower(email) = ?", NormalizeEmail(email)).Take(&u).Error; err != nil {
 			return notFound(err)
 		}
-		if err := tx.Where("user_id = ?", u.ID).Delete(&models.APIToken{}).Error; err != nil {
+		if err := tx.Where("user_id = ? AND scope = ?", u.ID, models.TokenAdmin).Delete(&models.APIToken{}).Error; err != nil {
 			return err
 		}
 		u.Admin = false
