@@ -40,7 +40,9 @@ commands:
   group list                list groups: name, open or not, member count
   group delete NAME         delete a group
   webpush keys              print a new VAPID key pair: WEBPUSH_PUBLIC_KEY=… and WEBPUSH_PRIVATE_KEY=…
-  bench [flags]             load a running Beacon and report (beacon bench -h)`
+  bench [flags]             load a running Beacon and report (beacon bench -h)
+  subscribe [flags] URL     follow a Beacon's notifications: a JSON line per event, --exec CMD per
+                            notification (beacon subscribe -h)`
 
 // ErrUsage is returned for a command line Beacon does not understand.
 var ErrUsage = errors.New(usage)
@@ -81,6 +83,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return groupDelete(ctx, env, rest[1])
 	case cmd == "bench":
 		return benchCmd(ctx, env, rest)
+	case cmd == "subscribe":
+		return subscribeCmd(ctx, env, rest)
 	case cmd == "webpush" && len(rest) == 1 && rest[0] == "keys":
 		return webpushKeys(env)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
