@@ -19,8 +19,8 @@ func adminRevoke(ctx context.Context, env Env, email string) error {
 	if err != nil {
 		return err
 	}
-	if _, err = fmt.Fprintf(env.Stdout, "%s is no longer an admin; their API tokens are revoked.\n", u.Email); err != nil {
+	if _, err = fmt.Fprintf(env.Stdout, "%s is no longer an admin; their admin API tokens are revoked.\n", u.Email); err != nil {
 		return err
 	}
-	return tellInstances(ctx, env, cfg, st)
+	return tellInstances(ctx, env, cfg, st, u.ID)
 }

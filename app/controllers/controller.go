@@ -41,7 +41,7 @@ type Store interface {
 	ReadTokens(ctx context.Context, userID int64) ([]models.APIToken, error)
 	DeleteReadToken(ctx context.Context, userID, id int64) error
 	APITokens(ctx context.Context, userID int64) ([]models.APIToken, error)
-	DeleteAPIToken(ctx context.Context, id int64) error
+	DeleteAPIToken(ctx context.Context, id int64) (models.APIToken, error)
 	RecentNotifications(ctx context.Context, userID int64, limit int) ([]models.Notification, error)
 	FeedPage(ctx context.Context, userID int64, f store.FeedFilter, limit int) ([]models.Notification, error)
 	SetArchived(ctx context.Context, userID, id int64, archived bool) error

@@ -2,7 +2,10 @@ package controllers_test
 
 import (
 	"net/http"
+	"net/url"
+	"regexp"
 	"testing"
+	"time"
 
 	"beacon/app/apptest"
 	"beacon/app/auth"
@@ -28,5 +31,34 @@ func TestRevokedTokenIsRefusedEverywhere(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
 			t.Fatalf("after revoking: %d, want 401 with WWW-Authenticate", resp.StatusCode)
 		}
+	}
+}
+
+// An admin's API token reads as the admin too; revoked at /admin/tokens,
+// the stream it opened ends at once.
+func TestRevokingAnAdminTokenEndsItsStream(t *testing.T) {
+	t.Parallel()
+	app, _, token := apptest.WithAdmin(t, apptest.Options{})
+	admin := app.Client(t)
+	admin.Login(t, apptest.AdminEmail, apptest.AdminPassword)
+	script := app.Client(t)
+	script.Header.Set("Authorization", "Bearer "+token)
+	stream := script.OpenStream(t, "")
+	if ev := stream.NextEvent(t, wait); ev.Retry <= 0 {
+		t.Fatalf("first: %+v", ev)
+	}
+	if ev := stream.NextEvent(t, wait); ev.Event != "unread" {
+		t.Fatalf("the admin token's stream carries no count: %+v", ev)
+	}
+	_, page := admin.Get(t, "/admin/tokens")
+	id := regexp.MustCompile(`/admin/tokens/(\d+)/revoke`).FindStringSubmatch(page)
+	if id == nil {
+		t.Fatal("no token to revoke on /admin/tokens")
+	}
+	if resp, _ := admin.PostForm(t, "/admin/tokens/"+id[1]+"/revoke", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if !stream.Ended(10 * time.Second) {
+		t.Error("the stream goes on after its token was revoked")
 	}
 }

@@ -117,19 +117,23 @@ func (s *Store) APITokens(ctx context.Context, userID int64) ([]models.APIToken,
 	return ts, nil
 }
 
-// DeleteAPIToken revokes the token with this id; ErrNotFound when there is
-// none. This instance refuses it at once; publish broker.TokensTopic for
-// the others.
-func (s *Store) DeleteAPIToken(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Delete(&models.APIToken{}, id)
+// DeleteAPIToken revokes the token with this id and returns it;
+// ErrNotFound when there is none. This instance refuses it at once;
+// publish broker.TokensTopic for the others, and the owner's topic for
+// the streams it opened.
+func (s *Store) DeleteAPIToken(ctx context.Context, id int64) (models.APIToken, error) {
+	var t models.APIToken
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Take(&t, id).Error; err != nil {
+			return notFound(err)
+		}
+		return tx.Delete(&t).Error
+	})
 	s.ForgetTokens()
-	if res.Error != nil {
-		return fmt.Errorf("revoke api token %d: %w", id, res.Error)
+	if err != nil {
+		return t, fmt.Errorf("revoke api token %d: %w", id, err)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("revoke api token %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return t, nil
 }
 
 // DeleteAPITokenByHash revokes the token with this hash and returns it;
