@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -36,12 +37,7 @@ flags:`
 
 // benchCmd runs `beacon bench`.
 func benchCmd(ctx context.Context, env Env, args []string) error {
-	opts := bench.Options{
-		Token:    env.Getenv("BEACON_TOKEN"),
-		Email:    env.Getenv("BEACON_EMAIL"),
-		Password: env.Getenv("BEACON_PASSWORD"),
-		Log:      env.Log,
-	}
+	opts := bench.Options{Email: env.Getenv("BEACON_EMAIL"), Log: env.Log}
 	var asJSON bool
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -63,14 +59,15 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 	fs.IntVar(&opts.Publishers, "publishers", 0, "the same as --posters")
 	fs.DurationVar(&opts.Duration, "duration", 0, "stop publishing after this long; without --messages, post until then (at --rate, or as fast as the posters can at --rate 0)")
 	fs.IntVar(&opts.Batch, "batch", 0, "post notifications through POST /api/notifications/batch, this many (at most 1000) per call")
-	fs.StringVar(&opts.Token, "token", opts.Token, "API token (default $BEACON_TOKEN)")
+	// Secrets have no default in the flags: -h would print them.
+	fs.StringVar(&opts.Token, "token", "", "API token (default $BEACON_TOKEN)")
 	fs.StringVar(&opts.Email, "email", opts.Email, "the user the chat clients sign in as (default $BEACON_EMAIL)")
-	fs.StringVar(&opts.Password, "password", opts.Password, "that user's password (default $BEACON_PASSWORD; prefer the variable)")
+	fs.StringVar(&opts.Password, "password", "", "that user's password (default $BEACON_PASSWORD; prefer the variable)")
 	fs.StringVar(&opts.Room, "room", "bench", "chat room")
 	fs.IntVar(&opts.ChatSenders, "chat-senders", 0, "chat sockets that send, besides --chat (default one per 5 messages/s)")
 	fs.IntVar(&opts.PID, "pid", 0, "a local server's pid: report its RSS per connection and CPU time")
 	fs.BoolVar(&opts.Storm, "storm", false, "reconnect storm: publish --messages first, then open every --sse client at once resuming from before them (Last-Event-ID)")
-	fs.StringVar(&opts.MetricsToken, "metrics-token", env.Getenv("METRICS_TOKEN"), "the server's METRICS_TOKEN: --storm reports the database statements it cost (default $METRICS_TOKEN)")
+	fs.StringVar(&opts.MetricsToken, "metrics-token", "", "the server's METRICS_TOKEN: --storm reports the database statements it cost (default $METRICS_TOKEN)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,6 +75,9 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 		}
 		return fmt.Errorf("%w\n\n%v", ErrUsage, err)
 	}
+	opts.Token = cmp.Or(opts.Token, env.Getenv("BEACON_TOKEN"))
+	opts.Password = cmp.Or(opts.Password, env.Getenv("BEACON_PASSWORD"))
+	opts.MetricsToken = cmp.Or(opts.MetricsToken, env.Getenv("METRICS_TOKEN"))
 	if opts.Duration > 0 && !flagSet(fs, "messages") {
 		opts.Messages = 0 // as many as the duration takes
 	}

@@ -15,6 +15,14 @@ func TestBenchCommandLine(t *testing.T) {
 	if err != nil || !strings.Contains(out, "--allow-remote") && !strings.Contains(out, "-allow-remote") {
 		t.Fatalf("help: %v\n%s", err, out)
 	}
+	// Its help names the variables, never their secrets.
+	secrets := map[string]string{"BEACON_TOKEN": "bcn_secrettoken", "BEACON_PASSWORD": "secretpassword", "METRICS_TOKEN": "secretmetrics"}
+	out, err = run(t, url, "", secrets, "bench", "-h")
+	for _, secret := range secrets {
+		if err != nil || strings.Contains(out, secret) {
+			t.Errorf("help with secrets in the environment: %v; shows %q:\n%s", err, secret, out)
+		}
+	}
 	if _, err := run(t, url, "", nil, "bench", "--no-such-flag"); !errors.Is(err, ErrUsage) {
 		t.Fatalf("unknown flag: %v", err)
 	}
