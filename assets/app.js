@@ -438,11 +438,37 @@
     items.forEach(function (item) {
       if (typeof s.read === "boolean") setRead(item, s.read);
       // One archived leaves the feed; one taken out of the archive leaves
-      // the archive (the feed shows it again from its next load).
+      // the archive.
       if (typeof s.archived === "boolean" && s.archived !== archiveView) {
         leave(item, s.archived ? "Archived" : "Moved back to the feed");
       }
     });
+    if (s.archived === false && !archiveView && !pagedBack) (s.ids || []).forEach(restore);
+  }
+
+  // restore puts back a notification taken out of the archive elsewhere,
+  // as the server renders it for this person on the newest page (the
+  // state event carries no html): where it became visible among the
+  // cards, if it is among the newest at all.
+  function restore(id) {
+    if (shown(id) || !window.fetch || !window.DOMParser) return;
+    fetch("/", { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (resp) {
+      if (!resp.ok) throw new Error("HTTP " + resp.status);
+      return resp.text();
+    }).then(function (html) {
+      var found = new DOMParser().parseFromString(html, "text/html").getElementById("notification-" + id);
+      if (!found || shown(id)) return;
+      var item = document.importNode(found, true);
+      var first = parseInt(item.dataset.first || "0", 10);
+      var next = Array.prototype.find.call(list.querySelectorAll(".notification"), function (c) {
+        return parseInt(c.dataset.first || "0", 10) < first;
+      });
+      list.insertBefore(item, next || null);
+      var empty = document.getElementById("feed-empty");
+      if (empty) empty.hidden = true;
+      refreshTimes(item);
+      announce("Back in the feed", text(item, ".title"));
+    }).catch(function () {});
   }
 
   if (!window.EventSource) return;
@@ -526,6 +552,18 @@
     } else if (source && source.readyState !== EventSource.OPEN) {
       setConnection("reconnecting");
     }
+  });
+
+  // Leaving the page ends its stream at once: a page kept in the
+  // back/forward cache held its connection, and over HTTP/1.1 a browser
+  // has six per site for every tab together. Coming back reopens it,
+  // from where the page was.
+  window.addEventListener("pagehide", function () {
+    clearTimeout(reopenTimer);
+    if (source) source.close();
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) open();
   });
 
   setConnection("connecting");

@@ -62,11 +62,11 @@ func cardIs(id int64, want string) string {
 	return fmt.Sprintf(cardJS+" === %q", id, want)
 }
 
-// Two tabs of one person stay in step: reading, marking unread, archiving
-// and "mark all" in one restyle (or remove) the card in the other without
-// a reload, with the count, the tab title and, for a card that leaves, a
-// word to screen readers; keyboard focus on a swapped form stays on the
-// card.
+// Two tabs of one person stay in step: reading, marking unread, archiving,
+// unarchiving and "mark all" in one restyle, remove or bring back the card
+// in the other without a reload, with the count, the tab title and, for a
+// card that leaves or comes back, a word to screen readers; keyboard focus
+// on a swapped form stays on the card.
 func TestTwoTabsOfOnePersonStayInStep(t *testing.T) {
 	needBrowser(t)
 	t.Parallel()
@@ -113,7 +113,22 @@ func TestTwoTabsOfOnePersonStayInStep(t *testing.T) {
 	waitFor(t, two, "the archived one leaves the other tab", cardIs(ids[1], "")+
 		` && document.getElementById("announcer").textContent.includes("Archived")`)
 
+	// Taken out of the archive in one: it comes back to the other's feed,
+	// in its place, with its forms.
+	open(t, one, app.URL+"/?view=archived", http.StatusOK)
+	if status := submit(t, one, fmt.Sprintf("#notification-%d form.archive button", ids[1])); status != http.StatusOK {
+		t.Fatalf("unarchive: ended on %d", status)
+	}
+	waitFor(t, two, "the unarchived one comes back to the other tab's feed", cardIs(ids[1], "unread mark-read")+
+		fmt.Sprintf(` && Array.from(document.querySelectorAll("#notifications > li"), li => li.dataset.id).join(",") === "%d,%d,%d"`, ids[2], ids[1], ids[0])+
+		fmt.Sprintf(` && document.querySelector("#notification-%d form.archive") !== null`, ids[1])+
+		` && document.getElementById("announcer").textContent.includes("Back in the feed")`)
+
 	// A tab on the archive sees one taken out of it leave.
+	open(t, one, app.URL+"/", http.StatusOK)
+	if status := submit(t, one, fmt.Sprintf("#notification-%d form.archive button", ids[1])); status != http.StatusOK {
+		t.Fatalf("archive again: ended on %d", status)
+	}
 	open(t, two, app.URL+"/?view=archived", http.StatusOK)
 	waitUntil(t, two, "the archive goes live", `document.getElementById("connection").dataset.state === "live"`, 5*time.Second)
 	open(t, one, app.URL+"/?view=archived", http.StatusOK)
@@ -130,4 +145,28 @@ func TestTwoTabsOfOnePersonStayInStep(t *testing.T) {
 	waitFor(t, two, "mark all reaches the other tab", cardIs(ids[0], "read mark-unread")+" && "+cardIs(ids[1], "read mark-unread")+
 		" && "+cardIs(ids[2], "read mark-unread")+` && document.getElementById("unread-count").dataset.unread === "0"`)
 	console.noProblems(t, "two tabs in step")
+}
+
+// A page that is left ends its stream: going back and forth between the
+// feed's pages leaves one stream open, not one per page visited. Pages the
+// browser kept held theirs, and over HTTP/1.1 six connections per site are
+// all a browser's tabs share: the seventh page waited forever.
+func TestLeavingAPageEndsItsStream(t *testing.T) {
+	needBrowser(t)
+	t.Parallel()
+	app, _, _ := apptest.WithAdmin(t, apptest.Options{})
+	app.CreateUser(t, "Bea", userEmail, userPassword, false)
+	tab := newTab(t)
+	signIn(t, tab, app, userEmail, userPassword)
+	for i, path := range []string{"/", "/?view=archived", "/", "/?level=error", "/", "/?view=archived", "/", "/?view=archived", "/"} {
+		open(t, tab, app.URL+path, http.StatusOK)
+		waitUntil(t, tab, fmt.Sprintf("page %d (%s) goes live", i, path), `document.getElementById("connection").dataset.state === "live"`, 5*time.Second)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for app.Subscribers() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d streams open after visiting nine pages in one tab, want the last page's one", app.Subscribers())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
