@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"net/http"
 	"strings"
@@ -75,9 +76,12 @@ func (ctl *Controller) HandleError(err error, c echo.Context) {
 // went away (a closed connection, a reset HTTP/2 stream): the request's
 // own context is canceled. A deadline of ours is DeadlineExceeded, and a
 // context we canceled ourselves leaves the request's alive: both stay
-// failures.
+// failures. A query the cancel cut short on PostgreSQL may come back as
+// driver.ErrBadConn rather than context.Canceled (its connection was
+// closed under it): with the request's context canceled, that is the
+// client's doing too.
 func clientGone(r *http.Request, err error) bool {
-	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
+	return (errors.Is(err, context.Canceled) || errors.Is(err, driver.ErrBadConn)) && errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // clientLeft reports whether a write that failed after the response began

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,9 @@ func TestHandleErrorLogsServerFailuresOnly(t *testing.T) {
 		{"a context we canceled", context.Background(), fmt.Errorf("load user: %w", context.Canceled), "level=ERROR", http.StatusInternalServerError},
 		{"a deadline of ours", late, fmt.Errorf("load user: %w", context.DeadlineExceeded), "level=ERROR", http.StatusInternalServerError},
 		{"the client went away", gone, fmt.Errorf("load user: %w", context.Canceled), "level=DEBUG", 0},
+		// pgx under database/sql, its query cut short by the cancel.
+		{"the client went away mid-query", gone, fmt.Errorf("last position: %w", driver.ErrBadConn), "level=DEBUG", 0},
+		{"a bad connection of ours", context.Background(), fmt.Errorf("last position: %w", driver.ErrBadConn), "level=ERROR", http.StatusInternalServerError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf lockedBuffer
