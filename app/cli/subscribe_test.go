@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,48 +24,22 @@ import (
 // These tests run `beacon subscribe`, the built binary, against `beacon
 // serve`, the same binary, on a SQLite file.
 
-var built struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// beacon is the binary these tests run.
+var beacon apptest.Binary
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	beacon.Remove()
 	os.Exit(code)
 }
 
-// beaconBinary builds beacon once for every test of the package, from the
-// module's root, which `go list -m` names wherever the test runs.
+// beaconBinary is the built binary; -short skips the tests that need it.
 func beaconBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	built.once.Do(func() {
-		root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-		if err != nil {
-			built.err = fmt.Errorf("find the module root: go list -m: %v", err)
-			return
-		}
-		if built.dir, built.err = os.MkdirTemp("", "beacon-cli-"); built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "beacon")
-		build := exec.Command("go", "build", "-o", built.path, ".")
-		build.Dir = strings.TrimSpace(string(root))
-		if out, err := build.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
+	return beacon.Path(t)
 }
 
 // process is a subprocess of the built binary.

@@ -11,54 +11,23 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"beacon/app/apptest"
 )
 
-var built struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// beacon is the binary the nodes run.
+var beacon apptest.Binary
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	beacon.Remove()
 	os.Exit(code)
 }
 
-// beaconBinary builds beacon once for every test of the package. It builds
-// the module's root, which `go list -m` names wherever the test runs.
-func beaconBinary(t *testing.T) string {
-	t.Helper()
-	built.once.Do(func() {
-		root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-		if err != nil {
-			built.err = fmt.Errorf("find the module root: go list -m: %v", err)
-			return
-		}
-		built.dir, built.err = os.MkdirTemp("", "beacon-cluster-")
-		if built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "beacon")
-		build := exec.Command("go", "build", "-o", built.path, ".")
-		build.Dir = strings.TrimSpace(string(root))
-		if out, err := build.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
-}
+// beaconBinary is the built binary.
+func beaconBinary(t *testing.T) string { return beacon.Path(t) }
 
 // metricsToken is the METRICS_TOKEN of every node.
 const metricsToken = "metrics"
