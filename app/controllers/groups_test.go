@@ -226,6 +226,10 @@ func TestTopicsFollowAndLeave(t *testing.T) {
 		if _, body := c.Get(t, "/topics"); !strings.Contains(body, `action="/topics/deploys/leave"`) || strings.Contains(body, `/follow"`) {
 			t.Fatalf("after following:\n%s", body)
 		}
+		// Her settings say which topics she follows.
+		if _, body := c.Get(t, "/settings"); !strings.Contains(body, `<ul class="followed-topics"><li>deploys</li></ul>`) {
+			t.Errorf("settings after following deploys:\n%s", body)
+		}
 		last, err := app.Store.LastGroupChange(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -246,6 +250,9 @@ func TestTopicsFollowAndLeave(t *testing.T) {
 		toldAtOnce(t, wakes, "leave")
 		if ids := groupsOf(t, app, bea); len(ids) != 0 {
 			t.Fatalf("bea is still in %v", ids)
+		}
+		if _, body := c.Get(t, "/settings"); strings.Contains(body, "followed-topics") || !strings.Contains(body, "You follow no topics") {
+			t.Errorf("settings after leaving deploys still list it")
 		}
 	})
 }

@@ -30,6 +30,9 @@ func (ctl *Controller) settingsPage(c echo.Context) (pages.SettingsPage, error) 
 	if s.Devices, err = ctl.Store.PushSubscriptionsOf(ctx, uid); err != nil {
 		return s, err
 	}
+	if s.Topics, err = ctl.Store.OpenGroups(ctx, uid); err != nil {
+		return s, err
+	}
 	if s.Tokens.Tokens, err = ctl.Store.ReadTokens(ctx, uid); err != nil {
 		return s, err
 	}
