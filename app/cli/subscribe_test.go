@@ -213,6 +213,11 @@ func TestSubscribeFollowsABeaconAcrossARestart(t *testing.T) {
 
 	n1 := app.Notify(t, adminToken, map[string]string{"title": "Disk full", "body": "host-3 is 95% full", "level": "warning", "url": "https://ops.example.com/host-3"})
 	n2 := app.Notify(t, adminToken, map[string]string{"title": "fails", "level": "info"})
+	// Edited once both had it: a stream that had not been sent a
+	// notification yet gets it once, in its latest state, not as itself
+	// and then an update.
+	js.waitFor(t, "the first notification", 10*time.Second, func() bool { return has(events(t, js), "notification", n1) })
+	text.waitFor(t, "the first notification", 10*time.Second, func() bool { return strings.Contains(text.out.String(), "Disk full") })
 	if resp, body := app.CallAPI(t, http.MethodPatch, fmt.Sprint("/api/notifications/", n1), adminToken, `{"body":"host-3 is 99% full"}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("edit: %d %s", resp.StatusCode, body)
 	}
