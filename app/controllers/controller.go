@@ -47,7 +47,7 @@ type Store interface {
 	SetArchived(ctx context.Context, userID, id int64, archived bool) error
 	PreferencesOf(ctx context.Context, userID int64) (models.Preferences, error)
 	SavePreferences(ctx context.Context, p models.Preferences) error
-	ArchivedNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error)
+	NotificationStates(ctx context.Context, userID int64, ids []int64) (read, archived []int64, err error)
 	LatestNotifications(ctx context.Context, limit int) ([]models.Notification, error)
 	RecentChatMessages(ctx context.Context, room string, limit int) ([]models.ChatMessage, error)
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)

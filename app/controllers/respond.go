@@ -79,11 +79,16 @@ func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
 		for i, n := range ns {
 			ids[i] = n.ID
 		}
-		if read, err = ctl.Store.ReadNotificationIDs(c.Request().Context(), uid, ids); err != nil {
+		r, a, err := ctl.Store.NotificationStates(c.Request().Context(), uid, ids)
+		if err != nil {
 			return err
 		}
-		if archived, err = ctl.Store.ArchivedNotificationIDs(c.Request().Context(), uid, ids); err != nil {
-			return err
+		read, archived = make(map[int64]bool, len(r)), make(map[int64]bool, len(a))
+		for _, id := range r {
+			read[id] = true
+		}
+		for _, id := range a {
+			archived[id] = true
 		}
 	}
 	for _, n := range ns {

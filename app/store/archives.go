@@ -40,21 +40,3 @@ func (s *Store) SetArchived(ctx context.Context, userID, id int64, archived bool
 	}
 	return nil
 }
-
-// ArchivedNotificationIDs returns which of ids user userID archived.
-func (s *Store) ArchivedNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
-	archived := make(map[int64]bool, len(ids))
-	if len(ids) == 0 {
-		return archived, nil
-	}
-	var found []int64
-	err := s.db.WithContext(ctx).Raw("SELECT notification_id FROM notification_archives WHERE user_id = ? AND notification_id IN ?", userID, ids).
-		Scan(&found).Error
-	if err != nil {
-		return nil, fmt.Errorf("archived notifications of user %d: %w", userID, err)
-	}
-	for _, id := range found {
-		archived[id] = true
-	}
-	return archived, nil
-}

@@ -72,10 +72,7 @@ func (s *Store) ClaimPushes(ctx context.Context, now time.Time, lease time.Durat
 			n.title, n.body, n.level, n.url, n.created_at,
 			CASE WHEN n.withdrawn_at IS NULL AND NOT n.scheduled THEN 1 ELSE 0 END AS live,
 			CASE WHEN `+audience.SQL("n", "ps.user_id")+` THEN 1 ELSE 0 END AS sees,
-			CASE WHEN n.first_position <= u.read_through_id AND NOT EXISTS (SELECT 1 FROM notification_unreads x
-				WHERE x.user_id = ps.user_id AND x.notification_id = n.id)
-				OR EXISTS (SELECT 1 FROM notification_reads r
-				WHERE r.user_id = ps.user_id AND r.notification_id = n.id) THEN 1 ELSE 0 END AS read,
+			CASE WHEN `+readSQL("n", "u")+` THEN 1 ELSE 0 END AS read,
 			ps.user_id AS pref_user_id, COALESCE(pr.levels, ?) AS pref_levels, COALESCE(pr.quiet_start, '') AS pref_quiet_start,
 			COALESCE(pr.quiet_end, '') AS pref_quiet_end, COALESCE(pr.time_zone, 'UTC') AS pref_time_zone,
 			CASE WHEN pr.quiet_allow_errors THEN 1 ELSE 0 END AS pref_quiet_allow_errors

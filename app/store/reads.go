@@ -186,24 +186,26 @@ func (s *Store) MarkAllRead(ctx context.Context, userID, through int64) error {
 	return nil
 }
 
+// readSQL is the read rule as SQL, for a notification n and a user u
+// (aliases of notifications and users): the watermark covers it and it
+// was not marked unread since, or it has a single read. ReadNotificationIDs,
+// NotificationStates and Web Push's claim all ask it.
+func readSQL(n, u string) string {
+	return "(" + n + ".first_position <= " + u + ".read_through_id AND NOT EXISTS (SELECT 1 FROM notification_unreads x" +
+		" WHERE x.user_id = " + u + ".id AND x.notification_id = " + n + ".id)" +
+		" OR EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = " + u + ".id AND r.notification_id = " + n + ".id))"
+}
+
 // ReadNotificationIDs returns which of the notifications ids the user has
-// read: those the watermark covers by first_position, and single reads.
+// read (readSQL).
 func (s *Store) ReadNotificationIDs(ctx context.Context, userID int64, ids []int64) (map[int64]bool, error) {
 	read := make(map[int64]bool, len(ids))
 	if len(ids) == 0 {
 		return read, nil
 	}
-	var u models.User
-	if err := s.db.WithContext(ctx).Select("read_through_id").Take(&u, userID).Error; err != nil {
-		return nil, fmt.Errorf("read state for user %d: %w", userID, notFound(err))
-	}
 	var found []int64
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).
-		Where("id IN ? AND NOT scheduled", ids).
-		Where(`first_position <= ? AND NOT EXISTS (SELECT 1 FROM notification_unreads x WHERE x.user_id = ? AND x.notification_id = notifications.id)
-			OR EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = ? AND r.notification_id = notifications.id)`,
-			u.ReadThroughID, userID, userID).
-		Pluck("id", &found).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT n.id FROM notifications n JOIN users u ON u.id = ?
+		WHERE n.id IN ? AND NOT n.scheduled AND `+readSQL("n", "u"), userID, ids).Scan(&found).Error
 	if err != nil {
 		return nil, fmt.Errorf("read state for user %d: %w", userID, err)
 	}

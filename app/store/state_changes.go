@@ -100,7 +100,7 @@ func (s *Store) PruneStateChangesBefore(ctx context.Context, t time.Time) (int64
 
 // NotificationStates returns which of ids the user has read, and which
 // they archived, in one query: what a resumed stream sends about what it
-// replayed.
+// replayed, and what the list API says of each item.
 func (s *Store) NotificationStates(ctx context.Context, userID int64, ids []int64) (read, archived []int64, err error) {
 	if len(ids) == 0 {
 		return nil, nil, nil
@@ -109,11 +109,7 @@ func (s *Store) NotificationStates(ctx context.Context, userID int64, ids []int6
 		ID             int64
 		Read, Archived bool
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT n.id,
-			CASE WHEN n.first_position <= u.read_through_id AND NOT EXISTS (SELECT 1 FROM notification_unreads x
-				WHERE x.user_id = u.id AND x.notification_id = n.id)
-				OR EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = u.id AND r.notification_id = n.id)
-				THEN 1 ELSE 0 END AS read,
+	err = s.db.WithContext(ctx).Raw(`SELECT n.id, CASE WHEN `+readSQL("n", "u")+` THEN 1 ELSE 0 END AS read,
 			CASE WHEN EXISTS (SELECT 1 FROM notification_archives a WHERE a.user_id = u.id AND a.notification_id = n.id)
 				THEN 1 ELSE 0 END AS archived
 		FROM notifications n JOIN users u ON u.id = ?
