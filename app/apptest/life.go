@@ -7,12 +7,12 @@ import (
 	"beacon/app/broker"
 )
 
-// SaveNotifications runs save, then wakes the notification hubs, through
-// broker.SaveThenPublish as the controllers do: for tests that change
-// notifications through the store.
+// SaveNotifications runs save, then wakes the notification hubs and the
+// scheduler, through broker.SaveNotifications as the controllers do: for
+// tests that change notifications through the store.
 func (a *App) SaveNotifications(t testing.TB, save func(ctx context.Context) error) {
 	t.Helper()
-	if err := broker.SaveThenPublish(context.Background(), a.broker, a.log, broker.NotificationsTopic, save); err != nil {
+	if err := broker.SaveNotifications(context.Background(), a.broker, a.log, true, save); err != nil {
 		t.Fatal(err)
 	}
 }

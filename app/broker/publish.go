@@ -42,3 +42,18 @@ func SaveThenPublishEach(ctx context.Context, p Publisher, log *slog.Logger, sav
 	}
 	return nil
 }
+
+// SaveNotifications is SaveThenPublish for a change to notifications: it
+// wakes the hubs, and the schedulers too when scheduled (the change sets a
+// deliver_at).
+func SaveNotifications(ctx context.Context, p Publisher, log *slog.Logger, scheduled bool, save func(context.Context) error) error {
+	return SaveThenPublishEach(ctx, p, log, func(ctx context.Context) ([]string, error) {
+		if err := save(ctx); err != nil {
+			return nil, err
+		}
+		if scheduled {
+			return []string{NotificationsTopic, ScheduleTopic}, nil
+		}
+		return []string{NotificationsTopic}, nil
+	})
+}

@@ -11,6 +11,12 @@ import "strconv"
 // committed.
 const NotificationsTopic = "notifications"
 
+// ScheduleTopic wakes the schedulers when a notification was scheduled or
+// rescheduled. Plain posts leave them asleep: looking for the next due one
+// at every post was, on PostgreSQL, more of the database's time than the
+// posts themselves.
+const ScheduleTopic = "schedule"
+
 // TokensTopic says an API token was revoked (or its owner's admin rights
 // taken): every instance forgets the tokens it had checked.
 const TokensTopic = "tokens"

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -68,7 +69,8 @@ func (ctl *Controller) apiNotificationBatchCreate(c echo.Context) error {
 	if !ok {
 		return errors.New("post a batch: the store cannot")
 	}
-	err := broker.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, broker.NotificationsTopic, func(ctx context.Context) error {
+	scheduled := slices.ContainsFunc(ns, func(n *models.Notification) bool { return n.DeliverAt != nil })
+	err := broker.SaveNotifications(ctx, ctl.Publisher, ctl.Log, scheduled, func(ctx context.Context) error {
 		_, err := batcher.CreateOrReplaceNotifications(ctx, ns)
 		return err
 	})

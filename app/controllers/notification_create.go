@@ -100,7 +100,7 @@ func (ctl *Controller) postInput(ctx context.Context, in notificationInput) (n m
 	if err != nil || len(errs) > 0 {
 		return n, false, errs, err
 	}
-	err = broker.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, broker.NotificationsTopic, func(ctx context.Context) error {
+	err = broker.SaveNotifications(ctx, ctl.Publisher, ctl.Log, n.DeliverAt != nil, func(ctx context.Context) error {
 		var err error
 		replaced, err = ctl.Store.CreateOrReplaceNotification(ctx, &n)
 		return err

@@ -120,7 +120,7 @@ func (ctl *Controller) edit(ctx context.Context, id int64, in notificationPatchI
 		return n, nil, err
 	}
 	var n models.Notification
-	err := broker.SaveThenPublish(ctx, ctl.Publisher, ctl.Log, broker.NotificationsTopic, func(ctx context.Context) error {
+	err := broker.SaveNotifications(ctx, ctl.Publisher, ctl.Log, p.DeliverAt != nil, func(ctx context.Context) error {
 		var err error
 		n, err = ctl.Store.UpdateNotification(ctx, id, p)
 		return err

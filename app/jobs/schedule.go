@@ -26,9 +26,9 @@ type Schedule interface {
 // what fell due while no instance ran as soon as it starts, until ctx
 // ends. After a delivery it wakes the hubs on every instance.
 func DeliverScheduled(ctx context.Context, st Schedule, b Broker, log *slog.Logger) error {
-	// Every post wakes the hubs on this topic; one with a deliver_at may be
-	// due before the time the scheduler sleeps to.
-	wake := b.Subscribe(broker.NotificationsTopic)
+	// A post with a deliver_at may be due before the time the scheduler
+	// sleeps to.
+	wake := b.Subscribe(broker.ScheduleTopic)
 	defer wake.Close()
 	timer := time.NewTimer(0) // at once: what fell due meanwhile
 	defer timer.Stop()
