@@ -27,7 +27,7 @@ const pruneBatch = 1000
 // select's FOR UPDATE, as rows come out of the sort) before deleting
 // anything; their delivery counts go with them (the foreign key's
 // cascade). Delivery counts, which do not take the notifications lock,
-// lock theirs in id order too (see addDeliveriesSQL): holding rows below
+// lock theirs in id order too (see addPostgresDeliveriesSQL): holding rows below
 // the one it waits for, neither can wait for the other in a cycle. The
 // DELETEs alone took rows in the order of their plan, heap order for a
 // large batch, and deadlocked with them
