@@ -23,6 +23,7 @@ import (
 func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 	before := cursor
 	var out []fanned
+	var loaded int64 // rows, each at a position of its own
 	for {
 		ns, err := h.source.AllChangesAndWithdrawalsAfter(ctx, cursor, fetchBatch)
 		if err != nil {
@@ -33,6 +34,7 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 			h.fan(out) // what loaded fine goes; the rest is retried
 			return cursor, err
 		}
+		loaded += int64(len(ns))
 		for _, n := range ns {
 			to := audience.Of(n)
 			if n.AudiencePosition > before {
@@ -73,7 +75,10 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 			cursor = n.Position
 		}
 		if len(ns) < fetchBatch {
-			h.fan(h.regroupsBetween(ctx, out, before, cursor))
+			if loaded < cursor-before {
+				out = h.regroupsBetween(ctx, out, before, cursor)
+			}
+			h.fan(out)
 			return cursor, nil
 		}
 	}
@@ -86,6 +91,9 @@ func (h *Hub) deliverAfter(ctx context.Context, cursor int64) (int64, error) {
 // maybe after those changes went out: a client cut off in between would
 // resume from past the change holding what the old groups chose.) Without
 // them (a database error) that wake-up still regroups the streams.
+// deliverAfter does not ask when its rows took every position in the
+// range, leaving none for a change of membership: under a stream of posts
+// that is most looks, one statement each.
 func (h *Hub) regroupsBetween(ctx context.Context, out []fanned, before, cursor int64) []fanned {
 	if cursor <= before {
 		return out

@@ -219,3 +219,41 @@ func (w logWatch) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// A look whose rows took every position after its cursor asks nothing but
+// its load: no position is left there for a change of membership. A gap
+// (here a scheduled notification's) might be one, and is asked about.
+func TestALookAtPostsAloneIsOneStatement(t *testing.T) {
+	r := newRig(t, stream.Options{Heartbeat: time.Hour})
+	s := r.hub.Subscribe(0, nil)
+	defer r.hub.Unsubscribe(s)
+	look := func(ns ...*models.Notification) int64 {
+		t.Helper()
+		var ids []int64
+		for _, n := range ns {
+			if id := r.create(t, n); !n.Scheduled {
+				ids = append(ids, id)
+			}
+		}
+		before := r.store.Queries()
+		r.publish(t)
+		for _, id := range ids {
+			if got := next(t, s); got.ID != id {
+				t.Fatalf("got %d, want %d", got.ID, id)
+			}
+		}
+		return r.store.Queries() - before
+	}
+	var posts []*models.Notification
+	for i := range 5 {
+		posts = append(posts, &models.Notification{Title: fmt.Sprint("post ", i), Level: "info"})
+	}
+	if q := look(posts...); q != 1 {
+		t.Fatalf("a look at five posts took %d statements, want 1", q)
+	}
+	later := time.Now().Add(time.Hour)
+	if q := look(&models.Notification{Title: "later", Level: "info", DeliverAt: &later},
+		&models.Notification{Title: "now", Level: "info"}); q != 2 {
+		t.Fatalf("a look past a gap took %d statements, want 2 (the load and the changes of membership)", q)
+	}
+}
