@@ -81,6 +81,9 @@ type Broker interface {
 // is one instance, and the broker is in-process.
 func NewBroker(cfg config.Config, st *store.Store, log *slog.Logger) (Broker, error) {
 	if st.Dialect() != migrations.Postgres {
+		// `beacon token revoke` is another process: the database's
+		// revocation number tells this one.
+		st.CacheTokensByRevocations()
 		return broker.NewMemory(), nil
 	}
 	pg, err := broker.NewPostgres(cfg.DatabaseURL, st.SQL(), log)

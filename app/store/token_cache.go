@@ -16,11 +16,14 @@ import (
 // per request: at 64 concurrent posters on PostgreSQL the lookup took a
 // quarter of an instance's CPU, and a round trip of every post.
 //
-// Only the instances can keep it, on PostgreSQL: a revocation anywhere
+// It must hear of every revocation. On PostgreSQL a revocation anywhere
 // (this instance, another, `beacon token revoke`) is published on
 // broker.TokensTopic, and every instance's broker calls ForgetTokens. On
 // SQLite a revocation may come from the CLI, another process with no
-// broker to reach this one, so SQLite reads every time.
+// broker to reach this one: there each check reads the database's
+// revocation number (migration 00026's token_revocations, which triggers
+// move on), one row instead of the token and its user, and forgets every
+// token when it moved (CacheTokensByRevocations).
 type tokenCache struct {
 	mu sync.Mutex
 	// live reports whether revocations are heard right now (the
@@ -29,6 +32,10 @@ type tokenCache struct {
 	live    func() bool
 	gen     uint64 // moved on by every forget: a lookup begun before one is not kept
 	entries map[string]tokenEntry
+	// byRevocations says that each check reads token_revocations first;
+	// revocations is the number the entries were checked under.
+	byRevocations bool
+	revocations   int64
 	// lookups shares one database lookup among the checks of a token that
 	// miss at once (64 posters starting together, or a minute passing), by
 	// hash and generation: each was a SELECT and an UPDATE of last use,
@@ -50,6 +57,42 @@ func (s *Store) CacheTokens(live func() bool) {
 	defer s.tokens.mu.Unlock()
 	s.tokens.live = live
 	s.tokens.entries = make(map[string]tokenEntry)
+}
+
+// CacheTokensByRevocations keeps the owners of checked API tokens in
+// memory for up to a minute, while the database's revocation number stays
+// where it was: for SQLite, whose revocations another process may make.
+func (s *Store) CacheTokensByRevocations() {
+	s.tokens.mu.Lock()
+	defer s.tokens.mu.Unlock()
+	s.tokens.live = func() bool { return true }
+	s.tokens.entries = make(map[string]tokenEntry)
+	s.tokens.byRevocations, s.tokens.revocations = true, -1
+}
+
+// followRevocations reads the database's revocation number, when the cache
+// goes by it, and forgets every token when it moved. It reports false when
+// the number could not be read: then the token must be read too.
+func (s *Store) followRevocations(ctx context.Context) bool {
+	s.tokens.mu.Lock()
+	by := s.tokens.byRevocations
+	s.tokens.mu.Unlock()
+	if !by {
+		return true
+	}
+	var n int64
+	s.queries.n.Add(1)
+	if err := s.sqlDB.QueryRowContext(ctx, "SELECT generation FROM token_revocations").Scan(&n); err != nil {
+		return false
+	}
+	s.tokens.mu.Lock()
+	defer s.tokens.mu.Unlock()
+	if n != s.tokens.revocations {
+		s.tokens.gen++
+		clear(s.tokens.entries)
+		s.tokens.revocations = n
+	}
+	return true
 }
 
 // ForgetTokens drops every cached token: one was revoked somewhere.

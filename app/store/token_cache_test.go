@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,5 +118,53 @@ func TestChecksThatMissAtOnceShareOneLookup(t *testing.T) {
 	wg.Wait()
 	if got := s.Queries() - before; got != 2 {
 		t.Fatalf("32 checks at once took %d statements, want 2: the read and the record of its use", got)
+	}
+}
+
+// On SQLite `beacon token revoke` is another process, with no broker to
+// reach the server: the server keeps checked tokens while the database's
+// revocation number stays, reading that one row per check, and refuses a
+// token at once when another process revoked it, or took its owner's
+// admin rights. Other changes to the owner (a "mark all read") keep it.
+func TestCachedTokensFollowRevocationsMadeByAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "beacon.db")
+	server, cli := open(t, file), open(t, file)
+	server.CacheTokensByRevocations()
+	u := user(t, cli, "ops@example.com")
+	must(cli.CreateNamedAPIToken(ctx, u.ID, "ci", "hash-1"))
+	must(cli.CreateNamedAPIToken(ctx, u.ID, "deploy", "hash-2"))
+	for _, h := range []string{"hash-1", "hash-2"} {
+		if got := must(server.UserByTokenHash(ctx, h)); got.ID != u.ID {
+			t.Fatalf("owner %+v", got)
+		}
+	}
+	checked := func(what string) {
+		t.Helper()
+		queries := server.Queries()
+		must(server.UserByTokenHash(ctx, "hash-2"))
+		if q := server.Queries() - queries; q != 1 {
+			t.Fatalf("%s: a token checked a moment ago took %d statements, want 1 (the revocation number)", what, q)
+		}
+	}
+	checked("at once")
+	if err := cli.MarkAllRead(ctx, u.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	checked("after the owner marked all read")
+
+	if _, err := cli.DeleteAPITokenByHash(ctx, "hash-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.UserByTokenHash(ctx, "hash-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("revoked by another process, still accepted: %v", err)
+	}
+	must(server.UserByTokenHash(ctx, "hash-2")) // every token is read again once
+	checked("after another token was revoked")
+	if _, err := cli.RevokeAdmin(ctx, "ops@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.UserByTokenHash(ctx, "hash-2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a token of an admin demoted by another process, still accepted: %v", err)
 	}
 }

@@ -67,12 +67,15 @@ const TokenCheckedFor = tokenUseResolution
 
 // UserByTokenHash returns the owner of the token with this hash and records
 // when the token was last used, to tokenUseResolution. It reads the
-// database every time, unless CacheTokens turned the cache on: then once
-// per tokenUseResolution, and again after every revocation (see
-// tokenCache), so that a revoked token is refused at once on every
-// instance.
+// database every time, unless CacheTokens or CacheTokensByRevocations
+// turned the cache on: then once per tokenUseResolution, and again after
+// every revocation (see tokenCache), so that a revoked token is refused at
+// once on every instance.
 func (s *Store) UserByTokenHash(ctx context.Context, tokenHash string) (models.User, error) {
 	now := time.Now().UTC()
+	if !s.followRevocations(ctx) {
+		return s.userByTokenHash(ctx, tokenHash, now)
+	}
 	u, ok, on, gen := s.tokens.cached(tokenHash, now)
 	switch {
 	case ok:
