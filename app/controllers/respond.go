@@ -45,12 +45,13 @@ func errNoNotification() error {
 }
 
 // writeNotification answers with n's wire JSON, as the stream sends it.
+// The bytes go as they are: c.JSON would encode them again.
 func writeNotification(c echo.Context, status int, n models.Notification) error {
 	p, err := components.NotificationJSON(c.Request().Context(), n)
 	if err != nil {
 		return err
 	}
-	return c.JSON(status, json.RawMessage(p))
+	return c.JSONBlob(status, p)
 }
 
 // notificationList is the shape of the list API and the long poll: the
