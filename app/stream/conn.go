@@ -40,18 +40,20 @@ type streamConn struct {
 }
 
 // burstLimit is how many frames a connection whose socket takes all it
-// is given may have pending: the hub fans out a batch of changes in one
-// loop, faster than a writer comes round, and a client that reads is not
-// cut off for that. Past it, or past limit while its socket refuses more
-// (it does not read), the connection is let go.
-func burstLimit(limit int) int { return max(limit, 2*fetchBatch) }
+// is given may have pending while the hub fans out a look of burst events:
+// it offers them in one loop, faster than a writer comes round, and a
+// client that reads is not cut off for that (a look after a batch of posts
+// may hold thousands). Past it, or past limit while its socket refuses more
+// (it does not read), the connection is let go. Pending frames are
+// pointers to frames every stream shares.
+func burstLimit(limit, burst int) int { return max(limit+burst, 2*fetchBatch) }
 
-// queue adds ev unless the connection is behind (see burstLimit) or was
-// sent ev already; it reports whether it took ev and whether c must be
-// handed to a writer.
+// queue adds ev, one of a look of burst events, unless the connection is
+// behind (see burstLimit) or was sent ev already; it reports whether it
+// took ev and whether c must be handed to a writer.
 // Called with c.mu held.
-func (c *streamConn) queue(ev *Event, limit int) (took, schedule bool) {
-	if c.closed || len(c.pending) >= limit && (len(c.rest) > 0 || len(c.pending) >= burstLimit(limit)) {
+func (c *streamConn) queue(ev *Event, limit, burst int) (took, schedule bool) {
+	if c.closed || len(c.pending) >= limit && (len(c.rest) > 0 || len(c.pending) >= burstLimit(limit, burst)) {
 		return false, false
 	}
 	if ev.ID != 0 && ev.ID <= c.last {

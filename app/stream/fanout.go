@@ -157,7 +157,7 @@ func (h *Hub) fan(out []fanned) {
 			h.regroupUser(f.regroup.userID, f.regroup.groups)
 			continue
 		}
-		took := h.broadcastEach(f.ev, f.each, f.to, true)
+		took := h.broadcastEach(f.ev, f.each, f.to, true, len(out))
 		if f.kind == kindNotification && took > 0 {
 			// Written by writeCounts, so that the write never delays a
 			// fan-out or a post.
@@ -171,13 +171,13 @@ func (h *Hub) fan(out []fanned) {
 // it. A subscription whose queue is full is
 // dropped when evict is set; a heartbeat is simply skipped.
 func (h *Hub) broadcast(ev *Event, to audience.Audience, evict bool) int {
-	return h.broadcastEach(ev, nil, to, evict)
+	return h.broadcastEach(ev, nil, to, evict, 1)
 }
 
 // broadcastEach is broadcast, with ev rendered per viewer by each when
-// set.
-func (h *Hub) broadcastEach(ev *Event, each perViewer, to audience.Audience, evict bool) int {
-	sent, behind := h.offerLocked(ev, each, to, evict)
+// set, as one of a look of burst events.
+func (h *Hub) broadcastEach(ev *Event, each perViewer, to audience.Audience, evict bool, burst int) int {
+	sent, behind := h.offerLocked(ev, each, to, evict, burst)
 	for _, c := range behind {
 		c.close()
 		h.users.unwatch(c)
@@ -192,15 +192,15 @@ const pushBatch = 256
 // offerLocked is offer under h.mu, released however offer ends: a panic
 // must stop the process, not leave the hub locked for its deferred
 // shutdown to wait on forever.
-func (h *Hub) offerLocked(ev *Event, each perViewer, to audience.Audience, evict bool) (int, []*streamConn) {
+func (h *Hub) offerLocked(ev *Event, each perViewer, to audience.Audience, evict bool, burst int) (int, []*streamConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.offer(ev, each, to, evict)
+	return h.offer(ev, each, to, evict, burst)
 }
 
 // offer is broadcast under h.mu; it returns the taken-over connections it
 // let go, for broadcast to close outside the lock.
-func (h *Hub) offer(ev *Event, each perViewer, to audience.Audience, evict bool) (sent int, behind []*streamConn) {
+func (h *Hub) offer(ev *Event, each perViewer, to audience.Audience, evict bool, burst int) (sent int, behind []*streamConn) {
 	ready := h.readyBuf[:0]
 	for c := range h.conns {
 		var e *Event
@@ -222,7 +222,7 @@ func (h *Hub) offer(ev *Event, each perViewer, to audience.Audience, evict bool)
 			continue
 		}
 		c.mu.Lock()
-		took, schedule := c.queue(e, h.opts.QueueSize)
+		took, schedule := c.queue(e, h.opts.QueueSize, burst)
 		c.mu.Unlock()
 		switch {
 		case schedule:

@@ -117,7 +117,7 @@ func (h *Hub) regroupUser(userID int64, groups []int64) {
 		}
 		c.groups = groups
 		c.mu.Lock()
-		took, schedule := c.queue(&Event{Frame: regroupedFrame(c.last)}, h.opts.QueueSize)
+		took, schedule := c.queue(&Event{Frame: regroupedFrame(c.last)}, h.opts.QueueSize, 1)
 		c.mu.Unlock()
 		switch {
 		case schedule:

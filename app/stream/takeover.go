@@ -71,7 +71,7 @@ func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent, stateSeq int64, req 
 			// c.mu: c is already its user's watch's, whose wake-ups
 			// queue on it.
 			c.mu.Lock()
-			_, sched := c.queue(e, h.opts.QueueSize) // skips what the replay sent
+			_, sched := c.queue(e, h.opts.QueueSize, 1) // skips what the replay sent
 			c.mu.Unlock()
 			push = push || sched
 		default:
