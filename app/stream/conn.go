@@ -45,7 +45,7 @@ type streamConn struct {
 // client that reads is not cut off for that (a look after a batch of posts
 // may hold thousands). Past it, or past limit while its socket refuses more
 // (it does not read), the connection is let go. Pending frames are
-// pointers to frames every stream shares.
+// pointers, mostly to frames every stream shares.
 func burstLimit(limit, burst int) int { return max(limit+burst, 2*fetchBatch) }
 
 // queue adds ev, one of a look of burst events, unless the connection is
