@@ -222,6 +222,9 @@ func TestSubscribeFollowsABeaconAcrossARestart(t *testing.T) {
 		t.Fatalf("edit: %d %s", resp.StatusCode, body)
 	}
 	n3 := app.Notify(t, adminToken, map[string]string{"title": "Deploy", "level": "success"})
+	// Withdrawn once it was had, too: one posted and withdrawn before the
+	// hub looks is news to nobody, and a stream is sent nothing of it.
+	js.waitFor(t, "the notification to withdraw", 10*time.Second, func() bool { return has(events(t, js), "notification", n3) })
 	if resp, body := app.CallAPI(t, http.MethodDelete, fmt.Sprint("/api/notifications/", n3), adminToken, ""); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("withdraw: %d %s", resp.StatusCode, body)
 	}
