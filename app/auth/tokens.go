@@ -98,13 +98,14 @@ func RequireAPIAdmin(users Users) echo.MiddlewareFunc {
 				return unauthorized(c, "missing bearer token")
 			}
 			u, err := users.UserByTokenHash(c.Request().Context(), HashAPIToken(token))
-			if errors.Is(err, store.ErrNotFound) || err == nil && !u.Admin && !strings.HasPrefix(token, readTokenPrefix) {
+			read := strings.HasPrefix(token, readTokenPrefix)
+			if errors.Is(err, store.ErrNotFound) || err == nil && !u.Admin && !read {
 				return unauthorized(c, "invalid bearer token")
 			}
 			if err != nil {
 				return fmt.Errorf("check api token: %w", err)
 			}
-			if strings.HasPrefix(token, readTokenPrefix) {
+			if read {
 				return echo.NewHTTPError(http.StatusForbidden, "This is a personal read token: it reads notifications, and cannot post, edit or withdraw them.")
 			}
 			c.Set(userKey, &u)

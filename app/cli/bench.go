@@ -71,7 +71,7 @@ func benchCmd(ctx context.Context, env Env, args []string) error {
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return printBenchUsage(env.Stdout, fs)
+			return printUsage(env.Stdout, benchUsage, fs)
 		}
 		return fmt.Errorf("%w\n\n%v", ErrUsage, err)
 	}
@@ -109,9 +109,10 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-func printBenchUsage(w io.Writer, fs *flag.FlagSet) error {
+// printUsage writes a command's usage text and then its flags.
+func printUsage(w io.Writer, usage string, fs *flag.FlagSet) error {
 	var b strings.Builder
-	b.WriteString(benchUsage + "\n")
+	b.WriteString(usage + "\n")
 	fs.SetOutput(&b)
 	fs.PrintDefaults()
 	_, err := io.WriteString(w, b.String())

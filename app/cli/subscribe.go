@@ -105,7 +105,7 @@ func subscribeArgs(env Env, args []string) (subscribeOptions, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return opts, errors.Join(printSubscribeUsage(env.Stdout, fs), flag.ErrHelp)
+				return opts, errors.Join(printUsage(env.Stdout, subscribeUsage, fs), flag.ErrHelp)
 			}
 			return opts, fmt.Errorf("%w\n\n%v (beacon subscribe -h)", ErrUsage, err)
 		}
@@ -128,15 +128,6 @@ func subscribeArgs(env Env, args []string) (subscribeOptions, error) {
 	var err error
 	opts.stream, err = streamURL(positional[0], opts.insecure)
 	return opts, err
-}
-
-func printSubscribeUsage(w io.Writer, fs *flag.FlagSet) error {
-	var b strings.Builder
-	b.WriteString(subscribeUsage + "\n")
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // subscribeStreamPath is where a Beacon serves its notification stream.
