@@ -114,3 +114,44 @@ func BenchmarkReplayChanges(b *testing.B) {
 
 // fetchBatch is the page size the stream's replay uses (stream.fetchBatch).
 const fetchBatch = 500
+
+// BenchmarkHubLook measures one hub's look at a group of 20 posts, what
+// every instance's hub does for every group committed on any instance:
+// AllChangesAndWithdrawalsAfter from the position before them. It
+// reports µs a post, the cost each instance pays once per post:
+//
+//	go test ./app/store -run '^$' -bench HubLook -benchtime 2000x
+func BenchmarkHubLook(b *testing.B) {
+	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
+	if url := pgtest.URL(b); url != "" {
+		dbs["postgres"] = url
+	}
+	for name, url := range dbs {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			s := open(b, url)
+			before, err := s.LastPosition(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const group = 20
+			for i := range group {
+				u := "https://example.com/runs/" + fmt.Sprint(i)
+				n := models.Notification{Title: fmt.Sprint("Build ", i, " finished"), Body: "All 412 tests passed on main", Level: "success", URL: &u}
+				if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				ns, err := s.AllChangesAndWithdrawalsAfter(ctx, before, fetchBatch)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(ns) != group {
+					b.Fatalf("%d rows, want %d", len(ns), group)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*group), "µs/post")
+		})
+	}
+}

@@ -354,10 +354,12 @@ func (s *Store) changesAfter(ctx context.Context, userID, after, from int64, lim
 // too, since a stream's replay may have read one before the hub did, and
 // its client must hear that it is gone.
 func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, limit int) ([]models.Notification, error) {
-	var ns []models.Notification
-	err := s.db.WithContext(ctx).Preload("Recipient").Where("position > ? AND NOT scheduled", after).
-		Order("position").Limit(limit).Find(&ns).Error
+	ns, err := s.scanNotifications(ctx, "SELECT "+notificationColumns+
+		" FROM notifications WHERE position > ? AND NOT scheduled ORDER BY position LIMIT ?", after, limit)
 	if err != nil {
+		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
+	}
+	if err := s.fillRecipients(ctx, ns); err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
 	if err := s.fillAddressees(ctx, ns); err != nil {

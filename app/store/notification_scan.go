@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"beacon/app/models"
+)
+
+// notificationColumns are a notification's columns, in the order
+// scanNotifications reads them.
+const notificationColumns = `id, position, first_position, "key", title, body, level, url, recipient_id,
+	audience_id, audience_position, deliver_at, scheduled, withdrawn_at, created_at, updated_at`
+
+// scanNotifications runs query, which selects notificationColumns, and
+// reads its rows itself: every instance's hub loads every change this way,
+// and GORM's scanning by reflection was most of that load's time
+// (BenchmarkHubLook).
+func (s *Store) scanNotifications(ctx context.Context, query string, args ...any) ([]models.Notification, error) {
+	rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ns []models.Notification
+	for rows.Next() {
+		var n models.Notification
+		var key, url sql.NullString
+		var recipient, audience sql.NullInt64
+		var due, withdrawn sql.NullTime
+		err := rows.Scan(&n.ID, &n.Position, &n.FirstPosition, &key, &n.Title, &n.Body, &n.Level, &url, &recipient,
+			&audience, &n.AudiencePosition, &due, &n.Scheduled, &withdrawn, &n.CreatedAt, &n.UpdatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("read notification: %w", err)
+		}
+		if key.Valid {
+			n.Key = &key.String
+		}
+		if url.Valid {
+			n.URL = &url.String
+		}
+		if recipient.Valid {
+			n.RecipientID = &recipient.Int64
+		}
+		if audience.Valid {
+			n.AudienceID = &audience.Int64
+		}
+		if due.Valid {
+			n.DeliverAt = &due.Time
+		}
+		if withdrawn.Valid {
+			n.WithdrawnAt = &withdrawn.Time
+		}
+		ns = append(ns, n)
+	}
+	return ns, rows.Err()
+}
+
+// fillRecipients loads the recipient of each of ns addressed to one user,
+// as GORM's Preload("Recipient") does: one query, and none when no one is.
+func (s *Store) fillRecipients(ctx context.Context, ns []models.Notification) error {
+	var ids []int64
+	for _, n := range ns {
+		if n.RecipientID != nil {
+			ids = append(ids, *n.RecipientID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var users []models.User
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&users).Error; err != nil {
+		return fmt.Errorf("recipients: %w", err)
+	}
+	byID := make(map[int64]models.User, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	for i := range ns {
+		if id := ns[i].RecipientID; id != nil {
+			if u, ok := byID[*id]; ok {
+				ns[i].Recipient = &u
+			}
+		}
+	}
+	return nil
+}
