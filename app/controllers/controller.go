@@ -17,6 +17,7 @@ import (
 	"beacon/app/models"
 	"beacon/app/store"
 	"beacon/app/stream"
+	"beacon/views/components"
 	"beacon/views/layouts"
 )
 
@@ -104,12 +105,15 @@ type Controller struct {
 	Store         Store
 	Publisher     broker.Publisher
 	Notifications NotificationStreams
-	Chat          ChatRooms
-	Sessions      *auth.Sessions
-	Devices       *auth.Devices
-	Throttle      LoginThrottle
-	SignupLimit   SignupLimiter
-	Log           *slog.Logger
+	// Fragments remembers the notification fragments this instance
+	// rendered, shared with its hub; nil renders every time.
+	Fragments   *components.HTMLCache
+	Chat        ChatRooms
+	Sessions    *auth.Sessions
+	Devices     *auth.Devices
+	Throttle    LoginThrottle
+	SignupLimit SignupLimiter
+	Log         *slog.Logger
 	// AllowedOrigins may open the chat WebSocket besides the request's own host.
 	AllowedOrigins []string
 	Signup         bool // SIGNUP: whether visitors may create accounts

@@ -15,7 +15,6 @@ import (
 	"beacon/app/broker"
 	"beacon/app/models"
 	"beacon/app/store"
-	"beacon/views/components"
 )
 
 // maxBatch is how many notifications one POST /api/notifications/batch
@@ -82,7 +81,7 @@ func (ctl *Controller) apiNotificationBatchCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeNotifications(c, http.StatusCreated, ns)
+	return ctl.writeNotifications(c, http.StatusCreated, ns)
 }
 
 // batchItem decodes one item of a batch as the single POST decodes its
@@ -101,11 +100,11 @@ func batchItem(raw json.RawMessage) (notificationInput, string) {
 }
 
 // writeNotifications answers {"notifications":[…]}, each in its wire JSON.
-func writeNotifications(c echo.Context, status int, ns []*models.Notification) error {
+func (ctl *Controller) writeNotifications(c echo.Context, status int, ns []*models.Notification) error {
 	var b bytes.Buffer
 	b.WriteString(`{"notifications":[`)
 	for i, n := range ns {
-		p, err := components.NotificationJSON(c.Request().Context(), *n)
+		p, err := ctl.Fragments.NotificationJSON(c.Request().Context(), *n)
 		if err != nil {
 			return err
 		}

@@ -89,7 +89,7 @@ func (ctl *Controller) apiNotificationCreate(c echo.Context) error {
 	if replaced {
 		status = http.StatusOK
 	}
-	return writeNotification(c, status, audience.ShownToAdmin(n))
+	return ctl.writeNotification(c, status, audience.ShownToAdmin(n))
 }
 
 // postInput validates in, then stores it (creating, or replacing by key)

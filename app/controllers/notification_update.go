@@ -88,7 +88,7 @@ func (ctl *Controller) apiNotificationUpdate(c echo.Context) error {
 	if len(errs) > 0 {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"errors": errs})
 	}
-	return writeNotification(c, http.StatusOK, audience.ShownToAdmin(n))
+	return ctl.writeNotification(c, http.StatusOK, audience.ShownToAdmin(n))
 }
 
 // edit validates in and applies it to notification id, then tells every

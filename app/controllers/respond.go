@@ -16,7 +16,6 @@ import (
 	"beacon/app/audience"
 	"beacon/app/auth"
 	"beacon/app/models"
-	"beacon/views/components"
 )
 
 // render writes a templ component as the whole response. It renders to a
@@ -46,8 +45,8 @@ func errNoNotification() error {
 
 // writeNotification answers with n's wire JSON, as the stream sends it.
 // The bytes go as they are: c.JSON would encode them again.
-func writeNotification(c echo.Context, status int, n models.Notification) error {
-	p, err := components.NotificationJSON(c.Request().Context(), n)
+func (ctl *Controller) writeNotification(c echo.Context, status int, n models.Notification) error {
+	p, err := ctl.Fragments.NotificationJSON(c.Request().Context(), n)
 	if err != nil {
 		return err
 	}
@@ -98,7 +97,7 @@ func (ctl *Controller) writeList(c echo.Context, page models.Replay) error {
 			r, a := read[n.ID], archived[n.ID]
 			n.Read, n.Archived = &r, &a
 		}
-		p, err := components.NotificationJSON(c.Request().Context(), n)
+		p, err := ctl.Fragments.NotificationJSON(c.Request().Context(), n)
 		if err != nil {
 			return err
 		}

@@ -103,7 +103,9 @@ func NewBroker(cfg config.Config, st *store.Store, log *slog.Logger) (Broker, er
 // runs it.
 func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log *slog.Logger, tune Tuning) (*Server, error) {
 	listener, _ := b.(*broker.Postgres)
-	hub, err := stream.NewHub(ctx, st, components.NotificationJSON, b, log, stream.Options{
+	// The API's answer to a post and the hub render the same fragment.
+	fragments := components.NewHTMLCache(1024)
+	hub, err := stream.NewHub(ctx, st, fragments.NotificationJSON, b, log, stream.Options{
 		Heartbeat:    cfg.Heartbeat,
 		Retry:        tune.StreamRetry,
 		ResumeWindow: tune.ResumeWindow,
@@ -178,6 +180,7 @@ func New(ctx context.Context, cfg config.Config, st *store.Store, b Broker, log 
 		Store:          st,
 		Publisher:      b,
 		Notifications:  hub,
+		Fragments:      fragments,
 		Chat:           chat,
 		Sessions:       auth.NewSessions(sessionStore, cfg.SecretKeyBase),
 		Devices:        auth.NewDevices(cfg.SecretKeyBase),

@@ -48,6 +48,11 @@ type withdrawnJSON struct {
 // withdrawn n is only {"id","position","withdrawn":true}: its content is
 // gone for everyone.
 func NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error) {
+	return encodeNotification(ctx, n, NotificationHTML)
+}
+
+// encodeNotification is NotificationJSON with the fragment from html.
+func encodeNotification(ctx context.Context, n models.Notification, html func(context.Context, models.Notification) (string, error)) ([]byte, error) {
 	if n.Withdrawn() {
 		b, err := json.Marshal(withdrawnJSON{ID: n.ID, Position: n.Position, Withdrawn: true})
 		if err != nil {
@@ -55,12 +60,12 @@ func NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error
 		}
 		return b, nil
 	}
-	html, err := NotificationHTML(ctx, n)
+	fragment, err := html(ctx, n)
 	if err != nil {
 		return nil, fmt.Errorf("render notification %d: %w", n.ID, err)
 	}
 	p := notificationJSON{
-		ID: n.ID, Title: n.Title, Body: n.Body, Level: n.Level, URL: n.URL, CreatedAt: n.CreatedAt.UTC(), HTML: html,
+		ID: n.ID, Title: n.Title, Body: n.Body, Level: n.Level, URL: n.URL, CreatedAt: n.CreatedAt.UTC(), HTML: fragment,
 		Position: n.Position, UpdatedAt: n.UpdatedAt.UTC(), Key: n.Key,
 	}
 	if email := n.RecipientEmail(); email != "" {
