@@ -20,11 +20,7 @@ import (
 //
 //	go test ./app/store -run '^$' -bench ReplayChanges -benchtime 3s
 func BenchmarkReplayChanges(b *testing.B) {
-	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
-	if url := pgtest.URL(b); url != "" {
-		dbs["postgres"] = url
-	}
-	for name, url := range dbs {
+	for name, url := range benchDatabases(b) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			s := open(b, url)
@@ -122,11 +118,7 @@ const fetchBatch = 500
 //
 //	go test ./app/store -run '^$' -bench HubLook -benchtime 2000x
 func BenchmarkHubLook(b *testing.B) {
-	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
-	if url := pgtest.URL(b); url != "" {
-		dbs["postgres"] = url
-	}
-	for name, url := range dbs {
+	for name, url := range benchDatabases(b) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			s := open(b, url)
@@ -154,4 +146,14 @@ func BenchmarkHubLook(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*group), "µs/post")
 		})
 	}
+}
+
+// benchDatabases names the databases a benchmark runs on: a SQLite file,
+// and PostgreSQL where it answers.
+func benchDatabases(b *testing.B) map[string]string {
+	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
+	if url := pgtest.URL(b); url != "" {
+		dbs["postgres"] = url
+	}
+	return dbs
 }

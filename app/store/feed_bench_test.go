@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"beacon/app/pgtest"
 	"beacon/migrations"
 )
 
@@ -18,11 +16,7 @@ import (
 //
 //	go test ./app/store -run '^$' -bench FeedPage -benchtime 200x -v
 func BenchmarkFeedPage(b *testing.B) {
-	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
-	if url := pgtest.URL(b); url != "" {
-		dbs["postgres"] = url
-	}
-	for name, url := range dbs {
+	for name, url := range benchDatabases(b) {
 		b.Run(name, func(b *testing.B) { benchFeedPage(b, open(b, url)) })
 	}
 }

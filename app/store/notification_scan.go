@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"time"
 
 	"beacon/app/models"
 )
@@ -27,35 +28,28 @@ func (s *Store) scanNotifications(ctx context.Context, query string, args ...any
 	var ns []models.Notification
 	for rows.Next() {
 		var n models.Notification
-		var key, url sql.NullString
-		var recipient, audience sql.NullInt64
-		var due, withdrawn sql.NullTime
+		var key, url sql.Null[string]
+		var recipient, audience sql.Null[int64]
+		var due, withdrawn sql.Null[time.Time]
 		err := rows.Scan(&n.ID, &n.Position, &n.FirstPosition, &key, &n.Title, &n.Body, &n.Level, &url, &recipient,
 			&audience, &n.AudiencePosition, &due, &n.Scheduled, &withdrawn, &n.CreatedAt, &n.UpdatedAt)
 		if err != nil {
 			return nil, fmt.Errorf("read notification: %w", err)
 		}
-		if key.Valid {
-			n.Key = &key.String
-		}
-		if url.Valid {
-			n.URL = &url.String
-		}
-		if recipient.Valid {
-			n.RecipientID = &recipient.Int64
-		}
-		if audience.Valid {
-			n.AudienceID = &audience.Int64
-		}
-		if due.Valid {
-			n.DeliverAt = &due.Time
-		}
-		if withdrawn.Valid {
-			n.WithdrawnAt = &withdrawn.Time
-		}
+		n.Key, n.URL, n.RecipientID, n.AudienceID = orNil(&key), orNil(&url), orNil(&recipient), orNil(&audience)
+		n.DeliverAt, n.WithdrawnAt = orNil(&due), orNil(&withdrawn)
 		ns = append(ns, n)
 	}
 	return ns, rows.Err()
+}
+
+// orNil points at v's value, or is nil when it is NULL: v was scanned
+// into, so it lives on the heap already, and no copy is made.
+func orNil[T any](v *sql.Null[T]) *T {
+	if !v.Valid {
+		return nil
+	}
+	return &v.V
 }
 
 // fillRecipients loads the recipient of each of ns addressed to one user,

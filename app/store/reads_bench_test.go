@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"beacon/app/pgtest"
 	"beacon/migrations"
 )
 
@@ -51,11 +49,7 @@ func seedBench(b *testing.B, s *Store) {
 //
 //	go test ./app/store -run '^$' -bench UnreadCount -benchtime 3s -v
 func BenchmarkUnreadCount(b *testing.B) {
-	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
-	if url := pgtest.URL(b); url != "" {
-		dbs["postgres"] = url
-	}
-	for name, url := range dbs {
+	for name, url := range benchDatabases(b) {
 		b.Run(name, func(b *testing.B) { benchUnreadCount(b, open(b, url)) })
 	}
 }
@@ -132,12 +126,8 @@ func benchUnreadCount(b *testing.B, s *Store) {
 //
 //	go test ./app/store -run '^$' -bench UnreadCountInGroups -benchtime 3s -v
 func BenchmarkUnreadCountInGroups(b *testing.B) {
-	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
-	if url := pgtest.URL(b); url != "" {
-		dbs["postgres"] = url
-	}
 	const groups = 40
-	for name, url := range dbs {
+	for name, url := range benchDatabases(b) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			s := open(b, url)

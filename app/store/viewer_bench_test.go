@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
-	"beacon/app/pgtest"
 	"beacon/migrations"
 )
 
@@ -15,11 +13,7 @@ import (
 //
 //	go test ./app/store -run '^$' -bench ViewerQueries -benchtime 2s
 func BenchmarkViewerQueries(b *testing.B) {
-	dbs := map[string]string{"sqlite": filepath.Join(b.TempDir(), "beacon.db")}
-	if url := pgtest.URL(b); url != "" {
-		dbs["postgres"] = url
-	}
-	for name, url := range dbs {
+	for name, url := range benchDatabases(b) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			s := open(b, url)
