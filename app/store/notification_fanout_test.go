@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,5 +38,27 @@ func TestAllChangesAndWithdrawalsAfter(t *testing.T) {
 				t.Fatalf("AllChangesAndWithdrawalsAfter: %+v, want gone withdrawn, then kept", ns)
 			}
 		})
+	}
+}
+
+// A row whose updated_at is NULL (SQLite's column allows it: migration
+// 00005 added it so) is read as the zero time by the hub's look, as GORM
+// read it, instead of failing every look and stopping live delivery.
+func TestHubLookReadsANullUpdatedAt(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "beacon.db"))
+	ctx := context.Background()
+	n := models.Notification{Title: "edited by hand", Level: "info"}
+	if _, err := s.CreateOrReplaceNotification(ctx, &n); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Exec("UPDATE notifications SET updated_at = NULL WHERE id = ?", n.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	ns, err := s.AllChangesAndWithdrawalsAfter(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 1 || ns[0].ID != n.ID || !ns[0].UpdatedAt.IsZero() || ns[0].Title != n.Title {
+		t.Fatalf("got %+v, want notification %d with a zero updated_at", ns, n.ID)
 	}
 }

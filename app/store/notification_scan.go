@@ -30,12 +30,15 @@ func (s *Store) scanNotifications(ctx context.Context, query string, args ...any
 		var n models.Notification
 		var key, url sql.Null[string]
 		var recipient, audience sql.Null[int64]
-		var due, withdrawn sql.Null[time.Time]
+		// updated_at may be NULL on SQLite (00005 added it so): read as
+		// GORM read it, the zero time, rather than failing every look.
+		var due, withdrawn, updated sql.Null[time.Time]
 		err := rows.Scan(&n.ID, &n.Position, &n.FirstPosition, &key, &n.Title, &n.Body, &n.Level, &url, &recipient,
-			&audience, &n.AudiencePosition, &due, &n.Scheduled, &withdrawn, &n.CreatedAt, &n.UpdatedAt)
+			&audience, &n.AudiencePosition, &due, &n.Scheduled, &withdrawn, &n.CreatedAt, &updated)
 		if err != nil {
 			return nil, fmt.Errorf("read notification: %w", err)
 		}
+		n.UpdatedAt = updated.V
 		n.Key, n.URL, n.RecipientID, n.AudienceID = orNil(&key), orNil(&url), orNil(&recipient), orNil(&audience)
 		n.DeliverAt, n.WithdrawnAt = orNil(&due), orNil(&withdrawn)
 		ns = append(ns, n)

@@ -25,8 +25,8 @@ import (
 // When only trying, and the lock is taken, it stores nothing and takes no
 // position.
 //
-// Each parameter is read through a scalar subquery, which hides its value
-// from the planner: PostgreSQL then estimates a plan made for the values
+// Each parameter that shapes the plan ($2 to $11) is read through a scalar
+// subquery, which hides its value from the planner: PostgreSQL then estimates a plan made for the values
 // (a custom plan) as it does one made for any (the generic plan), and
 // after five executions on a connection keeps the generic one. Seeing the
 // arrays' lengths, it planned the statement afresh at every execution,

@@ -40,7 +40,7 @@ func NewHTMLCache(size int) *HTMLCache {
 }
 
 // NotificationJSON is NotificationJSON with the fragment from the cache
-// (a nil cache renders every time).
+// (a nil or zero cache renders every time).
 func (c *HTMLCache) NotificationJSON(ctx context.Context, n models.Notification) ([]byte, error) {
 	return encodeNotification(ctx, n, c.NotificationHTML)
 }
@@ -48,7 +48,7 @@ func (c *HTMLCache) NotificationJSON(ctx context.Context, n models.Notification)
 // NotificationHTML is NotificationHTML, from the cache when it holds n's
 // fragment.
 func (c *HTMLCache) NotificationHTML(ctx context.Context, n models.Notification) (string, error) {
-	if c == nil {
+	if c == nil || len(c.entries) == 0 {
 		return NotificationHTML(ctx, n)
 	}
 	from := htmlFrom{

@@ -23,39 +23,47 @@ func TestHTMLCacheNeverAnswersWithAnotherState(t *testing.T) {
 		ID: 41, Position: 42, FirstPosition: 41, Title: "Deploy", Body: "v1.2 is live", Level: "success",
 		CreatedAt: created, UpdatedAt: created,
 	}
-	typ := reflect.TypeFor[models.Notification]()
-	changed := 0
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		n := base
-		if !setOther(reflect.ValueOf(&n).Elem().Field(i)) {
-			t.Fatalf("field %s: the test cannot change a %s", f.Name, f.Type)
+	// The same with every optional field set, so that a pointer's value
+	// changes too, not only whether there is one.
+	full := base
+	url, key, uid := "https://ci.example.com/runs/7", "deploy", int64(3)
+	full.URL, full.Key, full.RecipientID = &url, &key, &uid
+	full.Recipient = &models.User{ID: uid, Email: "ops@example.com"}
+	for _, base := range []models.Notification{base, full} {
+		typ := reflect.TypeFor[models.Notification]()
+		changed := 0
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			n := base
+			if !setOther(reflect.ValueOf(&n).Elem().Field(i)) {
+				t.Fatalf("field %s: the test cannot change a %s", f.Name, f.Type)
+			}
+			before, err := NotificationJSON(ctx, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := NotificationJSON(ctx, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := NewHTMLCache(8)
+			if got, err := c.NotificationJSON(ctx, base); err != nil || !bytes.Equal(got, before) {
+				t.Fatalf("field %s: first answer %s, %v; want %s", f.Name, got, err, before)
+			}
+			got, err := c.NotificationJSON(ctx, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("with %s changed the cache answered\n%s\nwant\n%s", f.Name, got, want)
+			}
+			if !bytes.Equal(before, want) {
+				changed++
+			}
 		}
-		before, err := NotificationJSON(ctx, base)
-		if err != nil {
-			t.Fatal(err)
+		if changed < 10 {
+			t.Fatalf("only %d fields changed the JSON: the test does not change them", changed)
 		}
-		want, err := NotificationJSON(ctx, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := NewHTMLCache(8)
-		if got, err := c.NotificationJSON(ctx, base); err != nil || !bytes.Equal(got, before) {
-			t.Fatalf("field %s: first answer %s, %v; want %s", f.Name, got, err, before)
-		}
-		got, err := c.NotificationJSON(ctx, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("with %s changed the cache answered\n%s\nwant\n%s", f.Name, got, want)
-		}
-		if !bytes.Equal(before, want) {
-			changed++
-		}
-	}
-	if changed < 10 {
-		t.Fatalf("only %d fields changed the JSON: the test does not change them", changed)
 	}
 
 	// The same state again is a lookup: the very string it kept.
@@ -80,7 +88,11 @@ func setOther(v reflect.Value) bool {
 	case reflect.Bool:
 		v.SetBool(!v.Bool())
 	case reflect.Pointer:
+		// A new pointer: to a changed copy of the value when there is one.
 		p := reflect.New(v.Type().Elem())
+		if !v.IsNil() {
+			p.Elem().Set(v.Elem())
+		}
 		if !setOther(p.Elem()) {
 			return false
 		}
