@@ -1,6 +1,9 @@
 package broker
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // notifier sends one topic's NOTIFYs one at a time. Every NOTIFY takes
 // PostgreSQL's one notification-queue lock until it commits, so at a
@@ -9,10 +12,14 @@ import "sync"
 // instance for it and everything committed before, so a publish that
 // finds one under way waits for the next one instead, which it shares with
 // every publish that came meanwhile: one NOTIFY a round trip, however many
-// publish.
+// publish. A publish that comes before the NOTIFY under way was issued
+// shares that one: the posts of one group commit together and publish a
+// moment apart, and one NOTIFY covers them all (the other instances' hubs
+// are woken once for them, not twice).
 type notifier struct {
 	mu      sync.Mutex
 	sending bool
+	open    *round // the round about to be sent, not yet issued; nil: none
 	next    *round // the NOTIFY the publishes waiting now share; nil: none waits
 }
 
@@ -30,12 +37,20 @@ type round struct {
 // waiter waits for two sends at most: the one under way and its own.
 func (n *notifier) notify(send func() error) error {
 	n.mu.Lock()
+	if r := n.open; r != nil {
+		// Issued after this call, so after this caller's commit.
+		r.waiters++
+		n.mu.Unlock()
+		<-r.done
+		return r.err
+	}
 	if !n.sending {
 		n.sending = true
+		r := &round{done: make(chan struct{}), claimed: true}
+		n.open = r
 		n.mu.Unlock()
-		err := send()
-		n.finish()
-		return err
+		n.send(r, send)
+		return r.err
 	}
 	r := n.next
 	if r == nil {
@@ -56,11 +71,22 @@ func (n *notifier) notify(send func() error) error {
 		return r.err
 	}
 	r.claimed, n.next = true, nil
+	n.open = r
+	n.mu.Unlock()
+	n.send(r, send)
+	return r.err
+}
+
+// send lets the publishes that can run now join r, then issues it and
+// hands the turn on.
+func (n *notifier) send(r *round, send func() error) {
+	runtime.Gosched()
+	n.mu.Lock()
+	n.open = nil
 	n.mu.Unlock()
 	r.err = send()
 	close(r.done)
 	n.finish()
-	return r.err
 }
 
 // finish ends a send and hands the turn to the round that waited for it.

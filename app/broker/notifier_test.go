@@ -29,7 +29,7 @@ func TestPublishesWaitingShareTheNextNotify(t *testing.T) {
 			return send()
 		})
 	}()
-	for !n.busy() {
+	for !n.issued() {
 		runtime.Gosched()
 	}
 	const publishes = 50
@@ -91,6 +91,51 @@ func TestEveryPublishIsCoveredByALaterNotify(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d NOTIFYs for %d publishes", started.Load(), 16*200)
+}
+
+// Publishes that come together, as the posts of one group do once it
+// commits, share one NOTIFY when they come before it is issued: the
+// first lets the others run before it sends. Without that, the first
+// sends its own and the rest share the next: two for every group.
+func TestPublishesComingTogetherShareOneNotify(t *testing.T) {
+	var n notifier
+	var sends atomic.Int64
+	send := func() error {
+		sends.Add(1)
+		return nil
+	}
+	const publishes = 20
+	shared := 0
+	for range 20 {
+		sends.Store(0)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range publishes {
+			wg.Go(func() {
+				<-start
+				if err := n.notify(send); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if sends.Load() == 1 {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Fatal("in 20 tries, 20 publishes coming together never shared one NOTIFY")
+	}
+	t.Logf("%d of 20 tries shared one NOTIFY", shared)
+}
+
+// issued reports whether a NOTIFY is under way and was issued: a publish
+// coming now waits for the next.
+func (n *notifier) issued() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.sending && n.open == nil
 }
 
 // busy reports whether a NOTIFY is under way or handed on.
