@@ -40,16 +40,42 @@ func readRequest(d time.Duration, draining context.Context) echo.MiddlewareFunc 
 				}
 				return next(c)
 			}
+			if req.ContentLength == 0 {
+				// Nothing to read. And no deadline to set: net/http is
+				// already reading the connection in the background (to
+				// see the client leave), and a deadline that passed
+				// under that read, even for a moment, would cancel the
+				// request's context: its handler's queries would fail as
+				// if the client had left, and it would answer nothing (an
+				// empty 200).
+				return next(c)
+			}
 			if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
 				// A connection without deadlines (HTTP/2, a test
 				// recorder): leave the body to the handler.
 				return next(c)
 			}
-			stop := context.AfterFunc(draining, func() { _ = rc.SetReadDeadline(time.Now()) })
+			cut := make(chan struct{})
+			stop := context.AfterFunc(draining, func() {
+				_ = rc.SetReadDeadline(time.Now())
+				close(cut)
+			})
 			body, err := io.ReadAll(io.LimitReader(req.Body, maxRequestBody+1))
-			stop()
+			drained := !stop()
+			if drained {
+				// The cut runs in a goroutine of its own: once the body
+				// was read in full, net/http reads the connection in the
+				// background, and the cut may have ended that read and
+				// with it the request's context. Nothing was done yet:
+				// the client tries again, elsewhere.
+				<-cut
+			}
 			var ne net.Error
 			switch {
+			case drained && err == nil:
+				c.Response().Header().Set(echo.HeaderConnection, "close")
+				c.Response().Header().Set("Retry-After", "1")
+				return answer(c, http.StatusServiceUnavailable, "The server is shutting down: please try again.")
 			case errors.As(err, &ne) && ne.Timeout():
 				c.Response().Header().Set(echo.HeaderConnection, "close")
 				return answer(c, http.StatusRequestTimeout, fmt.Sprintf("The request took longer than %v to send.", d))

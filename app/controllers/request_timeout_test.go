@@ -163,3 +163,47 @@ func TestRefusedBodyAnswersCarryTheSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// While an instance drains (its hubs stopped, as after SIGTERM), what it
+// still answers it answers in full. The drain cuts the reading of request
+// bodies by a read deadline in the past; set under net/http's own
+// background read of the connection, that deadline canceled the request's
+// context, and the handler, whose queries then failed as if the client had
+// left, answered nothing: an empty 200 (more than a quarter of these lists,
+// and now and then the stream on the same connection, which EventSource
+// takes as the end). A request whose body it was reading is told to try
+// again.
+func TestRequestsWhileDrainingAreAnsweredInFull(t *testing.T) {
+	a, _, token := apptest.WithAdmin(t, apptest.Options{})
+	a.Stop(t)
+	get := func(path string) (*http.Response, string) {
+		resp, err := http.Get(a.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	for i := range 100 {
+		resp, body := get("/api/notifications")
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || body == "" {
+			t.Fatalf("list %d while draining: %d %q %q, want 200 with the list", i, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		if resp, body := get("/notifications/stream"); resp.Header.Get("Content-Type") != "text/event-stream" || !strings.HasPrefix(body, "retry:") {
+			t.Fatalf("stream %d while draining: %d %q %q, want a stream that says when to retry", i, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	// Its body arrives with its headers: read in full, unless the cut
+	// comes first (408, as for any body cut off).
+	resp, body := a.PostAPI(t, token, map[string]string{"title": "late"})
+	switch {
+	case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "1" && strings.Contains(string(body), "try again"):
+	case resp.StatusCode == http.StatusRequestTimeout:
+	default:
+		t.Fatalf("a post while draining: %d (Retry-After %q) %q, want 503 saying to try again, or 408", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if n := a.LastNotificationID(t); n != 0 {
+		t.Errorf("a post refused while draining stored notification %d", n)
+	}
+}

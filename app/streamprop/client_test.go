@@ -53,7 +53,7 @@ type client struct {
 	// judges them once the run is over.
 	listsSeen  map[int]bool
 	groupsSeen map[string]bool
-	connLog    []string // how each connection went, for reports
+	connLog    []string // how each connection and reload went, for reports
 	// counts for the log
 	events, conns, resets, serverEnds int
 }
@@ -154,13 +154,7 @@ func (c *client) follow(ctx context.Context, app *apptest.App, lastID string, fo
 			return
 		case reset:
 			c.owesReload = true
-			err := retry(ctx, func() error {
-				err := c.reload(ctx, app)
-				if errors.Is(err, errEmptyAnswer) {
-					c.w.count("list answers 200 with an empty body (restarting)")
-				}
-				return err
-			})
+			err := retry(ctx, func() error { return c.reload(ctx, app) })
 			if err != nil {
 				if ctx.Err() == nil {
 					c.fail(failure{kind: "reload after reset", detail: err.Error()})
@@ -365,5 +359,6 @@ func (c *client) reload(ctx context.Context, app *apptest.App) error {
 	}
 	prev, _ := strconv.ParseInt(c.cursor, 10, 64)
 	c.cursor = strconv.FormatInt(max(last, prev), 10)
+	c.connLog = append(c.connLog, fmt.Sprintf("list from %s through %d, %d items, cursor %s", c.w.instance(app), last, len(items), c.cursor))
 	return nil
 }
