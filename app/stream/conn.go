@@ -18,7 +18,8 @@ type streamConn struct {
 	conn     net.Conn
 	sock     *socket // nil: not a plain socket, written with a short deadline
 	userID   int64
-	groups   []int64 // the user's groups, under the hub's mu (see regroupConn)
+	groups   []int64 // the user's groups, under the hub's mu (see regroupTo)
+	groupsAt int64   // the position of the change of membership they follow
 	fields   Fields
 	signedIn func() bool  // nil for visitors
 	watch    *userWatch   // nil for visitors; set before the hub shares c

@@ -10,7 +10,7 @@ import (
 // (Fields). It is shared, by pointer, by every subscriber that receives
 // it and must not be changed.
 type Event struct {
-	ID    int64  // its id: line, a stream position; 0 for a heartbeat
+	ID    int64  // its id: line, a stream position; 0 for a heartbeat or a mark
 	Frame []byte // the frame with AllFields
 	// variants are the frames for HTMLFields and JSONFields, by Fields-1;
 	// nil where it is Frame (a withdrawal, a heartbeat).
@@ -22,6 +22,9 @@ type Event struct {
 	// (see encodeAfter): its first, for streams whose replay ended before
 	// first (onlyBefore), and its change, for the others (onlyFrom).
 	onlyBefore, onlyFrom int64
+	// regrouped marks, in a subscription's queue, where its user's groups
+	// changed (regroupUser): its stream is sent `reset` there.
+	regrouped bool
 }
 
 // For is e, or nil when a stream whose replay went through position start

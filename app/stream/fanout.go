@@ -117,7 +117,7 @@ func (h *Hub) regroupsBetween(ctx context.Context, out []fanned, before, cursor 
 			}
 			groups[c.UserID] = g
 		}
-		out = append(out, fanned{emission: emission{ev: &Event{ID: c.Position}}, regroup: &regroupMark{c.UserID, g}})
+		out = append(out, fanned{emission: emission{ev: &Event{ID: c.Position}}, regroup: &regroupMark{c.UserID, g, c.Position}})
 	}
 	return out
 }
@@ -125,7 +125,8 @@ func (h *Hub) regroupsBetween(ctx context.Context, out []fanned, before, cursor 
 // regroupMark is a change of a user's groups, in a look's events.
 type regroupMark struct {
 	userID int64
-	groups []int64
+	groups []int64 // the user's now, maybe after later changes too
+	at     int64   // the change's position
 }
 
 // fanned is one event of a look, with what its fan-out needs.
@@ -154,7 +155,7 @@ func (h *Hub) fan(out []fanned) {
 	slices.SortStableFunc(out, func(a, b fanned) int { return cmp.Compare(a.ev.ID, b.ev.ID) })
 	for _, f := range out {
 		if f.regroup != nil {
-			h.regroupUser(f.regroup.userID, f.regroup.groups)
+			h.regroupUser(f.regroup.userID, f.regroup.groups, f.regroup.at)
 			continue
 		}
 		took := h.broadcastEach(f.ev, f.each, f.to, true, len(out))

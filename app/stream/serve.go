@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
 	"beacon/app/broker"
@@ -80,8 +81,12 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	}
 	w.WriteHeader(http.StatusOK)
 
-	sub := h.subscribe(req.UserID, nil, req.Fields)
-	defer h.Unsubscribe(sub)
+	var sub *Subscription
+	defer func() {
+		if sub != nil {
+			h.Unsubscribe(sub)
+		}
+	}()
 	// Visitors have no read state: a nil channel never fires.
 	var reads <-chan struct{}
 	var rs *broker.Subscription
@@ -90,23 +95,8 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 		defer rs.Close()
 		reads = rs.C()
 	}
-	// The user's groups, read once the user's topic is followed: a change
-	// of membership is written before its wake-up, which userChange then
-	// compares with them. Until now sub was offered only what the user sees
-	// in no group: what it missed had committed, and the replay reads it.
-	var groups []int64
-	if req.UserID != 0 {
-		var err error
-		if groups, req.regroupedAt, err = h.source.Membership(ctx, req.UserID); err != nil {
-			return err
-		}
-		h.regroup(sub, groups)
-		req.groups = groups
-	}
-
 	out := &streamWriter{w: w, rc: rc}
-	out.add(retryFrame(h.opts.Retry))
-	sent, replayed, err := h.replay(ctx, out, req)
+	sent, replayed, err := h.subscribeAndReplay(ctx, out, &req, &sub)
 	if err != nil {
 		return err
 	}
@@ -132,13 +122,15 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 	}
 	userChanged := func(signedIn func() bool, regroup bool) (end bool, err error) {
 		look := newUserLook(ctx, h.source, req.UserID, stateSeq)
-		st, err := userChange(look, signedIn, groups, regroup, sent, stateSeq)
+		var moveTo func([]int64, int64) bool
+		if regroup {
+			moveTo = func(groups []int64, since int64) bool { return h.regroup(sub, groups, since) }
+		}
+		st, err := userChange(look, signedIn, moveTo, sent, stateSeq)
 		if st.end || err != nil {
 			return st.end, err
 		}
 		if st.regrouped {
-			h.regroup(sub, st.groups)
-			groups = st.groups
 			out.add(regroupedFrame(sent))
 		}
 		if st.state != nil {
@@ -190,7 +182,10 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 			}
 			// Coalesce: take everything already queued, then flush once.
 			for more := true; more; {
-				if ev.ID == 0 || ev.ID > sent {
+				switch {
+				case ev.regrouped: // by the hub's look, in position order
+					out.add(regroupedFrame(sent))
+				case ev.ID == 0 || ev.ID > sent:
 					if e := ev.For(start); e != nil {
 						out.add(e.FrameFor(req.Fields))
 					}
@@ -206,6 +201,58 @@ func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, req Request) er
 				return nil
 			}
 		}
+	}
+}
+
+// regroupTries is how many times a stream's set-up reads the user's groups:
+// it replays by them, and starts again while they changed meanwhile, but
+// the last time it resets the client instead.
+const regroupTries = 3
+
+// subscribeAndReplay subscribes the stream (*sub) and queues its replay on
+// out; it returns what Hub.replay does.
+//
+// A signed-in user's groups are read once the subscription is made (a
+// change after that reaches it in position order, by the hub's look) and
+// once more after the replay was read: a change that committed in between
+// may have been passed by the old groups (the replay read past its
+// position by them, or the hub offered the subscription changes past it
+// by them before its groups were set). A client cut off after such an
+// event would resume from past the change, holding what the old groups
+// chose, and never be reset. Then the set-up starts again, on a new
+// subscription, by the new groups (a client from before the change is
+// reset: see Request.regroupedAt).
+func (h *Hub) subscribeAndReplay(ctx context.Context, out *streamWriter, req *Request, sub **Subscription) (sent int64, replayed []*Event, err error) {
+	for try := 1; ; try++ {
+		*sub = h.subscribe(req.UserID, nil, groupsUnset, req.Fields)
+		out.add(retryFrame(h.opts.Retry))
+		if req.UserID == 0 {
+			return h.replay(ctx, out, *req)
+		}
+		if req.groups, req.regroupedAt, err = h.source.Membership(ctx, req.UserID); err != nil {
+			return 0, nil, err
+		}
+		h.regroup(*sub, req.groups, req.regroupedAt)
+		if try == regroupTries {
+			// Its groups keep changing: the client reloads by the newest.
+			// (A change after this read is the hub's look's to tell.)
+			last, err := h.source.LastPosition(ctx)
+			if err != nil {
+				return 0, nil, err
+			}
+			sent, err := h.reset(ctx, out, req.UserID, last)
+			return sent, nil, err
+		}
+		if sent, replayed, err = h.replay(ctx, out, *req); err != nil {
+			return 0, nil, err
+		}
+		groups, since, err := h.source.Membership(ctx, req.UserID)
+		if err != nil || since == req.regroupedAt && slices.Equal(groups, req.groups) {
+			return sent, replayed, err
+		}
+		h.Unsubscribe(*sub)
+		clear(out.pending) // nothing is written before the set-up ends
+		out.pending = out.pending[:0]
 	}
 }
 

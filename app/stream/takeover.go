@@ -39,6 +39,10 @@ func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent, stateSeq int64, req 
 	if req.TakenOver != nil {
 		c.ended = req.TakenOver()
 	}
+	// Its groups, before its user's wake-ups can reach it (regroupConn).
+	h.mu.Lock()
+	c.groups, c.groupsAt = sub.groups, sub.groupsAt
+	h.mu.Unlock()
 	if req.UserID != 0 {
 		c.signedIn = req.SignedIn
 		h.users.watch(c)
@@ -59,11 +63,18 @@ func (h *Hub) adopt(conn net.Conn, sub *Subscription, sent, stateSeq int64, req 
 		return
 	}
 	delete(h.subs, sub)
-	c.groups = sub.groups // as regroup left them
+	if sub.groupsAt > c.groupsAt {
+		// A change the hub's look recorded on sub since c was made; its
+		// mark, queued on sub, is moved to c below.
+		c.groups, c.groupsAt = sub.groups, sub.groupsAt
+	}
 	push := false
 	for more := true; more; {
 		select {
 		case ev := <-sub.queue:
+			if ev.regrouped {
+				ev = &Event{Frame: regroupedFrame(c.last)}
+			}
 			e := ev.For(c.start)
 			if e == nil {
 				continue

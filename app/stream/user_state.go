@@ -17,7 +17,7 @@ const maxStateChanges = 1000
 // userSource is what a user's state is read from.
 type userSource interface {
 	UnreadCount(ctx context.Context, userID, through int64) (int64, error)
-	GroupIDsOf(ctx context.Context, userID int64) ([]int64, error)
+	Membership(ctx context.Context, userID int64) (groups []int64, since int64, err error)
 	StateChangesAfter(ctx context.Context, userID, after int64, limit int) ([]models.StateChange, int64, error)
 	NotificationStates(ctx context.Context, userID int64, ids []int64) (read, archived []int64, err error)
 }
@@ -32,9 +32,8 @@ type userState struct {
 	// number it holds once sent them.
 	state    []byte
 	stateSeq int64
-	// groups, when regrouped, are the user's groups now: the stream is
-	// offered what they see by them from now on.
-	groups    []int64
+	// regrouped: the stream is offered what the user sees by new groups
+	// from now on, and is reset (regroupedFrame).
 	regrouped bool
 }
 
@@ -50,28 +49,29 @@ type userLook struct {
 	// one starting from now): the changes are read once, after it.
 	from int64
 
-	groups     []int64
-	groupsRead bool
-	counts     map[int64][]byte // unread frames by through
-	changes    []models.StateChange
-	newest     int64
-	read       bool
-	frames     map[int64][]byte // state frames by the number after which
+	groups      []int64
+	groupsSince int64 // the position of the change they follow
+	groupsRead  bool
+	counts      map[int64][]byte // unread frames by through
+	changes     []models.StateChange
+	newest      int64
+	read        bool
+	frames      map[int64][]byte // state frames by the number after which
 }
 
 func newUserLook(ctx context.Context, src userSource, userID, from int64) *userLook {
 	return &userLook{ctx: ctx, src: src, userID: userID, from: from}
 }
 
-func (l *userLook) groupIDs() ([]int64, error) {
+func (l *userLook) membership() ([]int64, int64, error) {
 	if !l.groupsRead {
-		g, err := l.src.GroupIDsOf(l.ctx, l.userID)
+		g, since, err := l.src.Membership(l.ctx, l.userID)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		l.groups, l.groupsRead = g, true
+		l.groups, l.groupsSince, l.groupsRead = g, since, true
 	}
-	return l.groups, nil
+	return l.groups, l.groupsSince, nil
 }
 
 func (l *userLook) unread(through int64) ([]byte, error) {
@@ -130,27 +130,25 @@ func (l *userLook) stateAfter(after int64) (frames []byte, newest int64, lost bo
 
 // userChange is the one rule for a stream served in its handler and one
 // the hub took over: the stream ends when the user's session is gone
-// (signedIn false; nil skips the check); else, when the user's groups are
-// no longer groups, the stream is offered what the user sees by the new
-// ones and sent `reset` (regroupedFrame), so that the client reloads by
-// them; it is sent the user's read and archive changes after stateSeq,
-// the number it holds (-1: from now on); and it is sent the user's
-// unread count, counted through position through, the last it sent or
-// queued. regroup false skips the groups: the stream's first count, just
-// after they were read.
-func userChange(look *userLook, signedIn func() bool, groups []int64, regroup bool, through, stateSeq int64) (userState, error) {
+// (signedIn false; nil skips the check); else the user's groups go to
+// regroup (the hub's regroup or regroupConn), which moves the stream to
+// them and reports whether it is to be sent `reset` (regroupedFrame), so
+// that the client reloads by them; it is sent the user's read and archive
+// changes after stateSeq, the number it holds (-1: from now on); and it
+// is sent the user's unread count, counted through position through, the
+// last it sent or queued. A nil regroup skips the groups: the stream's
+// first count, just after they were read.
+func userChange(look *userLook, signedIn func() bool, regroup func(groups []int64, since int64) bool, through, stateSeq int64) (userState, error) {
 	if signedIn != nil && !signedIn() {
 		return userState{end: true}, nil
 	}
 	var st userState
-	if regroup {
-		now, err := look.groupIDs()
+	if regroup != nil {
+		now, since, err := look.membership()
 		if err != nil {
 			return st, err
 		}
-		if !slices.Equal(now, groups) {
-			st.groups, st.regrouped = now, true
-		}
+		st.regrouped = regroup(now, since)
 	}
 	frames, newest, lost, err := look.stateAfter(stateSeq)
 	if err != nil {

@@ -28,7 +28,7 @@ type userWatches struct {
 	broker   broker.Subscriber
 	source   userSource
 	release  func(*streamConn) // the hub's, for a stream that ends
-	groups   connGroups        // the hub's record of each stream's groups
+	groups   connGroups        // the hub's, which moves a stream to new groups
 	schedule func(*streamConn) // the writers', once a user's streams are answered
 	log      *slog.Logger
 
@@ -40,11 +40,10 @@ type userWatches struct {
 	woke    chan struct{}
 }
 
-// connGroups reads and sets a taken-over stream's groups, which the hub
-// keeps under its lock.
+// connGroups moves a taken-over stream to new groups, which the hub keeps
+// under its lock.
 type connGroups interface {
-	connGroups(c *streamConn) []int64
-	regroupConn(c *streamConn, groups []int64)
+	regroupConn(c *streamConn, groups []int64, since int64) bool
 }
 
 func newUserWatches(b broker.Subscriber, source userSource, groups connGroups, release, schedule func(*streamConn), log *slog.Logger) *userWatches {
@@ -161,6 +160,15 @@ func (u *userWatches) answer(ctx context.Context, w *userWatch) {
 // position queued before it, as the handler's stream counts through the
 // last it sent. look is shared by the user's streams answered with c.
 func (u *userWatches) queueChange(c *streamConn, look *userLook) (end bool, err error) {
+	// Only the first try moves c to the user's groups (regroupConn queues
+	// its reset itself, once); the others are told what it did.
+	moved, regrouped := false, false
+	regroup := func(groups []int64, since int64) bool {
+		if !moved {
+			moved, regrouped = true, u.groups.regroupConn(c, groups, since)
+		}
+		return regrouped
+	}
 	for try := 0; ; try++ {
 		c.mu.Lock()
 		through, stateSeq, closed := c.last, c.stateSeq, c.closed
@@ -168,12 +176,9 @@ func (u *userWatches) queueChange(c *streamConn, look *userLook) (end bool, err 
 		if closed {
 			return false, nil
 		}
-		st, err := userChange(look, c.signedIn, u.groups.connGroups(c), true, through, stateSeq)
+		st, err := userChange(look, c.signedIn, regroup, through, stateSeq)
 		if st.end || err != nil {
 			return st.end, err
-		}
-		if st.regrouped {
-			u.groups.regroupConn(c, st.groups)
 		}
 		c.mu.Lock()
 		// A notification queued during the count: count again, a few times
