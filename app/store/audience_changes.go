@@ -35,8 +35,8 @@ func visibleOrLostTo(userID, after int64) func(*gorm.DB) *gorm.DB {
 
 // loadAudienceChanges sets the AudienceChanges after position after, with
 // their audiences' entries, of those of ns whose audience changed after
-// it: one query, none when none did.
-func (s *Store) loadAudienceChanges(ctx context.Context, ns []models.Notification, after int64) error {
+// it: one query on db, none when none did.
+func (s *Store) loadAudienceChanges(ctx context.Context, db *gorm.DB, ns []models.Notification, after int64) error {
 	var ids []int64
 	for _, n := range ns {
 		if n.AudiencePosition > after {
@@ -49,7 +49,7 @@ func (s *Store) loadAudienceChanges(ctx context.Context, ns []models.Notificatio
 	byID := map[int64][]models.AudienceChange{}
 	for chunk := range slices.Chunk(ids, lookupChunk) {
 		var cs []models.AudienceChange
-		err := s.db.WithContext(ctx).Where("notification_id IN ? AND position > ?", chunk, after).
+		err := db.WithContext(ctx).Where("notification_id IN ? AND position > ?", chunk, after).
 			Order("notification_id, position").Find(&cs).Error
 		if err != nil {
 			return fmt.Errorf("audience changes after %d: %w", after, err)
@@ -82,13 +82,13 @@ func (s *Store) loadAudienceChanges(ctx context.Context, ns []models.Notificatio
 // the user) or, for a stream, by audience.Timeline.Told (each event where
 // it happened to the user); the others as they are, less the withdrawals
 // of ones new to after (nothing to take back).
-func (s *Store) asOf(ctx context.Context, ns []models.Notification, userID, after int64, stream bool) ([]models.Notification, error) {
+func (s *Store) asOf(ctx context.Context, db *gorm.DB, ns []models.Notification, userID, after int64, stream bool) ([]models.Notification, error) {
 	var v audience.Viewer
 	if slices.ContainsFunc(ns, func(n models.Notification) bool { return n.AudiencePosition > after }) {
-		if err := s.loadAudienceChanges(ctx, ns, after); err != nil {
+		if err := s.loadAudienceChanges(ctx, db, ns, after); err != nil {
 			return nil, err
 		}
-		groups, err := s.GroupIDsOf(ctx, userID)
+		groups, err := groupIDsOf(ctx, db, userID)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"beacon/app/models"
@@ -124,5 +125,65 @@ func TestUnreadCountLeavesOutReadsOfWhatTheUserNoLongerSees(t *testing.T) {
 			must(s.UpdateNotification(ctx, all, NotificationPatch{To: &everyone}))
 			wantUnread(t, s, ann, NoLimit, 1)
 		})
+	}
+}
+
+// A list page that takes more than one query (the first read ones the
+// visitor never had and does not see now, and left them out) reads them in
+// one snapshot. Else x, read live by the first query and withdrawn before
+// the next, which by then leaves it out (withdrawn, new to the cursor),
+// stood in the page as it was, though the page goes past its withdrawal:
+// the client, resuming from the page's end, kept it for good. x is
+// withdrawn after the first query the list runs, or after the second (the
+// first in the snapshot: the snapshot's next must not see it).
+func TestListPageTakingMoreQueriesReadsOneSnapshot(t *testing.T) {
+	for name, s := range OpenTestDatabases(t) {
+		if _, err := s.CreateGroup(context.Background(), "ops", false); err != nil {
+			t.Fatal(err)
+		}
+		for _, after := range []int32{1, 2} {
+			t.Run(fmt.Sprintf("%s/withdrawn after query %d", name, after), func(t *testing.T) {
+				testListPageSnapshot(t, s, after)
+			})
+		}
+	}
+}
+
+func testListPageSnapshot(t *testing.T, s *Store, step int32) {
+	ctx := context.Background()
+	toOps := must(s.Address(ctx, []string{"group:ops"}))
+	post := func(title string) models.Notification {
+		n := models.Notification{Title: title, Level: "info"}
+		must(s.CreateOrReplaceNotification(ctx, &n))
+		return n
+	}
+	start := must(s.LastPosition(ctx))
+	x := post("x")
+	for _, title := range []string{"y1", "y2"} { // lost to visitors
+		must(s.UpdateNotification(ctx, post(title).ID, NotificationPatch{To: &toOps}))
+	}
+	w := post("w")
+	var queries atomic.Int32
+	var withdrawn atomic.Int64
+	s.AfterQuery(t, func(table string) {
+		if table == "notifications" && queries.Add(1) == step {
+			withdrawn.Store(must(s.WithdrawNotification(ctx, x.ID)).Position)
+			post("v")
+		}
+	})
+	page := must(s.ListAfter(ctx, 0, start, 3))
+	var got []string
+	for _, n := range page.Changes {
+		got = append(got, n.Title)
+	}
+	want := "w v"
+	if page.Through < withdrawn.Load() {
+		want = "x w" // the page ends before the withdrawal: the next tells it
+	}
+	if withdrawn.Load() == 0 || page.Through < w.Position {
+		t.Fatalf("the page %q ends at %d, x withdrawn at %d: the case is not made", got, page.Through, withdrawn.Load())
+	}
+	if strings.Join(got, " ") != want {
+		t.Errorf("a visitor's list through %d: %q, want %s (x withdrawn at %d)", page.Through, got, want, withdrawn.Load())
 	}
 }

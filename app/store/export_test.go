@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"testing"
 
 	"gorm.io/gorm"
 
@@ -57,4 +58,14 @@ func (s *Store) CountQueries() (*atomic.Int64, error) {
 		return nil, err
 	}
 	return &n, nil
+}
+
+// AfterQuery calls step after each query the store runs through GORM (not
+// its hand-written ones), with the table it read, until the test ends.
+func (s *Store) AfterQuery(t testing.TB, step func(table string)) {
+	name := fmt.Sprintf("test:after_query_%p", step)
+	if err := s.db.Callback().Query().After("gorm:query").Register(name, func(db *gorm.DB) { step(db.Statement.Table) }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.db.Callback().Query().Remove(name) })
 }

@@ -145,11 +145,15 @@ func (s *Store) GroupsByName(ctx context.Context, names []string) ([]models.Grou
 // GroupIDsOf returns the ids of the groups the user with id userID is in,
 // ascending; none for a visitor (0).
 func (s *Store) GroupIDsOf(ctx context.Context, userID int64) ([]int64, error) {
+	return groupIDsOf(ctx, s.db, userID)
+}
+
+func groupIDsOf(ctx context.Context, db *gorm.DB, userID int64) ([]int64, error) {
 	var ids []int64
 	if userID == 0 {
 		return ids, nil
 	}
-	err := s.db.WithContext(ctx).Model(&models.GroupMember{}).Where("user_id = ?", userID).
+	err := db.WithContext(ctx).Model(&models.GroupMember{}).Where("user_id = ?", userID).
 		Order("group_id").Pluck("group_id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("groups of user %d: %w", userID, err)

@@ -275,24 +275,48 @@ func (s *Store) ChangesAfter(ctx context.Context, userID, after int64, limit int
 // are left out. Through is the position of the last one (after when
 // there is none); a page is short only when nothing follows it.
 func (s *Store) ListAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error) {
-	page := models.Replay{Through: after}
+	page, whole, err := s.listAfter(ctx, s.db, userID, after, limit, false)
+	if err != nil || whole {
+		return page, err
+	}
+	// It takes more queries: read it again, all of it in one snapshot.
+	// Else a notification the first query read in one state, and changed
+	// before the next, which by then leaves it out (withdrawn, or lost to
+	// this user, and new to after), would stand in the page as it was,
+	// though the page goes past its change: the client would keep it.
+	err = s.snapshot(ctx, func(db *gorm.DB) error {
+		page, _, err = s.listAfter(ctx, db, userID, after, limit, true)
+		return err
+	})
+	return page, err
+}
+
+// listAfter reads ListAfter's page on db. Ones this user never had and does
+// not see now are read, and left out: it reads on until the page is full,
+// or, unless all, reports after its first query that the page is not whole.
+func (s *Store) listAfter(ctx context.Context, db *gorm.DB, userID, after int64, limit int, all bool) (page models.Replay, whole bool, err error) {
+	page = models.Replay{Through: after}
 	for from := after; ; {
-		// Ones this user never had and does not see now were read, and left
-		// out: read on until the page is full.
-		r, err := s.changesAfter(ctx, userID, after, from, limit, false)
+		r, err := s.changesAfter(ctx, db, userID, after, from, limit, false)
 		if err != nil {
-			return models.Replay{}, fmt.Errorf("changes after %d for user %d: %w", after, userID, err)
+			return models.Replay{}, false, fmt.Errorf("changes after %d for user %d: %w", after, userID, err)
 		}
 		for _, n := range r.Changes {
 			if len(page.Changes) == limit {
 				page.More = true
-				return page, nil
+				return page, true, nil
 			}
 			page.Changes = append(page.Changes, n)
 			page.Through = n.Position
 		}
-		if !r.More {
-			return page, nil
+		switch {
+		case !r.More:
+			return page, true, nil
+		case len(page.Changes) == limit:
+			page.More = true
+			return page, true, nil
+		case !all:
+			return page, false, nil
 		}
 		from = r.Through
 	}
@@ -306,7 +330,7 @@ func (s *Store) ListAfter(ctx context.Context, userID, after int64, limit int) (
 // tell the user of it (audience.Timeline.Told): Changes then holds it more
 // than once, each event's id where it happened.
 func (s *Store) ReplayAfter(ctx context.Context, userID, after int64, limit int) (models.Replay, error) {
-	r, err := s.changesAfter(ctx, userID, after, after, limit, true)
+	r, err := s.changesAfter(ctx, s.db, userID, after, after, limit, true)
 	if err != nil {
 		return models.Replay{}, fmt.Errorf("replay after %d for user %d: %w", after, userID, err)
 	}
@@ -320,8 +344,8 @@ func (s *Store) ReplayAfter(ctx context.Context, userID, after int64, limit int)
 // of ones new to after too (for Through) and tells a readdressed one as
 // events; a list leaves those withdrawals out in the query and tells each
 // once.
-func (s *Store) changesAfter(ctx context.Context, userID, after, from int64, limit int, stream bool) (models.Replay, error) {
-	q := s.db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleOrLostTo(userID, after)).Where("position > ?", from)
+func (s *Store) changesAfter(ctx context.Context, db *gorm.DB, userID, after, from int64, limit int, stream bool) (models.Replay, error) {
+	q := db.WithContext(ctx).Scopes(withAudienceFor(userID), visibleOrLostTo(userID, after)).Where("position > ?", from)
 	if stream {
 		q = q.Where("position > ? AND NOT scheduled", after)
 	} else {
@@ -339,7 +363,7 @@ func (s *Store) changesAfter(ctx context.Context, userID, after, from int64, lim
 	if len(rows) > 0 {
 		r.Through = rows[len(rows)-1].Position // in position order: the last is the greatest
 	}
-	changes, err := s.asOf(ctx, rows, userID, after, stream)
+	changes, err := s.asOf(ctx, db, rows, userID, after, stream)
 	if err != nil {
 		return models.Replay{}, err
 	}
@@ -365,7 +389,7 @@ func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, 
 	if err := s.fillAddressees(ctx, ns); err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
-	if err := s.loadAudienceChanges(ctx, ns, after); err != nil {
+	if err := s.loadAudienceChanges(ctx, s.db, ns, after); err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
 	return ns, nil
