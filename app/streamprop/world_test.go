@@ -233,6 +233,11 @@ func (w *world) maybeRestart() {
 	}
 	app := w.pickApp()
 	app.Down(w.t)
+	// Its connections are gone, and a POST sent on one before the client
+	// saw it close fails (net/http sends again only what may be sent
+	// twice): drop them, as a load balancer drops its connections to an
+	// instance it stopped.
+	w.api.CloseIdleConnections()
 	app.Up(w.t)
 	if w.shared {
 		waitListening(w.t, app) // as a load balancer waits for /healthz
