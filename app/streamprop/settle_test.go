@@ -122,10 +122,12 @@ func (w *world) owedNothing(c *client) []failure {
 // notification it never had, by where the notification became visible:
 //   - after the connection's cursor: this connection owed its
 //     `notification` (issue 20: one changed before the hub looked);
-//   - at or before it: an earlier connection sent a later position first
-//     (a replay, or a hub's look, sends each notification at its latest
-//     position) and was cut before the notification came, so the cursor
-//     passed it and, resuming, the server takes it as held.
+//   - at or before it: the client's cursor passed it without the client
+//     having it, and, resuming, the server takes it as held: an earlier
+//     connection sent a later position first and was cut before the
+//     notification came, or it sent a position past a change of the
+//     user's groups by the old ones and was cut before the `reset` it owed
+//     (the way this was seen, in the set-up of a stream: 2026-12).
 func (w *world) classify(f failure) failure {
 	if f.kind != "update before notification" {
 		return f
@@ -140,8 +142,8 @@ func (w *world) classify(f failure) failure {
 		f.detail += fmt.Sprintf(" (visible at %d, after this connection's cursor %d: it owed `notification`)", n.FirstPosition, f.from)
 	default:
 		f.kind = "update before notification, after a cut"
-		f.detail += fmt.Sprintf(" (visible at %d, at or before this connection's cursor %d: an earlier connection sent a later "+
-			"position before its `notification` and was cut in between)", n.FirstPosition, f.from)
+		f.detail += fmt.Sprintf(" (visible at %d, at or before this connection's cursor %d: an earlier connection was cut after "+
+			"a later position, before its `notification` or before a `reset` it owed)", n.FirstPosition, f.from)
 	}
 	return f
 }
