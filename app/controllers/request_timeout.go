@@ -24,10 +24,11 @@ const maxRequestBody = 1 << 20
 // long poll's and the chat socket's (which may have none: refuseBody)
 // before its handler runs, within d of the request's start
 // (http.Server.ReadTimeout would cut the long-lived ones too). A body
-// trickled in past d, or still arriving when draining ends (shutdown), is
-// answered 408 and its connection closed, so that no client can hold a
-// handler, or the exit, for longer. Reading first makes that answer the
-// same on every route, whatever its handler does with a failed read.
+// trickled in past d, or still arriving when draining begins (shutdown),
+// is answered 408 and its connection closed, so that no client can hold a
+// handler, or the exit, for longer; one that arrived in full just then,
+// 503 (try again), with nothing done. Reading first makes those answers
+// the same on every route, whatever its handler does with a failed read.
 func readRequest(d time.Duration, draining context.Context) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -40,8 +40,8 @@ func (c *audienceCache) forget() {
 
 // fillAddressees sets the Addressees of every one of ns addressed to a
 // list, with their users (id and email) and groups: from the cache, and
-// what it lacks in one query.
-func (s *Store) fillAddressees(ctx context.Context, ns []models.Notification) error {
+// what it lacks in one query on db.
+func (s *Store) fillAddressees(ctx context.Context, db *gorm.DB, ns []models.Notification) error {
 	c := &s.audiences
 	var missing []int64
 	c.mu.Lock()
@@ -57,7 +57,7 @@ func (s *Store) fillAddressees(ctx context.Context, ns []models.Notification) er
 	loaded := map[int64][]models.AudienceMember{}
 	for chunk := range slices.Chunk(missing, lookupChunk) {
 		var ms []models.AudienceMember
-		err := s.db.WithContext(ctx).
+		err := db.WithContext(ctx).
 			Preload("User", func(db *gorm.DB) *gorm.DB { return db.Select("id", "email") }).
 			Preload("Group").Where("audience_id IN ?", chunk).Find(&ms).Error
 		if err != nil {

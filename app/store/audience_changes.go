@@ -60,7 +60,7 @@ func (s *Store) loadAudienceChanges(ctx context.Context, db *gorm.DB, ns []model
 		for i, c := range cs {
 			as[i] = models.Notification{RecipientID: c.RecipientID, AudienceID: c.AudienceID}
 		}
-		if err := s.fillAddressees(ctx, as); err != nil {
+		if err := s.fillAddressees(ctx, db, as); err != nil {
 			return fmt.Errorf("audience changes after %d: %w", after, err)
 		}
 		for i, c := range cs {

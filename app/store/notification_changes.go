@@ -386,7 +386,7 @@ func (s *Store) AllChangesAndWithdrawalsAfter(ctx context.Context, after int64, 
 	if err := s.fillRecipients(ctx, ns); err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
-	if err := s.fillAddressees(ctx, ns); err != nil {
+	if err := s.fillAddressees(ctx, s.db, ns); err != nil {
 		return nil, fmt.Errorf("changes and withdrawals after %d: %w", after, err)
 	}
 	if err := s.loadAudienceChanges(ctx, s.db, ns, after); err != nil {

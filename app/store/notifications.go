@@ -150,7 +150,7 @@ func (s *Store) LatestNotifications(ctx context.Context, limit int) ([]models.No
 	}
 	// From the audiences the change feed keeps: a list of 200 posts to
 	// the same thousand users reads them once, not 200 times.
-	if err := s.fillAddressees(ctx, ns); err != nil {
+	if err := s.fillAddressees(ctx, s.db, ns); err != nil {
 		return nil, fmt.Errorf("latest notifications: %w", err)
 	}
 	if err := s.fillReadBy(ctx, ns); err != nil {

@@ -10,7 +10,9 @@ import (
 )
 
 // snapshot runs read's queries on one connection, in a read-only
-// transaction: they all see the database as it was at the first. Not by
+// transaction: they all see the database as it was at the first. read
+// must run every query on the db it is given: one on another connection
+// would wait for the pool, which snapshots may all hold. Not by
 // GORM's Transaction: SQLite's transactions here begin IMMEDIATE (they
 // are writes), and a read must not wait for the writer, nor hold it.
 // SQLite takes a deferred transaction's snapshot at its first read;
@@ -20,15 +22,18 @@ func (s *Store) snapshot(ctx context.Context, read func(db *gorm.DB) error) erro
 	if s.dialect == migrations.Postgres {
 		begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 	}
-	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) (err error) {
 		if err := conn.Exec(begin).Error; err != nil {
 			return fmt.Errorf("begin a snapshot: %w", err)
 		}
-		err := read(conn)
-		// Ended even when ctx has: the connection goes back to the pool.
-		if rerr := conn.WithContext(context.WithoutCancel(ctx)).Exec("ROLLBACK").Error; rerr != nil && err == nil {
-			err = fmt.Errorf("end a snapshot: %w", rerr)
-		}
-		return err
+		// Ended however read ends (a panic too), and when ctx has: the
+		// connection goes back to the pool, where SQLite's would
+		// otherwise stay in the transaction.
+		defer func() {
+			if rerr := conn.WithContext(context.WithoutCancel(ctx)).Exec("ROLLBACK").Error; rerr != nil && err == nil {
+				err = fmt.Errorf("end a snapshot: %w", rerr)
+			}
+		}()
+		return read(conn)
 	})
 }
